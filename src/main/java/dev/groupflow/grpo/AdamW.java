@@ -1,0 +1,149 @@
+package dev.groupflow.grpo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * AdamW (Loshchilov &amp; Hutter, decoupled weight decay) over NDArrays, with state we own so a checkpoint can
+ * hold it. For each parameter w with gradient g, at step t (from 1), learning rate lr:
+ *
+ * <pre>
+ *   w ← w · (1 − lr · weight_decay)            (only parameters of type WEIGHT: not norms, not biases)
+ *   m ← β1 · m + (1 − β1) · g
+ *   v ← β2 · v + (1 − β2) · g²
+ *   w ← w − (lr / (1 − β1^t)) · m / (sqrt(v) / sqrt(1 − β2^t) + ε)
+ * </pre>
+ *
+ * which is PyTorch's {@code torch.optim.AdamW} (single-tensor path) term for term. The update runs with grad
+ * mode off and leaves gradients untouched (call {@link #zeroGradients}).
+ */
+public final class AdamW implements AutoCloseable {
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private final NDManager manager;
+    private final Map<String, NDArray> expAvg = new LinkedHashMap<>();    // m per parameter
+    private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();  // v per parameter
+    private long step;
+
+    /** State as host data: step count and m, v per parameter name (row-major floats). */
+    public record State(long step, Map<String, float[]> expAvg, Map<String, float[]> expAvgSq) {
+    }
+
+    public AdamW(NDManager parent, double beta1, double beta2, double eps, double weightDecay) {
+        this.manager = parent.newSubManager();
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+    }
+
+    /** Steps taken so far. */
+    public long stepCount() {
+        return step;
+    }
+
+    /** Applies one update to every parameter that has a gradient. */
+    public void step(Map<String, Parameter> parameters, double lr) {
+        step++;
+        double bias1 = 1 - Math.pow(beta1, step);
+        double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        float stepSize = (float) (lr / bias1);
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+                NDArray w = e.getValue().getArray();
+                try (NDScope ignored = new NDScope()) {
+                    NDArray g = w.getGradient();
+                    NDArray m = state(expAvg, e.getKey(), w.getShape());
+                    NDArray v = state(expAvgSq, e.getKey(), w.getShape());
+                    if (weightDecay != 0 && e.getValue().getType() == Parameter.Type.WEIGHT) {
+                        w.muli((float) (1 - lr * weightDecay));
+                    }
+                    m.muli((float) beta1).addi(g.mul((float) (1 - beta1)));
+                    v.muli((float) beta2).addi(g.square().muli((float) (1 - beta2)));
+                    NDArray denom = v.sqrt().divi((float) bias2Sqrt).addi((float) eps);
+                    w.subi(m.div(denom).muli(stepSize));
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    private NDArray state(Map<String, NDArray> map, String name, Shape shape) {
+        NDArray s = map.get(name);
+        if (s == null) {
+            s = manager.zeros(shape, DataType.FLOAT32);
+            NDScope.unregister(s);
+            map.put(name, s);
+        }
+        return s;
+    }
+
+    /** Sets every parameter's gradient to zero (gradients accumulate across backward passes until then). */
+    public static void zeroGradients(Map<String, Parameter> parameters) {
+        try (NDScope ignored = new NDScope()) {
+            for (Parameter p : parameters.values()) {
+                NDArray w = p.getArray();
+                if (w.hasGradient()) {
+                    JniUtils.zeroGrad((PtNDArray) w);
+                }
+            }
+        }
+    }
+
+    /** A host copy of the state (exact: the floats themselves). */
+    public State exportState() {
+        Map<String, float[]> m = new LinkedHashMap<>();
+        Map<String, float[]> v = new LinkedHashMap<>();
+        expAvg.forEach((k, a) -> m.put(k, a.toFloatArray()));
+        expAvgSq.forEach((k, a) -> v.put(k, a.toFloatArray()));
+        return new State(step, m, v);
+    }
+
+    /** Replaces the state with an exported one; shapes come from the parameters. */
+    public void importState(State state, Map<String, Parameter> parameters) {
+        for (NDArray a : expAvg.values()) {
+            a.close();
+        }
+        for (NDArray a : expAvgSq.values()) {
+            a.close();
+        }
+        expAvg.clear();
+        expAvgSq.clear();
+        for (Map.Entry<String, float[]> e : state.expAvg().entrySet()) {
+            Parameter p = parameters.get(e.getKey());
+            if (p == null) {
+                throw new IllegalArgumentException("optimizer state names unknown parameter " + e.getKey());
+            }
+            Shape shape = p.getArray().getShape();
+            float[] vs = state.expAvgSq().get(e.getKey());
+            if (vs == null || e.getValue().length != shape.size() || vs.length != shape.size()) {
+                throw new IllegalArgumentException("optimizer state of " + e.getKey() + " does not match shape "
+                        + shape);
+            }
+            NDArray m = manager.create(e.getValue(), shape);
+            NDArray v = manager.create(vs, shape);
+            NDScope.unregister(m, v);
+            expAvg.put(e.getKey(), m);
+            expAvgSq.put(e.getKey(), v);
+        }
+        this.step = state.step();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
