@@ -164,6 +164,14 @@ public final class SafetensorsHeader {
                         + describe(after) + "); only space padding is allowed");
             }
         } catch (JsonProcessingException e) {
+            String msg = String.valueOf(e.getOriginalMessage());
+            if (current != null && msg.startsWith("Duplicate field ")) {
+                // FAIL_ON_READING_DUP_TREE_KEY: "Duplicate field 'dtype' for `ObjectNode`: ..."
+                int q1 = msg.indexOf('\'');
+                int q2 = msg.indexOf('\'', q1 + 1);
+                String key = q1 >= 0 && q2 > q1 ? msg.substring(q1 + 1, q2) : "?";
+                throw new CheckpointException(file, current, "duplicate key \"" + key + "\" in the header entry", e);
+            }
             String where = e.getLocation() == null ? ""
                     : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
             throw new CheckpointException(file, current, (current == null ? "header is not valid JSON"
@@ -289,8 +297,8 @@ public final class SafetensorsHeader {
             if (t.end() > dataSize) {
                 throw new CheckpointException(file, t.name(), "truncated file: the file is " + fileSize
                         + " bytes but tensor '" + t.name() + "' needs bytes up to " + (dataStart + t.end())
-                        + " (data_offsets [" + t.begin() + ", " + t.end() + "] after the " + dataStart
-                        + "-byte header)");
+                        + " (data_offsets [" + t.begin() + ", " + t.end() + "] relative to the data buffer at byte "
+                        + dataStart + ")");
             }
             if (t.byteSize() == 0) {
                 continue; // an empty range occupies nothing
