@@ -287,7 +287,13 @@ public final class SafetensorsFile implements TensorReader {
                 throw new IllegalStateException(path + " is closed");
             }
             if (!channel.isOpen()) {
-                channel = FileChannel.open(path, StandardOpenOption.READ);
+                FileChannel reopened = FileChannel.open(path, StandardOpenOption.READ);
+                if (reopened.size() != header.fileSize()) {
+                    closeQuietly(reopened);
+                    throw new CheckpointException(path, null, "file changed since it was opened (was "
+                            + header.fileSize() + " bytes, now " + reopened.size() + ")");
+                }
+                channel = reopened;
             }
             return channel;
         }

@@ -289,6 +289,23 @@ class BadFileTest {
     }
 
     @Test
+    void interruptedReadFailsClearlyAndTheNextReadReopensTheFile() {
+        try (SafetensorsFile f = SafetensorsFile.open(Fixtures.model(Fixtures.F32_MODEL)
+                .resolve("model.safetensors"))) {
+            float[] expected = f.readFloats("model.norm.weight");
+            Thread.currentThread().interrupt(); // Java closes a FileChannel when a thread blocked on it is interrupted
+            CheckpointException e;
+            try {
+                e = assertThrows(CheckpointException.class, () -> f.readFloats("model.norm.weight"));
+            } finally {
+                Thread.interrupted();
+            }
+            assertNames(e, f.path(), "model.norm.weight", "interrupted");
+            assertArrayEquals(expected, f.readFloats("model.norm.weight"));
+        }
+    }
+
+    @Test
     void missingFileOrDirectoryInsteadOfFileIsRejected() {
         assertBad(tmp.resolve("nope.safetensors"), null, "does not exist");
         assertBad(tmp, null, "is a directory");
