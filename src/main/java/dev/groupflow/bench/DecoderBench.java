@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.grpo.AdamW;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.TokenLogprobs;
-import dev.groupflow.model.tokenizer.TextTokenizer;
+import dev.groupflow.model.tokenizer.IdTokenizer;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.sampling.Sampler;
 import java.util.ArrayList;
@@ -151,50 +151,5 @@ public final class DecoderBench {
 
     private static double round3(double x) {
         return Math.round(x * 1000) / 1000.0;
-    }
-
-    /** Ids are their own text; no end-of-sequence, so every completion runs to its full length. */
-    static final class IdTokenizer implements TextTokenizer {
-        private final int vocab;
-
-        IdTokenizer(int vocab) {
-            this.vocab = vocab;
-        }
-
-        @Override
-        public int[] encode(String text) {
-            return text.isBlank() ? new int[0]
-                    : Arrays.stream(text.trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
-        }
-
-        @Override
-        public String decode(int[] ids, boolean skipSpecialTokens) {
-            return "";
-        }
-
-        @Override
-        public int vocabSize() {
-            return vocab;
-        }
-
-        @Override
-        public Set<Integer> eosIds() {
-            return Set.of();
-        }
-
-        @Override
-        public int padId() {
-            return 0;
-        }
-
-        @Override
-        public int tokenId(String token) {
-            return -1;
-        }
-
-        @Override
-        public Set<Integer> specialIds() {
-            return Set.of();
-        }
     }
 }

@@ -82,6 +82,13 @@ public record ModelConfig(
         eosTokenIds = List.copyOf(eosTokenIds);
     }
 
+    /** The same architecture declaring another stored dtype (groupflow saves F32). */
+    public ModelConfig withTorchDtype(String dtype) {
+        return new ModelConfig(modelType, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads,
+                headDim, rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings, qkvBias, oBias, mlpBias, qkNorm,
+                maxPositionEmbeddings, bosTokenId, eosTokenIds, dtype);
+    }
+
     /** Number of query heads sharing one key/value head. */
     public int groupSize() {
         return numHeads / numKvHeads;
