@@ -310,6 +310,26 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves every parameter towards another model's: {@code this ← α · other + (1 − α) · this} (the TR-DPO-style
+     * reference-model sync; α = 1 copies). Runs without autograd.
+     */
+    public void blendFrom(CausalLm other, double alpha) {
+        boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        try {
+            for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+                try (NDScope ignored = new NDScope()) {
+                    NDArray dst = e.getValue().getArray();
+                    NDArray src = other.parameters.get(e.getKey()).getArray();
+                    dst.muli((float) (1 - alpha)).addi(src.mul((float) alpha));
+                }
+            }
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
+        }
+    }
+
     /** A deep copy on the given manager's device (a sampler replica, or a frozen reference model). */
     public CausalLm copy(NDManager parent) {
         CausalLm c = empty(config, parent);

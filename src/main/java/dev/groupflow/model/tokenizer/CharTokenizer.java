@@ -71,15 +71,14 @@ public final class CharTokenizer implements TextTokenizer {
         return -1;
     }
 
+    /** Decodes ids; an id outside the vocabulary (a model head wider than the alphabet) becomes U+FFFD. */
     @Override
     public String decode(int[] ids, boolean skipSpecialTokens) {
         StringBuilder sb = new StringBuilder();
         for (int id : ids) {
             if (id < 0 || id >= codePointOfId.length) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, "
-                        + codePointOfId.length + ")");
-            }
-            if (id < SPECIAL.length) {
+                sb.append('\uFFFD');
+            } else if (id < SPECIAL.length) {
                 if (!skipSpecialTokens) {
                     sb.append(SPECIAL[id]);
                 }

@@ -1,0 +1,276 @@
+package dev.groupflow.grpo;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.TinyModels;
+import dev.groupflow.model.TokenLogprobs;
+import dev.groupflow.model.tokenizer.CharTokenizer;
+import dev.groupflow.sampling.Completion;
+import dev.groupflow.sampling.Sampler;
+import dev.groupflow.sampling.SamplingParams;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class LearnerTest {
+    private static final CharTokenizer TOKENIZER = new CharTokenizer("0123456789");
+    private static final int G = 4;
+    private static final int STEPS = 100;
+    private static NDManager manager;
+
+    @BeforeAll
+    static void setUp() {
+        manager = NDManager.newBaseManager();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        manager.close();
+    }
+
+    private static CausalLm policy(long seed) {
+        return CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), manager, seed);
+    }
+
+    /** Three groups sampled from a model, with made-up rewards (one missing) and a truncated member. */
+    private static List<List<TrainingSample>> batch(CausalLm model, long seed) {
+        Sampler sampler = new Sampler(model, TOKENIZER);
+        List<Sampler.Request> reqs = List.of(new Sampler.Request(0, TOKENIZER.encode("12"), G),
+                new Sampler.Request(1, TOKENIZER.encode("7"), G), new Sampler.Request(2, TOKENIZER.encode("345"), G));
+        List<List<Completion>> out = sampler.generate(reqs, new SamplingParams(1.0, 0, 1, 0, 6, List.of()), seed, 0);
+        Random rng = new Random(seed);
+        List<List<TrainingSample>> groups = new ArrayList<>();
+        for (int g = 0; g < out.size(); g++) {
+            List<TrainingSample> group = new ArrayList<>();
+            for (Completion c : out.get(g)) {
+                Double reward = g == 1 && c.sampleIndex() == 2 ? null : (double) rng.nextInt(3);
+                group.add(new TrainingSample(g, c.sampleIndex(), reqs.get(g).promptTokens(), c.tokens(), c.logprobs(),
+                        reward, Map.of("part", 0.5), c.truncated(), 0));
+            }
+            groups.add(group);
+        }
+        return groups;
+    }
+
+    private static float[] flatWeights(CausalLm m) {
+        List<Float> all = new ArrayList<>();
+        for (Parameter p : m.parameters().values()) {
+            for (float f : p.getArray().toFloatArray()) {
+                all.add(f);
+            }
+        }
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i);
+        }
+        return out;
+    }
+
+    /** SGD-like AdamW (huge eps), so the weights move linearly in the gradient and can be compared closely. */
+    private static GrpoConfig linearConfig(Aggregation aggregation) {
+        return GrpoConfig.defaults(G, 6).with(b -> {
+            b.aggregation = aggregation;
+            b.schedule = LrSchedule.constant(0.5);
+            b.adamEps = 1.0;
+            b.maxGradNorm = 0;
+        });
+    }
+
+    @Test
+    void microBatchedAndWholeBatchUpdatesAgreeForEveryAggregation() {
+        for (Aggregation aggregation : Aggregation.values()) {
+            try (CausalLm a = policy(1); CausalLm b = a.copy(manager)) {
+                List<List<TrainingSample>> groups = batch(a, 5);
+                GrpoConfig whole = linearConfig(aggregation).with(c -> c.microBatchTokens = 1_000_000);
+                GrpoConfig micro = linearConfig(aggregation).with(c -> c.microBatchTokens = 12);
+                double lossWhole;
+                double lossMicro;
+                try (Learner la = new Learner(a, null, whole, TOKENIZER.padId());
+                     Learner lb = new Learner(b, null, micro, TOKENIZER.padId())) {
+                    lossWhole = la.step(groups).metrics().get("loss");
+                    lossMicro = lb.step(groups).metrics().get("loss");
+                }
+                assertEquals(lossWhole, lossMicro, 1e-9, aggregation + " loss");
+                float[] wa = flatWeights(a);
+                float[] wb = flatWeights(b);
+                float[] before = flatWeights(policy(1));
+                double moved = 0;
+                for (int i = 0; i < wa.length; i++) {
+                    moved = Math.max(moved, Math.abs(wa[i] - before[i]));
+                }
+                assertTrue(moved > 1e-4, aggregation + ": the update must move the weights");
+                assertArrayEquals(wa, wb, 1e-5f, aggregation + " weights");
+            }
+        }
+    }
+
+    @Test
+    void laterPassesTakeTheRatioAgainstTheFirstPass() {
+        try (CausalLm a = policy(2); CausalLm b = a.copy(manager)) {
+            List<List<TrainingSample>> groups = batch(a, 9);
+            // what the first pass computes: log-probs under the weights before any update
+            List<int[]> prompts = new ArrayList<>();
+            List<int[]> completions = new ArrayList<>();
+            groups.forEach(g -> g.forEach(s -> {
+                prompts.add(s.promptTokens());
+                completions.add(s.completionTokens());
+            }));
+            float[][] first = TokenLogprobs.evaluate(b, prompts, completions, TOKENIZER.padId(), 1.0, 10_000);
+            GrpoConfig twoPasses = linearConfig(Aggregation.TOKEN_MEAN).with(c -> c.numIterations = 2);
+            try (Learner la = new Learner(a, null, twoPasses, TOKENIZER.padId());
+                 Learner lb = new Learner(b, null, linearConfig(Aggregation.TOKEN_MEAN), TOKENIZER.padId())) {
+                assertEquals(2, (long) (double) la.step(groups).metrics().get("updates"));
+                lb.step(groups);
+                List<List<TrainingSample>> againstFirst = new ArrayList<>();
+                int k = 0;
+                for (List<TrainingSample> g : groups) {
+                    List<TrainingSample> ng = new ArrayList<>();
+                    for (TrainingSample s : g) {
+                        ng.add(new TrainingSample(s.promptKey(), s.sampleIndex(), s.promptTokens(),
+                                s.completionTokens(), first[k++], s.reward(), s.rewardComponents(), s.truncated(),
+                                s.policyVersion()));
+                    }
+                    againstFirst.add(ng);
+                }
+                lb.step(againstFirst);
+            }
+            assertArrayEquals(flatWeights(a), flatWeights(b), 1e-5f);
+        }
+    }
+
+    @Test
+    void nonFiniteUpdatesAreSkippedLeavingEverythingUntouchedThenHalt() {
+        try (CausalLm model = policy(3)) {
+            GrpoConfig config = GrpoConfig.defaults(G, 6).with(c -> {
+                c.maxNonFinite = 2;
+                c.schedule = LrSchedule.constant(1e-2);
+            });
+            try (Learner learner = new Learner(model, null, config, TOKENIZER.padId())) {
+                learner.step(batch(model, 1)); // a finite step first, so the optimizer has state
+                float[] weights = flatWeights(model);
+                AdamW.State state = learner.exportState().optimizer();
+                List<List<TrainingSample>> poisoned = poison(batch(model, 2));
+                Learner.StepResult r = learner.step(poisoned);
+                assertFalse(r.updated());
+                assertEquals(1.0, r.metrics().get("skipped_updates"));
+                assertArrayEquals(weights, flatWeights(model), 0f, "weights untouched");
+                AdamW.State after = learner.exportState().optimizer();
+                assertEquals(state.step(), after.step());
+                state.expAvg().forEach((k, v) -> assertArrayEquals(v, after.expAvg().get(k), 0f, k));
+                state.expAvgSq().forEach((k, v) -> assertArrayEquals(v, after.expAvgSq().get(k), 0f, k));
+                TrainingHaltedException e = assertThrows(TrainingHaltedException.class, () -> learner.step(poisoned));
+                assertTrue(e.getMessage().contains("2 consecutive updates had a non-finite"), e.getMessage());
+            }
+        }
+    }
+
+    private static List<List<TrainingSample>> poison(List<List<TrainingSample>> groups) {
+        List<List<TrainingSample>> out = new ArrayList<>();
+        for (List<TrainingSample> g : groups) {
+            List<TrainingSample> ng = new ArrayList<>();
+            for (TrainingSample s : g) {
+                float[] lp = s.behaviourLogprobs().clone();
+                lp[0] = Float.NaN;
+                ng.add(new TrainingSample(s.promptKey(), s.sampleIndex(), s.promptTokens(), s.completionTokens(), lp,
+                        s.reward(), s.rewardComponents(), s.truncated(), s.policyVersion()));
+            }
+            out.add(ng);
+        }
+        return out;
+    }
+
+    @Test
+    void metricsDescribeTheBatch() {
+        try (CausalLm model = policy(4); CausalLm ref = model.copy(manager)) {
+            GrpoConfig config = GrpoConfig.defaults(G, 6).with(c -> c.beta = 0.04);
+            try (Learner learner = new Learner(model, ref, config, TOKENIZER.padId())) {
+                List<List<TrainingSample>> groups = batch(model, 3);
+                Map<String, Double> m = learner.step(groups).metrics();
+                assertEquals(1.0, m.get("reward_missing"));
+                assertEquals(0.5, m.get("reward/part/mean"));
+                assertEquals(3.0, m.get("groups"));
+                assertEquals(0.0, m.get("kl"), 1e-6, "policy equals reference before the update");
+                assertTrue(m.get("entropy") > 0);
+                assertTrue(m.get("completion_length_max") >= m.get("completion_length_min"));
+                for (String key : List.of("loss", "reward_mean", "reward_std", "advantage_mean", "advantage_std",
+                        "clip_low", "clip_high", "clip_region", "grad_norm", "lr", "truncated_fraction",
+                        "zero_std_fraction", "tokens", "step_seconds")) {
+                    assertTrue(m.containsKey(key) && Double.isFinite(m.get(key)), key + " in " + m);
+                }
+                Map<String, Double> second = learner.step(groups).metrics();
+                assertTrue(second.get("kl") > 0, "after an update the policy has moved away from the reference");
+            }
+        }
+    }
+
+    @Test
+    void betaZeroMeansNoReferenceModel() {
+        try (CausalLm model = policy(5); CausalLm ref = model.copy(manager)) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> new Learner(model, ref, GrpoConfig.defaults(G, 6), TOKENIZER.padId()));
+            assertThrows(IllegalArgumentException.class, () -> new Learner(model, null,
+                    GrpoConfig.defaults(G, 6).with(c -> c.beta = 0.1), TOKENIZER.padId()));
+        }
+    }
+
+    /**
+     * Toy verifiable task: the prompt is a digit d, the answer is the digit (d + 3) mod 10. Reward 1 when the
+     * completion starts with it. A random policy is at chance (about 1/13 with the special tokens).
+     */
+    static double[] learnDigitShift(long seed, int steps) {
+        try (CausalLm model = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), manager, seed)) {
+            GrpoConfig config = GrpoConfig.defaults(8, 2).with(c -> c.schedule = LrSchedule.constant(3e-3));
+            Sampler sampler = new Sampler(model, TOKENIZER);
+            SamplingParams params = new SamplingParams(1.0, 0, 1, 0, 2, List.of());
+            double[] curve = new double[steps];
+            try (Learner learner = new Learner(model, null, config, TOKENIZER.padId())) {
+                for (int step = 0; step < steps; step++) {
+                    List<Sampler.Request> reqs = new ArrayList<>();
+                    for (int d = 0; d < 10; d++) {
+                        reqs.add(new Sampler.Request(d, TOKENIZER.encode(Integer.toString(d)), 8));
+                    }
+                    List<List<Completion>> out = sampler.generate(reqs, params, seed, step);
+                    List<List<TrainingSample>> groups = new ArrayList<>();
+                    double total = 0;
+                    for (int d = 0; d < 10; d++) {
+                        char target = (char) ('0' + (d + 3) % 10);
+                        List<TrainingSample> g = new ArrayList<>();
+                        for (Completion c : out.get(d)) {
+                            double r = !c.text().isEmpty() && c.text().charAt(0) == target ? 1.0 : 0.0;
+                            total += r;
+                            g.add(new TrainingSample(d, c.sampleIndex(), reqs.get(d).promptTokens(), c.tokens(),
+                                    c.logprobs(), r, Map.of(), c.truncated(), step));
+                        }
+                        groups.add(g);
+                    }
+                    curve[step] = total / 80;
+
+                    learner.step(groups);
+                }
+            }
+            return curve;
+        }
+    }
+
+    @Test
+    void aTinyPolicyLearnsAVerifiableTaskDeterministically() {
+        double[] curve = learnDigitShift(7, STEPS);
+        double start = (curve[0] + curve[1]) / 2;
+        double end = (curve[STEPS - 3] + curve[STEPS - 2] + curve[STEPS - 1]) / 3;
+        assertTrue(start < 0.3, "starts near chance: " + Arrays.toString(curve));
+        assertTrue(end > 0.9, "ends above 0.9: " + Arrays.toString(curve));
+        assertArrayEquals(curve, learnDigitShift(7, STEPS), 0.0, "same seed, same curve");
+    }
+}
