@@ -344,6 +344,109 @@ case("system message extraction", "{% if messages[0]['role'] == 'system' %}{% se
 case("message content may be a list of parts", "{% for m in messages %}{% if m.content is string %}{{ m.content }}{% else %}{% for p in m.content %}{% if p.type == 'text' %}{{ p.text }}{% elif p.type == 'image' %}<img>{% endif %}{% endfor %}{% endif %}|{% endfor %}",
      {"messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is this?"}]}, {"role": "assistant", "content": "A cat."}]})
 
+# ---------------------------------------------------------------- lexer corner cases
+case("tag markers inside strings", "{{ '}}' ~ '%}' ~ '{{' }}{% set x = '%}' %}{{ x }}{# '#}' still text")
+case("comment ends at the first marker", "{# a #} b #}")
+case("minus right after print opening is whitespace control", "a {{-1}} b {{ -1 }} c")
+case("lstrip at template start", "   {% if true %}x{% endif %}")
+case("no lstrip after a print tag on the same line", "{{ 'a' }}   {% if true %}b{% endif %}")
+case("lstrip after a comment that ate its newline", "{# c #}\n   {% if true %}b{% endif %}")
+case("plus on a comment keeps the newline", "{# c +#}\nb")
+case("blank lines around indented blocks", "start\n\n    {% for i in [1] %}\n\n    item {{ i }}\n\n    {% endfor %}\n\nend\n")
+case("block tag between text on one line", "x {% if true %}y{% endif %} z\n  {% if true %}w{% endif %}  \nv")
+case("windows line endings in a template", "{% if true %}\r\n  a\r\n{% endif %}\r\nb\r\n")
+case("tabs before block tags", "\t\t{% for i in 'ab' %}\n\t\t{{ i }}\n\t\t{% endfor %}\n")
+case("whitespace control in nested loops", "{%- for i in [1, 2] -%}\n  [\n  {%- for j in 'ab' %} {{ i }}{{ j }} {%- endfor %}\n  ]\n{%- endfor %}")
+case("raw block inside indented lines", "  {% raw %}\n  {{ x }}\n  {% endraw %}\nend")
+case("unicode identifiers", "{% set café = 'ok' %}{{ café }}")
+
+# ---------------------------------------------------------------- undefined through filters
+case("filters over undefined", "[{{ missing|upper }}][{{ missing|trim }}][{{ missing|join(',') }}][{{ missing|list }}][{{ missing|first }}][{{ missing|string }}][{{ missing|length }}][{{ missing|replace('a', 'b') }}][{{ missing|sort }}][{{ missing|unique|list }}][{{ missing|sum }}][{{ missing|max }}][{{ missing|select|list }}][{{ missing|map('upper')|list }}][{{ missing|items|list }}][{{ missing|reverse|list }}][{{ missing|last }}][{{ missing|e }}]")
+case("undefined is iterable and a sequence", "{{ missing is iterable }} {{ missing is sequence }} {{ missing is mapping }} {{ 'x' in missing }} {{ missing is none }} {{ missing is string }}")
+case("undefined float filter fails", "{{ missing|float }}")
+case("undefined dictsort fails", "{{ missing|dictsort }}")
+case("undefined comparison fails", "{{ missing < 1 }}")
+case("undefined in a condition is false", "{% if missing %}yes{% else %}no{% endif %} {% if not missing %}neg{% endif %} {{ missing or 'fallback' }}")
+case("inline if without else is undefined", "[{{ 'x' if false }}] {{ ('x' if false) is defined }}")
+
+# ---------------------------------------------------------------- number formatting
+case("float repr extremes", "{{ 1e22 }} {{ 1.7976931348623157e308 }} {{ 5e-324 }} {{ 0.1 * 3 }} {{ 100.0 }} {{ 123456789012345678.0 }} {{ 9999999999999998.0 }} {{ 0.000123 }} {{ 1.5e-5 }} {{ 2.0 ** 0.5 }} {{ 10 / 4 }} {{ 1e300 * 1e10 }} {{ -1e300 * 1e10 }}")
+case("float formatting with percent", "{{ '%s|%r|%d|%5.2f|%e|%g|%g|%g|%i|%.0f|%.1f' % (none, 'q', 3.7, -1.005, 12345.678, 0.00001234, 123456789, 100000, 4, 2.5, 0.25) }}")
+case("format spec mini language", "{{ '{:e}|{:g}|{:%}|{:+d}|{:x}|{:#x}|{:08.3f}|{:*^9}|{}|{:.3}|{:.3}|{:>6.2%}|{:,.2f}'.format(1234.5, 1e-7, 0.25, 5, 255, 255, -3.14159, 'mid', 1.0, 3.14159, 'abcdef', 0.5, 1234567.891) }}")
+case("round half to even and precision", "{{ 0.5|round }} {{ 1.5|round }} {{ -0.5|round }} {{ 1.005|round(2) }} {{ 2.5|round(0) }} {{ 12.345|round(1) }} {{ 7|round(1) }} {{ -2.5|round(method='floor') }}")
+case("int and float filter corner cases", "{{ '  -3  '|int }} {{ '+5'|int }} {{ '1e5'|int }} {{ '0b101'|int(base=2) }} {{ '12abc'|int }} {{ ''|int }} {{ 'nan'|int }} {{ 'inf'|int }} {{ '1_0'|float }} {{ ' 2.5\n'|float }} {{ 'infinity'|float }} {{ '1.'|float }} {{ '.5'|float }} {{ 'e5'|float }} {{ [1]|int }} {{ -3.9|int }} {{ '077'|int }} {{ '0x10'|int(base=0) }}")
+case("integer division and modulo signs", "{{ 7 // -2 }} {{ -7 // -2 }} {{ 7 % -3 }} {{ 7.0 % -3 }} {{ -0.0 % 5 }} {{ 5 % 2.5 }} {{ 2 ** -1 }} {{ (-8) ** 2 }} {{ 0 ** 0 }} {{ 10 // 3.0 }}")
+
+# ---------------------------------------------------------------- tojson corner cases
+case("tojson numbers", "{{ [1e300, 123456789012, -5, 0.1, 1e16, 1.0]|tojson }} {{ {'a': [], 'b': {}}|tojson(indent=0) }}")
+case("tojson ensure_ascii escapes astral characters", "{{ '😀é\x7f'|tojson(ensure_ascii=true) }} {{ '😀é\x7f\u2028'|tojson }}")
+case("tojson sort_keys with mixed key types fails", "{{ {1: 'a', 'b': 2}|tojson(sort_keys=true) }}")
+case("tojson of a namespace fails", "{{ namespace(a=1)|tojson }}")
+case("tojson indent with separators", "{{ {'a': [1, 2]}|tojson(indent=1, separators=(', ', ' = ')) }}")
+
+# ---------------------------------------------------------------- repr corner cases
+case("repr of unusual characters", "{{ ['\u200b', '\x7f', 'é', '\u00a0', '\U0001F600', '\x1b', '\\\\', '\r'] }}")
+case("printing generators and namespaces", "{{ namespace(a=1) }} {{ {'k': (1, 2)} }} {{ [range(2)] }} {{ [missing] }} {{ ('a',) }}")
+
+# ---------------------------------------------------------------- comparisons and membership
+case("string ordering is by code point", "{{ 'B' < 'a' }} {{ 'é' > 'z' }} {{ '😀' > '\uffff' }} {{ ['b', 'a', 'B', 'é', 'Z']|sort }}")
+case("tuple and list comparisons", "{{ (1, 2) < (1, 3) }} {{ [1, 'a'] == [1, 'a'] }} {{ [1, [2, 3]] < [1, [2, 4]] }} {{ (1,) == (1.0,) }}")
+case("none ordering fails", "{{ none < 1 }}")
+case("membership corner cases", "{{ none in [none] }} {{ 'a' in ['a'] }} {{ 1 in {1: 'x'} }} {{ 1.0 in {1: 'x'} }} {{ 'x' in {'k': 'x'} }} {{ [1] in [[1]] }} {{ '' in 'abc' }}")
+case("int in string fails", "{{ 1 in 'abc' }}")
+case("identity with sameas", "{% set x = [1, 2] %}{% set y = x %}{{ y is sameas x }} {{ [1, 2] is sameas x }} {{ 300 is sameas 300 }} {{ true is sameas true }}")
+
+# ---------------------------------------------------------------- more tests
+case("type tests on engine values", "{{ (1, 2) is sequence }} {{ range(3) is sequence }} {{ {}.items() is iterable }} {{ {}.items() is sequence }} {{ namespace() is mapping }} {{ none is string }} {{ 1.0 is integer }} {{ 'A1' is upper }} {{ '' is lower }} {{ [1]|select is iterable }} {{ [1]|select is sequence }}")
+case("tests with keyword arguments", "{{ 3 is divisibleby(num=3) }} {{ 1 is eq(b=1) }}")
+
+# ---------------------------------------------------------------- loops
+case("loop length with a filter and break", "{% for x in range(10) if x % 3 == 0 %}{{ loop.index }}/{{ loop.length }}{% if loop.index == 2 %}{% break %}{% endif %} {% endfor %}")
+case("loop over a generator knows last and length", "{% for x in [1, 2, 3]|select %}{{ x }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }} {% endfor %}")
+case("loop filter sees namespace changes lazily", "{% set ns = namespace(stop=false) %}{% for x in range(5) if not ns.stop %}{{ x }}{% if x == 2 %}{% set ns.stop = true %}{% endif %}{% endfor %}")
+case("loop filter with last looks ahead", "{% set ns = namespace(stop=false) %}{% for x in range(5) if not ns.stop %}{{ x }}{{ loop.last }}{% if x == 2 %}{% set ns.stop = true %}{% endif %} {% endfor %}")
+case("loop variable does not leak", "{% for i in [1, 2] %}{% endfor %}[{{ i }}] {% set i = 'outer' %}{% for i in [1] %}{{ i }}{% endfor %}{{ i }}")
+case("loop variable shadowing and restore", "{% set loop = 'mine' %}{% for x in [1] %}{{ loop.index }}{% endfor %}{{ loop }}")
+case("cycle without arguments fails", "{% for x in [1] %}{{ loop.cycle() }}{% endfor %}")
+case("calling loop without recursive fails", "{% for x in [[1]] %}{{ loop(x) }}{% endfor %}")
+case("loop over string and tuple unpacking of strings", "{% for a, b in ['xy', 'zw'] %}{{ b }}{{ a }}{% endfor %}")
+case("nested loop with outer loop reference", "{% for row in [[1, 2], [3]] %}{% set outer = loop %}{% for cell in row %}{{ outer.index0 }}.{{ loop.index0 }}={{ cell }}{{ ',' if not (outer.last and loop.last) }}{% endfor %}{% endfor %}")
+case("break skips else", "{% for x in [1, 2] %}{% break %}{% else %}else{% endfor %}done")
+case("continue in the last iteration", "{% for x in [1, 2, 3] %}{% if loop.last %}{% continue %}{% endif %}{{ x }}{% endfor %}")
+
+# ---------------------------------------------------------------- scoping
+case("macro defined in a loop sees the loop variable", "{% for i in [1, 2] %}{% macro show() %}<{{ i }}>{% endmacro %}{{ show() }}{% endfor %}")
+case("macro default referencing another parameter", "{% macro m(a, b=a * 2) %}{{ a }},{{ b }}{% endmacro %}{{ m(3) }} {{ m(3, 1) }}")
+case("set inside a macro stays local", "{% set x = 'outer' %}{% macro m() %}{% set x = 'inner' %}{{ x }}{% endmacro %}{{ m() }}{{ x }}")
+case("with sees outer values", "{% set a = 5 %}{% with b = a + 1 %}{{ a }}{{ b }}{% set a = 0 %}{{ a }}{% endwith %}{{ a }}")
+case("namespace list accumulation", "{% set ns = namespace(items=[]) %}{% for m in ['a', 'b'] %}{% set ns.items = ns.items + [m|upper] %}{% endfor %}{{ ns.items|join(',') }}")
+case("namespace attribute missing is undefined", "[{{ namespace().nope }}] {{ namespace().nope is defined }}")
+case("set block inside loop is per iteration", "{% for i in [1, 2] %}{% set s %}<{{ i }}>{% endset %}{{ s }}{% endfor %}[{{ s }}]")
+case("caller inside nested macro calls", "{% macro outer() %}[{{ caller() }}]{% endmacro %}{% macro inner() %}({{ caller() }}){% endmacro %}{% call outer() %}{% call inner() %}x{% endcall %}{% endcall %}")
+case("variables set after a loop are visible", "{% for i in [1] %}{% endfor %}{% set after = 1 %}{{ after }}")
+
+# ---------------------------------------------------------------- strings
+case("string multiplication and empty lists", "[{{ 'abc' * 0 }}] {{ [] * 2 }} {{ [1, 2] * 0 }}")
+case("title filter vs title method", "{{ \"o'neil mc-donald\"|title }} {{ \"o'neil mc-donald\".title() }} {{ 'ǆemal'|title }} {{ 'hello\tworld'|title }}")
+case("splitting with maxsplit keywords", "{{ 'a b c d'.split(maxsplit=2) }} {{ 'a,b,c'.rsplit(',', maxsplit=1) }} {{ 'a,b,c'.split(sep=',') }}")
+case("find with negative ranges", "{{ 'hello'.find('l', -2) }} {{ 'hello'.rfind('l', 0, -2) }} {{ 'hello'.count('l', -3, -1) }} {{ 'abc'.find('', 10) }} {{ 'abc'.startswith('c', -1) }}")
+case("strip with unicode whitespace", "[{{ '\u2003x\u3000'.strip() }}] [{{ '\u00a0x'|trim }}] [{{ '\x1cx'.strip() }}]")
+case("replace and count with unicode", "{{ '😀a😀'.replace('😀', 'x') }} {{ '😀😀'.count('😀') }} {{ '😀abc'.find('b') }} {{ '😀abc'.index('c') }} {{ '😀x'|center(5, ) }}|{{ 'a😀'.center(6, '*') }}")
+case("empty separator fails", "{{ 'abc'.split('') }}")
+case("string concatenation with plus requires strings", "{{ 'a' + 1 }}")
+case("list concatenation with a tuple fails", "{{ [1] + (2,) }}")
+case("escape filter on non strings", "{{ none|e }} {{ 5|e }} {{ [1, '<']|e }}")
+case("markup concatenation escapes plain strings", "{{ ('<b>'|safe) + '<i>' }} {{ ('<b>'|safe) ~ ('<i>'|e) }} {{ ('x'|safe) * 2 }}")
+case("wordcount with unicode and punctuation", "{{ 'héllo wörld, foo_bar 42!'|wordcount }} {{ ''|wordcount }}")
+case("indent with first and blank lines", "{{ 'a\n\nb\n'|indent(2, first=true) }}|{{ 'a\n\nb\n'|indent(2, blank=true) }}|{{ ''|indent(first=true) }}|")
+case("center with odd padding", "[{{ 'a'|center(4) }}] [{{ 'ab'|center(5) }}] [{{ 'abc'|center(2) }}]")
+
+# ---------------------------------------------------------------- dict literals and keys
+case("dict literal with computed keys", "{% set k = 'dyn' %}{{ {k: 1, k ~ '2': 2, (1, 2): 't'} }}")
+case("dict with unhashable key fails", "{{ {[1]: 2} }}")
+case("dict items unpack in for with sorted keys", "{% for k, v in {'b': 1, 'a': 2}|dictsort %}{{ k }}{{ v }}{% endfor %}")
+case("dict get with default and numeric keys", "{{ {1: 'one'}.get(1.0) }} {{ {1: 'one'}[true] }} {{ {'a': 1}['a'] }}")
+
 # ---------------------------------------------------------------- realistic templates
 base = {"bos_token": "<s>", "eos_token": "</s>", "tools": None, "documents": None}
 file_case("llama31 style basic conversation", "llama31_style.jinja", dict(base, bos_token="<|begin_of_text|>", eos_token="<|eot_id|>", messages=CONV_BASIC, add_generation_prompt=True))

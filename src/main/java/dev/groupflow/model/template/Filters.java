@@ -236,6 +236,9 @@ final class Filters {
         default -> throw new TemplateException(
             "FilterArgumentError: You can only sort by either \"key\" or \"value\"");
       };
+      if (v instanceof Undefined u) {
+        throw u.error();
+      }
       if (!(v instanceof Map<?, ?> m)) {
         throw new TemplateException("AttributeError: '" + Py.typeName(v)
             + "' object has no attribute 'items'");
@@ -651,7 +654,10 @@ final class Filters {
         return d;
       }
       BigDecimal r = exact.setScale((int) precision, RoundingMode.HALF_EVEN);
-      return v instanceof Double ? (Object) r.doubleValue() : (Object) r.longValue();
+      if (v instanceof Double d) {
+        return r.signum() == 0 ? Math.copySign(0.0, d) : r.doubleValue();
+      }
+      return r.longValue();
     }
     double scale = Math.pow(10, precision);
     double x = Py.toDouble(v) * scale;

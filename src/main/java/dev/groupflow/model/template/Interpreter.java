@@ -156,18 +156,23 @@ final class Interpreter {
             out = saved;
           }
         });
-    boolean iterated = false;
+    // Like Jinja2, the else block runs unless some iteration reached the end of the body
+    // (an iteration left by break or continue does not count).
+    boolean completed = false;
     while (loop.hasNext()) {
       Object item = loop.next();
-      iterated = true;
       Scope body = new Scope(scope);
       assign(node.target(), item, body);
       body.set("loop", loop);
-      if (execAll(node.body(), body) == Flow.BREAK) {
+      Flow flow = execAll(node.body(), body);
+      if (flow == Flow.BREAK) {
         break;
       }
+      if (flow == Flow.NORMAL) {
+        completed = true;
+      }
     }
-    if (!iterated) {
+    if (!completed) {
       execAll(node.otherwise(), new Scope(scope));
     }
   }

@@ -27,11 +27,18 @@ final class Tests {
     if (e == null) {
       throw new TemplateException("TemplateRuntimeError: No test named '" + name + "' found.");
     }
+    if (!kw.isEmpty() && e.params().length == 1 && e.params()[0].equals("b")) {
+      throw Py.typeError("_operator." + OPERATOR_NAMES.getOrDefault(name, name)
+          + "() takes no keyword arguments");
+    }
     Object[] defaults = new Object[e.params().length];
     java.util.Arrays.fill(defaults, REQ);
     Object[] bound = Filters.bind("test_" + name, args, kw, e.params(), defaults);
     return e.impl().test(in, value, bound);
   }
+
+  private static final Map<String, String> OPERATOR_NAMES = Map.of("equalto", "eq", "==", "eq",
+      "!=", "ne", "lessthan", "lt", "<", "lt", "<=", "le", "greaterthan", "gt", ">", "gt", ">=", "ge");
 
   private static void def(String name, Impl impl, String... params) {
     ALL.put(name, new Entry(params, impl));

@@ -79,7 +79,7 @@ class Jinja2CompatibilityTest {
     Map<String, Object> variables = new LinkedHashMap<>(vars);
     if (c.has("expected")) {
       String actual = Template.compile(source).render(variables, FROZEN);
-      assertEquals(c.get("expected").asText(), actual);
+      assertEquals(c.get("expected").asText(), actual, c.get("name").asText());
       return;
     }
     JsonNode error = c.get("error");
@@ -88,7 +88,7 @@ class Jinja2CompatibilityTest {
     switch (kind) {
       case "syntax" -> {
         TemplateSyntaxException e = assertThrows(TemplateSyntaxException.class,
-            () -> Template.compile(source));
+            () -> Template.compile(source), c.get("name").asText());
         if (error.hasNonNull("line")) {
           assertEquals(error.get("line").asInt(), e.line(), "line of: " + e.getMessage());
         }
@@ -97,12 +97,13 @@ class Jinja2CompatibilityTest {
       case "raised" -> {
         Template t = Template.compile(source);
         TemplateRaisedException e = assertThrows(TemplateRaisedException.class,
-            () -> t.render(variables, FROZEN));
+            () -> t.render(variables, FROZEN), c.get("name").asText());
         assertEquals(message, e.getMessage());
       }
       case "runtime" -> {
         Template t = Template.compile(source);
-        TemplateException e = assertThrows(TemplateException.class, () -> t.render(variables, FROZEN));
+        TemplateException e = assertThrows(TemplateException.class, () -> t.render(variables, FROZEN),
+            c.get("name").asText());
         assertInstanceOf(TemplateException.class, e);
         if (e instanceof TemplateRaisedException || e instanceof TemplateSyntaxException) {
           fail("expected a runtime error, got " + e);
