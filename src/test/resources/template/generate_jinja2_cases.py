@@ -447,6 +447,22 @@ case("dict with unhashable key fails", "{{ {[1]: 2} }}")
 case("dict items unpack in for with sorted keys", "{% for k, v in {'b': 1, 'a': 2}|dictsort %}{{ k }}{{ v }}{% endfor %}")
 case("dict get with default and numeric keys", "{{ {1: 'one'}.get(1.0) }} {{ {1: 'one'}[true] }} {{ {'a': 1}['a'] }}")
 
+# ---------------------------------------------------------------- idioms from published chat templates
+case("range slicing stays a range", "{{ range(5)[1:] }} {{ range(10)[::-1] }} {{ range(10)[::3] }} {{ range(3)[5:] }} {{ range(2, 8)[-2:] }} {{ range(10)[8:2:-2]|list }}")
+case("selectattr first system message", "{% set sys = messages|selectattr('role', 'equalto', 'system')|list|first %}{{ sys.content if sys is defined else 'none' }}|{{ (messages|selectattr('role', 'eq', 'tool')|list|first) is defined }}",
+     {"messages": CONV_BASIC})
+case("content none in membership fails", "{% if '</think>' in m.content %}x{% endif %}", {"m": {"role": "assistant", "content": None}})
+case("content none is not string", "{{ m.content is string }} {{ m.content is none }} {{ m.content|string }} [{{ m.content or '' }}]", {"m": {"role": "assistant", "content": None}})
+case("multimodal content membership checks", "{% for c in content %}{% if c['type'] == 'image' or 'image' in c or 'image_url' in c %}<img>{% elif c['type'] == 'video' or 'video' in c %}<vid>{% elif 'text' in c %}{{ c['text'] }}{% endif %}{% endfor %}",
+     {"content": [{"type": "image", "image": "x.png"}, {"image_url": {"url": "u"}}, {"type": "video"}, {"type": "text", "text": "hi"}]})
+case("tool parameters iteration", "{% for tool in tools %}{% set f = tool.function %}{{ f.name }}({% for pname, p in f.parameters.properties.items() %}{{ pname }}: {{ p.type }}{{ ', ' if not loop.last }}{% endfor %}){% if f.parameters.required %} req={{ f.parameters.required|join('|') }}{% endif %}\n{% endfor %}",
+     {"tools": TOOLS})
+case("message get with default", "{% for m in msgs %}{{ m.get('content', '-') }}{{ m.get('name') }};{% endfor %}", {"msgs": [{"role": "user"}, {"role": "user", "content": "c", "name": "n"}]})
+case("last message checks", "{{ messages[-1]['role'] }} {{ messages[-1].content|trim }} {{ (messages|last).role }} {{ messages|length is even }}", {"messages": CONV_BASIC})
+case("escaped newlines in replace", "{{ text|replace('\\n', '\\\\n') }} {{ text.replace('\\n', ' ') }}", {"text": "a\nb\nc"})
+case("whitespace only output lines with minus", "{%- for m in ['a', 'b'] -%}\n    {{- '\\n' if not loop.first -}}\n    {{- m -}}\n{%- endfor -%}")
+case("if with tuple condition and chained not", "{% if not not 1 %}a{% endif %}{% if not (1 and 0) %}b{% endif %}{% if 1, %}c{% endif %}")
+
 # ---------------------------------------------------------------- realistic templates
 base = {"bos_token": "<s>", "eos_token": "</s>", "tools": None, "documents": None}
 file_case("llama31 style basic conversation", "llama31_style.jinja", dict(base, bos_token="<|begin_of_text|>", eos_token="<|eot_id|>", messages=CONV_BASIC, add_generation_prompt=True))

@@ -151,6 +151,10 @@ final class Access {
     long n = items.size();
     long start = bound(s.start(), n, step, true);
     long stop = bound(s.stop(), n, step, false);
+    if (obj instanceof PyRange r) {
+      long newStop = step > 0 ? Math.max(stop, start) : Math.min(stop, start);
+      return new PyRange(r.start + start * r.step, r.start + newStop * r.step, r.step * step);
+    }
     List<Object> out = new ArrayList<>();
     if (step > 0) {
       for (long i = start; i < stop; i += step) {
