@@ -333,6 +333,14 @@ case("syntax error for unclosed comment", "a {# never closed")
 case("syntax error for missing endraw", "{% raw %} abc")
 case("syntax error for assigning to a literal", "{% set true = 1 %}")
 case("syntax error for a bad character", "{{ 1 $ 2 }}")
+case("syntax error for an unclosed print tag", "a\n{{ x")
+case("syntax error for an unclosed block tag", "a\n\n{% if x")
+case("syntax error for an empty print tag", "{{ }}")
+case("syntax error for else after else", "{% if x %}{% else %}\n{% else %}{% endif %}")
+case("syntax error for default before positional macro argument", "{% macro m(a=1, b) %}{% endmacro %}")
+case("syntax error for positional after keyword argument", "{{ f(a=1, 2) }}")
+case("syntax error for an unterminated string", "{{ \"abc }}")
+case("syntax error for an extra token", "{{ 'a' is divisibleby 2 2 }}")
 
 # ---------------------------------------------------------------- real-template idioms
 case("qwen style reasoning split", "{% set content = m.content %}{% if '</think>' in content %}{% set reasoning = content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') %}{% set content = content.split('</think>')[-1].lstrip('\\n') %}{% endif %}[{{ reasoning }}][{{ content }}]",

@@ -103,7 +103,7 @@ final class Parser {
   private TemplateSyntaxException unexpected(String expected) {
     Token t = cur();
     if (t.is(Kind.EOF)) {
-      return failEof(null);
+      return fail("unexpected end of template, expected " + expected + ".", t);
     }
     return fail("expected token " + expected + ", got '" + t.describe() + "'", t);
   }

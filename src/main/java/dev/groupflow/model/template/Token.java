@@ -38,8 +38,10 @@ record Token(Kind kind, String text, Object value, int line, int column) {
       case BLOCK_BEGIN -> "begin of statement block";
       case BLOCK_END -> "end of statement block";
       case EOF -> "end of template";
-      case STRING -> "string " + text;
-      case INTEGER, FLOAT, NAME, OP -> text;
+      case STRING -> "string";
+      case INTEGER -> "integer";
+      case FLOAT -> "float";
+      case NAME, OP -> text;
     };
   }
 }
