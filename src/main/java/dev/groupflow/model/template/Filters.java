@@ -3,23 +3,19 @@ package dev.groupflow.model.template;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Jinja2's built-in filters with Jinja2's signatures and results, and Hugging Face's {@code tojson}
- * override. Filters that return generators in Jinja2 ({@code select}, {@code map}, {@code unique},
- * {@code reverse}...) return one-shot {@link PyIter}s here too, so {@code |list} or {@code |first}
- * behave the same and {@code |length} on them fails as it does in Python.
+ * The filter registry and Jinja2's scalar and string filters, with Jinja2's signatures and results,
+ * plus Hugging Face's {@code tojson} override; the sequence filters live in {@link
+ * SequenceFilters}. Arguments bind like Python calls (positional, then keyword, with the same
+ * errors for unknown or missing arguments).
  */
 final class Filters {
   private Filters() {}
@@ -29,7 +25,11 @@ final class Filters {
   }
 
   private static final Map<String, Impl> ALL = new HashMap<>();
-  private static final Object REQ = Methods.REQUIRED;
+  static final Object REQ = Methods.REQUIRED;
+
+  static void define(String name, Impl impl) {
+    ALL.put(name, impl);
+  }
 
   static boolean exists(String name) {
     return ALL.containsKey(name);
@@ -75,18 +75,18 @@ final class Filters {
     return out;
   }
 
-  private static String[] p(String... names) {
+  static String[] p(String... names) {
     return names;
   }
 
-  private static void simple(String name, Function<Object, Object> f) {
+  static void simple(String name, Function<Object, Object> f) {
     ALL.put(name, (in, v, a, k) -> {
       bind("do_" + name, a, k, p());
       return f.apply(v);
     });
   }
 
-  private static String soft(Object v) {
+  static String soft(Object v) {
     return Py.str(v);
   }
 
@@ -106,70 +106,8 @@ final class Filters {
     return sb.toString();
   }
 
-  private static Object ignoreCase(Object v) {
+  static Object ignoreCase(Object v) {
     return v instanceof String s ? Strings.lower(s) : v;
-  }
-
-  /** Jinja2's attribute getter: dotted path, digit parts as indexes, optional default. */
-  static Function<Object, Object> attrGetter(Object attribute, Object dflt, boolean lowerCase) {
-    List<Object> parts = new ArrayList<>();
-    if (Py.isString(attribute)) {
-      for (String part : Py.str(attribute).split("\\.", -1)) {
-        parts.add(!part.isEmpty() && part.chars().allMatch(Character::isDigit)
-            ? (Object) Long.parseLong(part) : part);
-      }
-    } else if (attribute != null) {
-      parts.add(attribute);
-    }
-    return item -> {
-      for (Object part : parts) {
-        item = Access.getitem(item, part);
-        if (dflt != null && item instanceof Undefined) {
-          item = dflt;
-        }
-      }
-      return lowerCase ? ignoreCase(item) : item;
-    };
-  }
-
-  private static PyIter generator(Iterator<?> it) {
-    return new PyIter("generator", it);
-  }
-
-  /** A lazily-evaluated generator body, like a Python generator function. */
-  private abstract static class Gen implements Iterator<Object> {
-    private Object next;
-    private boolean ready;
-    private boolean done;
-
-    /** Produces the next item or calls {@link #finish()}. */
-    abstract Object produce();
-
-    protected Object finish() {
-      done = true;
-      return null;
-    }
-
-    @Override
-    public boolean hasNext() {
-      if (!ready && !done) {
-        Object v = produce();
-        if (!done) {
-          next = v;
-          ready = true;
-        }
-      }
-      return ready;
-    }
-
-    @Override
-    public Object next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      ready = false;
-      return next;
-    }
   }
 
   private static final Pattern WORD_BEGINNING = Pattern.compile("[-\\s({\\[<]+",
@@ -180,6 +118,7 @@ final class Filters {
       + "|[+-]?(?:inf|infinity|nan)", Pattern.CASE_INSENSITIVE);
 
   static {
+    SequenceFilters.register();
     simple("abs", v -> {
       if (v instanceof Double d) {
         return Math.abs(d);
@@ -192,28 +131,6 @@ final class Filters {
     ALL.put("attr", (in, v, a, k) -> {
       Object[] b = bind("do_attr", a, k, p("name"), REQ);
       return Access.attribute(v, Py.str(b[0]));
-    });
-    ALL.put("batch", (in, v, a, k) -> {
-      Object[] b = bind("do_batch", a, k, p("linecount", "fill_with"), REQ, null);
-      long count = Py.toLong(b[0]);
-      Iterator<Object> src = Py.iterate(v);
-      return generator(new Gen() {
-        Object produce() {
-          List<Object> tmp = new ArrayList<>();
-          while (tmp.size() < count && src.hasNext()) {
-            tmp.add(src.next());
-          }
-          if (tmp.isEmpty()) {
-            return finish();
-          }
-          if (b[1] != null) {
-            while (tmp.size() < count) {
-              tmp.add(b[1]);
-            }
-          }
-          return tmp;
-        }
-      });
     });
     simple("capitalize", v -> Strings.capitalize(soft(v)));
     ALL.put("center", (in, v, a, k) -> {
@@ -228,29 +145,6 @@ final class Filters {
     };
     ALL.put("default", dflt);
     ALL.put("d", dflt);
-    ALL.put("dictsort", (in, v, a, k) -> {
-      Object[] b = bind("do_dictsort", a, k, p("case_sensitive", "by", "reverse"), false, "key", false);
-      int pos = switch (Py.str(b[1])) {
-        case "key" -> 0;
-        case "value" -> 1;
-        default -> throw new TemplateException(
-            "FilterArgumentError: You can only sort by either \"key\" or \"value\"");
-      };
-      if (v instanceof Undefined u) {
-        throw u.error();
-      }
-      if (!(v instanceof Map<?, ?> m)) {
-        throw new TemplateException("AttributeError: '" + Py.typeName(v)
-            + "' object has no attribute 'items'");
-      }
-      List<Object> items = new ArrayList<>();
-      m.forEach((key, val) -> items.add(new PyTuple(key, val)));
-      boolean cs = Py.truthy(b[0]);
-      return sorted(items, t -> {
-        Object x = ((PyTuple) t).get(pos);
-        return cs ? x : ignoreCase(x);
-      }, Py.truthy(b[2]));
-    });
     Impl escape = (in, v, a, k) -> {
       bind("escape", a, k, p());
       return v instanceof Markup ? v : new Markup(htmlEscape(soft(v)));
@@ -258,14 +152,6 @@ final class Filters {
     ALL.put("escape", escape);
     ALL.put("e", escape);
     simple("forceescape", v -> new Markup(htmlEscape(soft(v))));
-    simple("first", v -> {
-      Iterator<Object> it = Py.iterate(v);
-      return it.hasNext() ? it.next() : Undefined.hint("No first item, sequence was empty.");
-    });
-    simple("last", v -> {
-      Iterator<Object> it = reversed(v);
-      return it.hasNext() ? it.next() : Undefined.hint("No last item, sequence was empty.");
-    });
     ALL.put("float", (in, v, a, k) -> {
       Object[] b = bind("do_float", a, k, p("default"), 0.0);
       Double d = toFloat(v);
@@ -278,24 +164,6 @@ final class Filters {
       }
       Object values = k.isEmpty() ? new PyTuple(a.toArray()) : new LinkedHashMap<Object, Object>(k);
       return PyOps.percentFormat(soft(v), values);
-    });
-    ALL.put("groupby", (in, v, a, k) -> {
-      Object[] b = bind("do_groupby", a, k, p("attribute", "default", "case_sensitive"), REQ, null, false);
-      boolean cs = Py.truthy(b[2]);
-      Function<Object, Object> key = attrGetter(b[0], b[1], !cs);
-      Function<Object, Object> realKey = attrGetter(b[0], b[1], false);
-      List<Object> items = sorted(Py.toList(v), key, false);
-      List<Object> out = new ArrayList<>();
-      int i = 0;
-      while (i < items.size()) {
-        Object groupKey = key.apply(items.get(i));
-        List<Object> group = new ArrayList<>();
-        while (i < items.size() && Py.eq(key.apply(items.get(i)), groupKey)) {
-          group.add(items.get(i++));
-        }
-        out.add(new GroupTuple(cs ? groupKey : realKey.apply(group.get(0)), group));
-      }
-      return out;
     });
     ALL.put("indent", (in, v, a, k) -> {
       Object[] b = bind("do_indent", a, k, p("width", "first", "blank"), 4L, false, false);
@@ -323,130 +191,18 @@ final class Filters {
       Long r = toInt(v, Py.toLong(b[1]));
       return r == null ? b[0] : r;
     });
-    simple("items", v -> {
-      if (v instanceof Undefined) {
-        return generator(Collections.emptyIterator());
-      }
-      if (!(v instanceof Map<?, ?> m)) {
-        throw Py.typeError("Can only get item pairs from a mapping.");
-      }
-      @SuppressWarnings("unchecked")
-      Map<Object, Object> map = (Map<Object, Object>) m;
-      return generator(new DictView("items", map).iterator());
-    });
-    ALL.put("join", (in, v, a, k) -> {
-      Object[] b = bind("sync_do_join", a, k, p("d", "attribute"), "", null);
-      Function<Object, Object> get = b[1] == null ? Function.identity() : attrGetter(b[1], null, false);
-      StringBuilder sb = new StringBuilder();
-      String sep = soft(b[0]);
-      boolean first = true;
-      for (Iterator<Object> it = Py.iterate(v); it.hasNext(); ) {
-        if (!first) {
-          sb.append(sep);
-        }
-        first = false;
-        sb.append(Py.str(get.apply(it.next())));
-        Interpreter.checkSize(sb.length(), null);
-      }
-      return sb.toString();
-    });
-    simple("list", Py::toList);
     simple("lower", v -> Strings.lower(soft(v)));
     simple("upper", v -> Strings.upper(soft(v)));
-    ALL.put("map", (in, v, a, k) -> {
-      Function<Object, Object> f = mapFunction(in, a, k);
-      boolean nonEmpty = Py.truthy(v);
-      Iterator<Object> src = nonEmpty ? Py.iterate(v) : Collections.emptyIterator();
-      return generator(new Gen() {
-        Object produce() {
-          return src.hasNext() ? f.apply(src.next()) : finish();
-        }
-      });
-    });
-    ALL.put("max", (in, v, a, k) -> minMax(v, a, k, true));
-    ALL.put("min", (in, v, a, k) -> minMax(v, a, k, false));
-    ALL.put("reject", (in, v, a, k) -> selectOrReject(in, v, a, k, false, false));
-    ALL.put("rejectattr", (in, v, a, k) -> selectOrReject(in, v, a, k, false, true));
-    ALL.put("select", (in, v, a, k) -> selectOrReject(in, v, a, k, true, false));
-    ALL.put("selectattr", (in, v, a, k) -> selectOrReject(in, v, a, k, true, true));
     ALL.put("replace", (in, v, a, k) -> {
       Object[] b = bind("do_replace", a, k, p("old", "new", "count"), REQ, REQ, null);
       return Methods.replace(soft(v), soft(b[0]), soft(b[1]), b[2] == null ? -1 : Py.toLong(b[2]));
-    });
-    simple("reverse", v -> {
-      if (Py.isString(v)) {
-        List<Object> cps = Py.codePoints(Py.str(v));
-        Collections.reverse(cps);
-        StringBuilder sb = new StringBuilder();
-        cps.forEach(sb::append);
-        return sb.toString();
-      }
-      if (v instanceof PyIter) {
-        List<Object> items = Py.toList(v);
-        Collections.reverse(items);
-        return items;
-      }
-      return new PyIter(v instanceof Map ? "dict_reversekeyiterator" : "list_reverseiterator",
-          reversed(v));
     });
     ALL.put("round", (in, v, a, k) -> {
       Object[] b = bind("do_round", a, k, p("precision", "method"), 0L, "common");
       return round(v, Py.toLong(b[0]), Py.str(b[1]));
     });
     simple("safe", v -> v instanceof Markup ? v : new Markup(soft(v)));
-    ALL.put("slice", (in, v, a, k) -> {
-      Object[] b = bind("sync_do_slice", a, k, p("slices", "fill_with"), REQ, null);
-      List<Object> seq = Py.toList(v);
-      long slices = Py.toLong(b[0]);
-      List<Object> out = new ArrayList<>();
-      int per = (int) (seq.size() / slices);
-      int extra = (int) (seq.size() % slices);
-      int offset = 0;
-      for (int n = 0; n < slices; n++) {
-        int start = offset + n * per;
-        if (n < extra) {
-          offset++;
-        }
-        int end = offset + (n + 1) * per;
-        List<Object> tmp = new ArrayList<>(seq.subList(start, end));
-        if (b[1] != null && n >= extra) {
-          tmp.add(b[1]);
-        }
-        out.add(tmp);
-      }
-      return generator(out.iterator());
-    });
-    ALL.put("sort", (in, v, a, k) -> {
-      Object[] b = bind("do_sort", a, k, p("reverse", "case_sensitive", "attribute"), false, false, null);
-      boolean cs = Py.truthy(b[1]);
-      List<Function<Object, Object>> keys = new ArrayList<>();
-      if (b[2] instanceof String attrs) {
-        for (String attr : attrs.split(",", -1)) {
-          keys.add(attrGetter(attr, null, !cs));
-        }
-      } else {
-        keys.add(attrGetter(b[2], null, !cs));
-      }
-      Function<Object, Object> key = item -> {
-        List<Object> parts = new ArrayList<>();
-        keys.forEach(f -> parts.add(f.apply(item)));
-        return parts;
-      };
-      return sorted(Py.toList(v), key, Py.truthy(b[0]));
-    });
     simple("string", v -> v instanceof Markup ? v : Py.str(v));
-    ALL.put("sum", (in, v, a, k) -> {
-      Object[] b = bind("sync_do_sum", a, k, p("attribute", "start"), null, 0L);
-      Function<Object, Object> get = b[0] == null ? Function.identity() : attrGetter(b[0], null, false);
-      Object total = b[1];
-      if (Py.isString(total)) {
-        throw Py.typeError("sum() can't sum strings [use ''.join(seq) instead]");
-      }
-      for (Iterator<Object> it = Py.iterate(v); it.hasNext(); ) {
-        total = PyOps.binary("+", total, get.apply(it.next()));
-      }
-      return total;
-    });
     simple("title", v -> {
       StringBuilder sb = new StringBuilder();
       Matcher m = WORD_BEGINNING.matcher(soft(v));
@@ -495,25 +251,6 @@ final class Filters {
       }
       return Strings.rsplit(head, " ", 1).get(0) + end;
     });
-    ALL.put("unique", (in, v, a, k) -> {
-      Object[] b = bind("sync_do_unique", a, k, p("case_sensitive", "attribute"), false, null);
-      Function<Object, Object> key = attrGetter(b[1], null, !Py.truthy(b[0]));
-      Iterator<Object> src = Py.iterate(v);
-      List<Object> seen = new ArrayList<>();
-      return generator(new Gen() {
-        Object produce() {
-          while (src.hasNext()) {
-            Object item = src.next();
-            Object kv = key.apply(item);
-            if (seen.stream().noneMatch(s -> Py.eq(s, kv))) {
-              seen.add(kv);
-              return item;
-            }
-          }
-          return finish();
-        }
-      });
-    });
     simple("wordcount", v -> {
       Matcher m = WORD.matcher(soft(v));
       long n = 0;
@@ -521,123 +258,6 @@ final class Filters {
         n++;
       }
       return n;
-    });
-  }
-
-  /** A {@code groupby} result: a 2-tuple that also has {@code grouper} and {@code list}. */
-  static final class GroupTuple extends PyTuple implements Access.HasAttrs {
-    GroupTuple(Object grouper, List<Object> list) {
-      super(grouper, list);
-    }
-
-    @Override
-    public Object attr(String name) {
-      return switch (name) {
-        case "grouper" -> get(0);
-        case "list" -> get(1);
-        default -> null;
-      };
-    }
-  }
-
-  private static Iterator<Object> reversed(Object v) {
-    if (v instanceof Undefined) {
-      return Collections.emptyIterator();
-    }
-    if (v instanceof PyIter || v instanceof DictView) {
-      throw Py.typeError("'" + Py.typeName(v) + "' object is not reversible");
-    }
-    List<Object> items = Py.toList(v);
-    Collections.reverse(items);
-    return items.iterator();
-  }
-
-  private static List<Object> sorted(List<Object> items, Function<Object, Object> key,
-      boolean reverse) {
-    List<Object[]> decorated = new ArrayList<>();
-    for (Object item : items) {
-      decorated.add(new Object[] {key.apply(item), item});
-    }
-    Comparator<Object[]> cmp = (x, y) -> Py.compare(x[0], y[0], "<");
-    decorated.sort(reverse ? cmp.reversed() : cmp);
-    List<Object> out = new ArrayList<>();
-    decorated.forEach(d -> out.add(d[1]));
-    return out;
-  }
-
-  private static Object minMax(Object v, List<Object> a, Map<String, Object> k, boolean max) {
-    Object[] b = bind(max ? "do_max" : "do_min", a, k, p("case_sensitive", "attribute"), false, null);
-    Function<Object, Object> key = attrGetter(b[1], null, !Py.truthy(b[0]));
-    Iterator<Object> it = Py.iterate(v);
-    if (!it.hasNext()) {
-      return Undefined.hint("No aggregated item, sequence was empty.");
-    }
-    Object best = it.next();
-    Object bestKey = key.apply(best);
-    while (it.hasNext()) {
-      Object item = it.next();
-      Object kv = key.apply(item);
-      int c = Py.compare(kv, bestKey, max ? ">" : "<");
-      if (max ? c > 0 : c < 0) {
-        best = item;
-        bestKey = kv;
-      }
-    }
-    return best;
-  }
-
-  private static Function<Object, Object> mapFunction(Interpreter in, List<Object> a,
-      Map<String, Object> k) {
-    if (a.isEmpty() && k.containsKey("attribute")) {
-      Map<String, Object> rest = new LinkedHashMap<>(k);
-      Object attribute = rest.remove("attribute");
-      Object dflt = rest.remove("default");
-      if (!rest.isEmpty()) {
-        throw new TemplateException("FilterArgumentError: Unexpected keyword argument '"
-            + rest.keySet().iterator().next() + "'");
-      }
-      return attrGetter(attribute, dflt, false);
-    }
-    if (a.isEmpty()) {
-      throw new TemplateException("FilterArgumentError: map requires a filter argument");
-    }
-    String name = Py.str(a.get(0));
-    List<Object> rest = a.subList(1, a.size());
-    return item -> apply(in, name, item, rest, k);
-  }
-
-  private static Object selectOrReject(Interpreter in, Object v, List<Object> a,
-      Map<String, Object> k, boolean select, boolean lookupAttr) {
-    boolean nonEmpty = Py.truthy(v);
-    Iterator<Object> src = nonEmpty ? Py.iterate(v) : Collections.emptyIterator();
-    Function<Object, Object> transform = Function.identity();
-    int off = 0;
-    if (lookupAttr && nonEmpty) {
-      if (a.isEmpty()) {
-        throw new TemplateException("FilterArgumentError: Missing parameter for attribute name");
-      }
-      transform = attrGetter(a.get(0), null, false);
-      off = 1;
-    }
-    Function<Object, Object> tf = transform;
-    Function<Object, Boolean> test;
-    if (a.size() > off) {
-      String name = Py.str(a.get(off));
-      List<Object> rest = a.subList(off + 1, a.size());
-      test = x -> Py.truthy(Tests.apply(in, name, x, rest, k));
-    } else {
-      test = Py::truthy;
-    }
-    return generator(new Gen() {
-      Object produce() {
-        while (src.hasNext()) {
-          Object item = src.next();
-          if (test.apply(tf.apply(item)) == select) {
-            return item;
-          }
-        }
-        return finish();
-      }
     });
   }
 
