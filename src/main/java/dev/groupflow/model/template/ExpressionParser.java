@@ -592,7 +592,7 @@ class ExpressionParser {
     } else {
       args = Args.NONE;
     }
-    if (!soft && !Tests.exists(fullName)) {
+    if (!soft && !JinjaTests.exists(fullName)) {
       throw fail("No test named '" + fullName + "'.", name);
     }
     Expr test = new Ast.TestExpr(is.line(), node, fullName, args);

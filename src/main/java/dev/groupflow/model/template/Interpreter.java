@@ -377,7 +377,7 @@ final class Interpreter {
     List<Object> args = new ArrayList<>();
     Map<String, Object> kwargs = new LinkedHashMap<>();
     evalArgs(t.args(), scope, args, kwargs);
-    return Tests.apply(this, t.name(), value, args, kwargs);
+    return JinjaTests.apply(this, t.name(), value, args, kwargs);
   }
 
   /** A macro (or the body of a call block, bound as {@code caller}) with its defining scope. */

@@ -397,7 +397,7 @@ final class SequenceFilters {
     if (a.size() > off) {
       String name = Py.str(a.get(off));
       List<Object> rest = a.subList(off + 1, a.size());
-      test = x -> Py.truthy(Tests.apply(in, name, x, rest, k));
+      test = x -> Py.truthy(JinjaTests.apply(in, name, x, rest, k));
     } else {
       test = Py::truthy;
     }

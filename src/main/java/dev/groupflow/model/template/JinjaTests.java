@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /** Jinja2's built-in tests ({@code x is defined}, {@code x is equalto y}, ...). */
-final class Tests {
-  private Tests() {}
+final class JinjaTests {
+  private JinjaTests() {}
 
   interface Impl {
     boolean test(Interpreter in, Object value, Object[] args);
