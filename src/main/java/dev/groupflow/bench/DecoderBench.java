@@ -1,31 +1,29 @@
 package dev.groupflow.bench;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.groupflow.grpo.AdamW;
+import dev.groupflow.grpo.GrpoConfig;
+import dev.groupflow.grpo.Learner;
+import dev.groupflow.grpo.LrSchedule;
+import dev.groupflow.grpo.TrainingSample;
 import dev.groupflow.model.CausalLm;
-import dev.groupflow.model.TokenLogprobs;
 import dev.groupflow.model.tokenizer.IdTokenizer;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.sampling.Sampler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
 /**
  * Throughput of the policy model at the reference shapes: KV-cache sampling (prefill, then one token at a time
- * for the whole batch, exactly {@code newTokens} per sequence) and a training step (forward, per-token
- * log-probabilities, backward, AdamW). Each prints one JSON line with {@code tokens_per_s}.
+ * for the whole batch, exactly {@code newTokens} per sequence) and a full GRPO training step. Each prints one
+ * JSON line with {@code tokens_per_s}.
  */
 public final class DecoderBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -74,59 +72,51 @@ public final class DecoderBench {
         }
     }
 
+    /**
+     * A full GRPO step (the {@link Learner}: forward, per-token log-probs and entropy, clipped loss with
+     * token-mean aggregation, backward, global-norm clip, AdamW) on B = 16 sequences: 4 groups of 4, a one-token
+     * prompt and a completion of trainLen − 1 tokens, so the predicted tokens match the reference's B × (L − 1).
+     */
     public static ObjectNode learner(BenchShape s, int repeats) {
         try (NDManager root = NDManager.newBaseManager();
-             CausalLm model = CausalLm.random(s.modelConfig(), root, 0);
-             AdamW adamw = new AdamW(root, 0.9, 0.999, 1e-8, 0.01)) {
-            model.setRequiresGradient(true);
+             CausalLm model = CausalLm.random(s.modelConfig(), root, 0)) {
+            int groupSize = 4;
+            GrpoConfig config = GrpoConfig.defaults(groupSize, s.trainLen()).with(c -> {
+                c.microBatchTokens = s.batch() * s.trainLen();
+                c.schedule = LrSchedule.constant(1e-5);
+            });
             Random rng = new Random(0);
-            List<int[]> prompts = new ArrayList<>();
-            List<int[]> completions = new ArrayList<>();
-            for (int b = 0; b < s.batch(); b++) {
-                int[] seq = new int[s.trainLen()];
-                for (int j = 0; j < seq.length; j++) {
-                    seq[j] = rng.nextInt(s.vocab());
+            List<List<TrainingSample>> groups = new ArrayList<>();
+            for (int g = 0; g < s.batch() / groupSize; g++) {
+                List<TrainingSample> group = new ArrayList<>();
+                for (int i = 0; i < groupSize; i++) {
+                    int[] completion = rng.ints(s.trainLen() - 1, 0, s.vocab()).toArray();
+                    float[] behaviour = new float[completion.length];
+                    for (int j = 0; j < behaviour.length; j++) {
+                        behaviour[j] = (float) (-Math.log(s.vocab()) + 0.1 * rng.nextGaussian());
+                    }
+                    group.add(new TrainingSample(g, i, new int[] {rng.nextInt(s.vocab())}, completion, behaviour,
+                            rng.nextDouble(), Map.of(), false, 0));
                 }
-                prompts.add(new int[] {seq[0]});                                  // the reference predicts
-                completions.add(Arrays.copyOfRange(seq, 1, seq.length));          // tokens 1 .. L-1
+                groups.add(group);
             }
-            float[] weights = new float[s.batch()];
-            for (int b = 0; b < weights.length; b++) {
-                weights[b] = (float) rng.nextGaussian();
+            try (Learner learner = new Learner(model, null, config, 0)) {
+                learner.step(groups); // warm-up
+                double[] seconds = new double[repeats];
+                for (int i = 0; i < repeats; i++) {
+                    long t0 = System.nanoTime();
+                    learner.step(groups);
+                    seconds[i] = (System.nanoTime() - t0) / 1e9;
+                }
+                double mean = Arrays.stream(seconds).average().orElseThrow();
+                ObjectNode out = header(s, "grpo_train_step", model);
+                out.put("seq_len", s.trainLen());
+                out.put("tokens_per_s", round1(s.batch() * (s.trainLen() - 1) / mean));
+                out.put("seconds", round3(mean));
+                out.set("runs_s", JSON.valueToTree(Arrays.stream(seconds).map(DecoderBench::round3).toArray()));
+                return out;
             }
-            TokenLogprobs.Packed packed = TokenLogprobs.pack(prompts, completions, 0);
-            Runnable step = () -> trainStep(model, adamw, packed, weights);
-            step.run(); // warm-up
-            double[] seconds = new double[repeats];
-            for (int i = 0; i < repeats; i++) {
-                long t0 = System.nanoTime();
-                step.run();
-                seconds[i] = (System.nanoTime() - t0) / 1e9;
-            }
-            double mean = Arrays.stream(seconds).average().orElseThrow();
-            ObjectNode out = header(s, "train_step", model);
-            out.put("seq_len", s.trainLen());
-            out.put("tokens_per_s", round1(s.batch() * (s.trainLen() - 1) / mean));
-            out.put("seconds", round3(mean));
-            out.set("runs_s", JSON.valueToTree(Arrays.stream(seconds).map(DecoderBench::round3).toArray()));
-            return out;
         }
-    }
-
-    /** forward → log-probs of the next tokens → loss −mean(logp · w_b) → backward → AdamW. */
-    private static void trainStep(CausalLm model, AdamW adamw, TokenLogprobs.Packed packed, float[] weights) {
-        try (NDScope ignored = new NDScope();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDManager m = model.manager();
-            NDList a = packed.toArrays(m);
-            NDArray logp = TokenLogprobs.compute(model, a.get(0), a.get(1), packed.promptWidth(), a.get(2), 1.0,
-                    false).singletonOrThrow();                                             // [B, L-1]
-            NDArray w = m.create(weights, new Shape(weights.length, 1));                  // [B, 1]
-            NDArray loss = logp.mul(w).mean().neg();
-            collector.backward(loss);
-        }
-        adamw.step(model.parameters(), 1e-5);
-        AdamW.zeroGradients(model.parameters());
     }
 
     private static ObjectNode header(BenchShape s, String what, CausalLm model) {
