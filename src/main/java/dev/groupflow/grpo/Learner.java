@@ -43,8 +43,11 @@ public final class Learner implements AutoCloseable {
     public record State(long updates, long skippedUpdates, int consecutiveNonFinite, AdamW.State optimizer) {
     }
 
-    /** What a step did: whether its last pass updated the weights, and its metrics (see docs/algorithm.md). */
-    public record StepResult(boolean updated, Map<String, Double> metrics) {
+    /**
+     * What a step did: whether its last pass updated the weights, its metrics (see docs/algorithm.md), and the
+     * advantage of every sample, group by group in input order.
+     */
+    public record StepResult(boolean updated, Map<String, Double> metrics, double[] advantages) {
     }
 
     /**
@@ -154,7 +157,7 @@ public final class Learner implements AutoCloseable {
         m.put("updates", (double) updates);
         m.put("skipped_updates", (double) skippedUpdates);
         m.put("step_seconds", (System.nanoTime() - t0) / 1e9);
-        return new StepResult(updated, m);
+        return new StepResult(updated, m, batch.advantages.clone());
     }
 
     /** Forward, loss and backward of one micro-batch; returns its share of the loss. */

@@ -28,18 +28,24 @@ class SampleCommandTest {
     record Run(int code, String out, String err) {
     }
 
+    /** Runs the CLI in-process; err holds both picocli's error output and what commands print to stderr. */
     static Run run(String... args) {
         PrintStream stdout = System.out;
+        PrintStream stderr = System.err;
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        ByteArrayOutputStream errBuffer = new ByteArrayOutputStream();
         StringWriter err = new StringWriter();
         try {
             System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(errBuffer, true, StandardCharsets.UTF_8));
             CommandLine cl = Main.commandLine();
             cl.setErr(new PrintWriter(err, true));
             int code = cl.execute(args);
-            return new Run(code, buffer.toString(StandardCharsets.UTF_8), err.toString());
+            return new Run(code, buffer.toString(StandardCharsets.UTF_8),
+                    err + errBuffer.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(stdout);
+            System.setErr(stderr);
         }
     }
 

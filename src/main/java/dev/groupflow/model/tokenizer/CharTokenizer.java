@@ -117,6 +117,12 @@ public final class CharTokenizer implements TextTokenizer {
         return -1;
     }
 
+    /** Padding and the beginning marker are never valid output. */
+    @Override
+    public Set<Integer> neverGenerated() {
+        return Set.of(PAD, BOS);
+    }
+
     @Override
     public Set<Integer> specialIds() {
         return new LinkedHashSet<>(java.util.List.of(PAD, EOS, BOS));

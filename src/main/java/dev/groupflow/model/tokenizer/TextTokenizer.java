@@ -30,6 +30,14 @@ public interface TextTokenizer extends AutoCloseable {
     /** Special token ids (eos, pad, bos, chat markers...). */
     Set<Integer> specialIds();
 
+    /**
+     * Ids a completion must never contain (padding, a beginning-of-sequence marker): the sampler gives them no
+     * probability, as Hugging Face's {@code suppress_tokens}. Empty by default.
+     */
+    default Set<Integer> neverGenerated() {
+        return Set.of();
+    }
+
     /** The chat template, or null when the tokenizer has none. */
     default dev.groupflow.model.template.ChatTemplate chatTemplate() {
         return null;

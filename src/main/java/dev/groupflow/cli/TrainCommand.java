@@ -1,0 +1,199 @@
+package dev.groupflow.cli;
+
+import dev.groupflow.checkpoint.Checkpointer;
+import dev.groupflow.config.ConfigProblems;
+import dev.groupflow.config.RunConfig;
+import dev.groupflow.config.Settings;
+import dev.groupflow.data.DigitTask;
+import dev.groupflow.data.JsonlPrompts;
+import dev.groupflow.data.PromptSource;
+import dev.groupflow.pipeline.Evaluation;
+import dev.groupflow.pipeline.LockstepTrainer;
+import dev.groupflow.pipeline.RunResult;
+import dev.groupflow.pipeline.StepReporter;
+import dev.groupflow.pipeline.TrainingSetup;
+import dev.groupflow.pipeline.TrainingSupervisor;
+import dev.groupflow.sampling.SamplingParams;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.typed.ActorSystem;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code groupflow train}: a GRPO run, by default the built-in task from scratch. */
+@Command(name = "train", description = "Train a policy with GRPO (default: a tiny policy on the built-in task).")
+final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--config", description = "HOCON file overriding conf/groupflow.conf")
+    Path config;
+
+    @Option(names = "--set", description = "override one key: --set grpo.group-size=16 (repeatable)")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--run-dir", description = "run directory (default: runs/<time>)")
+    Path runDir;
+
+    @Option(names = "--resume", description = "continue from the newest complete checkpoint in the run directory")
+    boolean resume;
+
+    @Option(names = "--model", description = "Hugging Face checkpoint directory (model.path)")
+    Path model;
+
+    @Option(names = "--prompts", description = "JSONL prompts file (data.prompts)")
+    Path prompts;
+
+    @Option(names = "--verifier", description = "reward function (verifier.name)")
+    String verifier;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> all = new ArrayList<>();
+        if (model != null) {
+            all.add("model.path=" + model);
+        }
+        if (prompts != null) {
+            all.add("data.prompts=" + prompts);
+        }
+        if (verifier != null) {
+            all.add("verifier.name=" + verifier);
+        }
+        if (runDir != null) {
+            all.add("run-dir=" + runDir);
+        }
+        all.addAll(sets);
+        RunConfig rc;
+        try {
+            rc = RunConfig.load(config, all);
+        } catch (ConfigProblems e) {
+            System.err.println("groupflow: " + e.getMessage());
+            return 2;
+        }
+        Path dir = rc.resolvedRunDir();
+        Checkpointer existing = new Checkpointer(dir.resolve("checkpoints"), rc.checkpoint().keep());
+        if (resume) {
+            List<String> differences = ResumeCheck.differences(existing, rc);
+            if (!differences.isEmpty()) {
+                System.err.println("groupflow: cannot resume " + dir + " with a different configuration:");
+                differences.forEach(d -> System.err.println("  - " + d));
+                return 2;
+            }
+        } else if (!existing.complete().isEmpty()) {
+            System.err.println("groupflow: " + dir + " already holds checkpoints; pass --resume to continue that run "
+                    + "or choose another --run-dir");
+            return 2;
+        }
+        return run(rc, dir, resume);
+    }
+
+    static int run(RunConfig rc, Path dir, boolean resume) throws Exception {
+        long t0 = System.nanoTime();
+        try (TrainingSetup setup = TrainingSetup.create(rc, dir, resume)) {
+            setup.files.writeConfig(Settings.render(rc.raw()));
+            System.err.printf("groupflow: %s mode, %s, policy %,d parameters (%s), %d steps from step %d, run dir %s%n",
+                    rc.pipeline().mode().name().toLowerCase(java.util.Locale.ROOT), setup.source.describe(),
+                    setup.policy.parameterCount(), setup.policy.config().modelType(), rc.train().steps(),
+                    setup.startStep, dir);
+            StepReporter reporter = new StepReporter(setup.files, setup.gauges, rc.train().steps(), rc.log().every(),
+                    rc.log().completionsEvery(), System.err, setup.samplesTrainedBefore);
+            AtomicBoolean stop = new AtomicBoolean();
+            RunResult result;
+            if (rc.pipeline().mode() == RunConfig.Mode.LOCKSTEP) {
+                Signals.onTerminate(() -> stop.set(true));
+                result = new LockstepTrainer(setup, reporter).run(stop::get);
+            } else {
+                CompletableFuture<RunResult> done = new CompletableFuture<>();
+                ActorSystem<TrainingSupervisor.Command> system = ActorSystem.create(
+                        TrainingSupervisor.create(setup, reporter, done), "groupflow");
+                // if the supervisor itself fails the system stops: never wait for a result that cannot come
+                system.getWhenTerminated().thenRun(() -> done.complete(new RunResult(setup.startStep, false,
+                        "the actor system stopped before the run finished (see the log above)")));
+                AtomicReference<ActorSystem<TrainingSupervisor.Command>> ref = new AtomicReference<>(system);
+                Signals.onTerminate(() -> ref.get().tell(TrainingSupervisor.GracefulStop.INSTANCE));
+                try {
+                    result = done.get();
+                } finally {
+                    system.terminate();
+                    system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+                }
+            }
+            if (!result.ok()) {
+                System.err.println("groupflow: training failed: " + result.failure());
+                return 1;
+            }
+            if (result.interrupted()) {
+                System.err.printf("groupflow: stopped at step %d; checkpoint written; continue with --resume%n",
+                        result.steps());
+                return 0;
+            }
+            Map<String, Object> eval = evaluate(rc, setup);
+            setup.files.eval(eval);
+            System.err.printf("groupflow: done: %d steps in %s; held-out mean reward %s over %s prompts x %s "
+                            + "(eval.json in %s)%n", result.steps(), seconds(t0), eval.get("mean_reward"),
+                    eval.get("prompts"), eval.get("samples_per_prompt"), dir);
+            return 0;
+        }
+    }
+
+    static Map<String, Object> evaluate(RunConfig rc, TrainingSetup setup) {
+        PromptSource heldOut;
+        int count;
+        if (rc.data().prompts() == null) {
+            heldOut = new DigitTask(rc.task().name(), rc.task().minLength(), rc.task().maxLength(), rc.seed(), true);
+            count = rc.task().evalPrompts();
+        } else if (rc.eval().prompts() != null) {
+            heldOut = JsonlPrompts.open(rc.eval().prompts(), 1, false, rc.seed());
+            count = Integer.MAX_VALUE;
+        } else {
+            return Map.of("mean_reward", "n/a", "prompts", 0, "samples_per_prompt", rc.eval().samples(),
+                    "note", "no held-out prompts: set eval.prompts");
+        }
+        SamplingParams p = rc.sampling();
+        SamplingParams params = new SamplingParams(rc.eval().temperature(), p.topK(), p.topP(), p.minP(),
+                p.maxNewTokens(), p.stop());
+        return Evaluation.run(setup.policy, setup.tokenizer, setup.encoder, heldOut, count, rc.eval().samples(), params,
+                setup.calls, rc.seed());
+    }
+
+    private static String seconds(long t0) {
+        return String.format("%.1f s", (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Differences that make a checkpoint's run incompatible with the given config. */
+    static final class ResumeCheck {
+        static final List<String> IDENTITY = List.of("seed", "model.path", "model.builtin", "task", "data.prompts",
+                "grpo.group-size", "grpo.scale", "grpo.aggregation", "grpo.ratio-level", "grpo.beta",
+                "train.batch-groups");
+
+        static List<String> differences(Checkpointer checkpoints, RunConfig now) {
+            List<String> out = new ArrayList<>();
+            var latest = checkpoints.latest();
+            if (latest.isEmpty()) {
+                out.add("no complete checkpoint in " + checkpoints.root());
+                return out;
+            }
+            var then = com.typesafe.config.ConfigFactory.parseString(latest.get().config());
+            for (String key : IDENTITY) {
+                String a = then.hasPathOrNull(key) ? render(then, key) : "(absent)";
+                String b = now.raw().hasPathOrNull(key) ? render(now.raw(), key) : "(absent)";
+                if (!a.equals(b)) {
+                    out.add(key + ": checkpoint has " + a + ", now " + b);
+                }
+            }
+            return out;
+        }
+
+        private static String render(com.typesafe.config.Config c, String key) {
+            return c.getIsNull(key) ? "null"
+                    : c.getValue(key).render(com.typesafe.config.ConfigRenderOptions.concise());
+        }
+    }
+
+}

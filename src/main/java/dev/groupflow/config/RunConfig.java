@@ -1,0 +1,235 @@
+package dev.groupflow.config;
+
+import com.typesafe.config.Config;
+import dev.groupflow.grpo.AdvantageScale;
+import dev.groupflow.grpo.Aggregation;
+import dev.groupflow.grpo.GrpoConfig;
+import dev.groupflow.grpo.LrSchedule;
+import dev.groupflow.grpo.RatioLevel;
+import dev.groupflow.model.Devices;
+import dev.groupflow.sampling.SamplingParams;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The typed configuration of a run. {@link #from} checks every key and cross-key constraint and reports all
+ * problems at once (before any work starts); see {@code conf/groupflow.conf} for the meaning of each key.
+ */
+public record RunConfig(long seed, Path runDir, ModelSettings model, TaskSettings task, DataSettings data,
+                        VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
+                        PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
+                        Config raw) {
+
+    public record ModelSettings(Path path, String device, int hiddenSize, int intermediateSize, int layers, int heads,
+                                int kvHeads) {
+    }
+
+    public record TaskSettings(String name, int minLength, int maxLength, int evalPrompts) {
+    }
+
+    public record DataSettings(Path prompts, int epochs, boolean shuffle, String chatTemplate, int maxPromptTokens) {
+    }
+
+    public record Latency(String distribution, Duration mean, double sigma) {
+    }
+
+    public record VerifierSettings(String name, int concurrency, Duration timeout, int retries, Duration retryBackoff,
+                                   Latency latency) {
+    }
+
+    public record TrainSettings(int steps, int batchGroups) {
+    }
+
+    public enum Mode { STREAMING, LOCKSTEP }
+
+    public record PipelineSettings(Mode mode, int maxStaleness, int samplerBatchPrompts, boolean filterZeroVariance,
+                                   Duration restartMinBackoff, Duration restartMaxBackoff, int maxRestarts) {
+    }
+
+    public record CheckpointSettings(int every, int keep) {
+    }
+
+    public record EvalSettings(int samples, double temperature, Path prompts) {
+    }
+
+    public record LogSettings(int every, int completionsEvery) {
+    }
+
+    /** Verifier names the pipeline knows (the verifier issue adds more). */
+    public static final Set<String> VERIFIERS = Set.of("task", "exact");
+    public static final Set<String> TASKS = Set.of("copy", "reverse", "sort");
+
+    /** Loads defaults, file and overrides, and checks everything. */
+    public static RunConfig load(Path file, List<String> sets) {
+        Settings.Layered layered = Settings.layer(file, sets);
+        try {
+            RunConfig c = from(layered.config());
+            if (!layered.problems().isEmpty()) {
+                throw new ConfigProblems(layered.problems());
+            }
+            return c;
+        } catch (ConfigProblems e) {
+            if (layered.problems().isEmpty() || e.problems().equals(layered.problems())) {
+                throw e;
+            }
+            List<String> all = new java.util.ArrayList<>(layered.problems());
+            all.addAll(e.problems());
+            throw new ConfigProblems(all);
+        }
+    }
+
+    public static RunConfig from(Config c) {
+        Reader r = new Reader(c);
+        long seed = r.longValue("seed");
+        String runDir = r.nullableString("run-dir");
+
+        Path modelPath = r.existingPath("model.path", true);
+        if (modelPath != null && Files.isDirectory(modelPath) && !Files.isRegularFile(modelPath.resolve("config.json"))) {
+            r.problem("model.path", "no config.json in " + modelPath + " (not a Hugging Face checkpoint directory)");
+        }
+        String device = r.string("model.device");
+        if (!Devices.valid(device)) {
+            r.problem("model.device", "'" + device + "' is not one of auto, cpu, gpu:N");
+        }
+        ModelSettings model = new ModelSettings(modelPath, device, r.integer("model.builtin.hidden-size"),
+                r.integer("model.builtin.intermediate-size"), r.integer("model.builtin.layers"),
+                r.integer("model.builtin.heads"), r.integer("model.builtin.kv-heads"));
+        if (modelPath == null) {
+            r.atLeast("model.builtin.layers", model.layers(), 1);
+            r.atLeast("model.builtin.intermediate-size", model.intermediateSize(), 1);
+            if (model.heads() < 1 || model.kvHeads() < 1 || model.heads() % model.kvHeads() != 0) {
+                r.problem("model.builtin.kv-heads", "must divide model.builtin.heads (" + model.heads() + ")");
+            } else if (model.hiddenSize() % model.heads() != 0 || (model.hiddenSize() / model.heads()) % 2 != 0) {
+                r.problem("model.builtin.hidden-size", "must be a multiple of 2 x heads (" + model.heads() + ")");
+            }
+        }
+
+        TaskSettings task = new TaskSettings(r.choice("task.name", TASKS), r.integer("task.min-length"),
+                r.integer("task.max-length"), r.integer("task.eval-prompts"));
+        r.atLeast("task.min-length", task.minLength(), 1);
+        if (task.maxLength() < task.minLength() || task.maxLength() > 64) {
+            r.problem("task.max-length", "must be in [task.min-length, 64], got " + task.maxLength());
+        }
+        r.atLeast("task.eval-prompts", task.evalPrompts(), 1);
+
+        DataSettings data = new DataSettings(r.existingPath("data.prompts", false), r.integer("data.epochs"),
+                r.bool("data.shuffle"), r.choice("data.chat-template", Set.of("auto", "on", "off")),
+                r.integer("data.max-prompt-tokens"));
+        r.atLeast("data.epochs", data.epochs(), 0);
+        r.atLeast("data.max-prompt-tokens", data.maxPromptTokens(), 0);
+
+        Latency latency = new Latency(r.choice("verifier.latency.distribution", Set.of("none", "fixed", "lognormal")),
+                r.duration("verifier.latency.mean"), r.number("verifier.latency.sigma"));
+        VerifierSettings verifier = new VerifierSettings(r.string("verifier.name"), r.integer("verifier.concurrency"),
+                r.duration("verifier.timeout"), r.integer("verifier.retries"), r.duration("verifier.retry-backoff"),
+                latency);
+        if (!VERIFIERS.contains(verifier.name())) {
+            r.problem("verifier.name", "'" + verifier.name() + "' is not a known verifier " + new java.util.TreeSet<>(VERIFIERS));
+        } else if (verifier.name().equals("task") && data.prompts() != null) {
+            r.problem("verifier.name", "'task' checks the built-in task; with data.prompts choose a verifier for "
+                    + "the file's rows (for example exact)");
+        } else if (!verifier.name().equals("task") && data.prompts() == null) {
+            r.problem("verifier.name", "'" + verifier.name() + "' needs data.prompts (the built-in task uses 'task')");
+        }
+        r.atLeast("verifier.concurrency", verifier.concurrency(), 1);
+        r.atLeast("verifier.retries", verifier.retries(), 0);
+        if (verifier.timeout().isZero() || verifier.timeout().isNegative()) {
+            r.problem("verifier.timeout", "must be positive");
+        }
+        r.atLeast("verifier.latency.sigma", latency.sigma(), 0);
+
+        SamplingParams sampling = null;
+        try {
+            sampling = new SamplingParams(r.number("sampling.temperature"), r.integer("sampling.top-k"),
+                    r.number("sampling.top-p"), r.number("sampling.min-p"), r.integer("sampling.max-new-tokens"),
+                    r.strings("sampling.stop"));
+        } catch (IllegalArgumentException e) {
+            r.problems.add("sampling: " + e.getMessage());
+        }
+
+        TrainSettings train = new TrainSettings(r.integer("train.steps"), r.integer("train.batch-groups"));
+        r.atLeast("train.steps", train.steps(), 1);
+        r.atLeast("train.batch-groups", train.batchGroups(), 1);
+
+        String mode = r.choice("pipeline.mode", Set.of("streaming", "lockstep"));
+        PipelineSettings pipeline = new PipelineSettings(mode.equals("lockstep") ? Mode.LOCKSTEP : Mode.STREAMING,
+                r.integer("pipeline.max-staleness"), r.integer("pipeline.sampler-batch-prompts"),
+                r.bool("pipeline.filter-zero-variance"), r.duration("pipeline.restart-min-backoff"),
+                r.duration("pipeline.restart-max-backoff"), r.integer("pipeline.max-restarts"));
+        r.atLeast("pipeline.max-staleness", pipeline.maxStaleness(), 0);
+        r.atLeast("pipeline.sampler-batch-prompts", pipeline.samplerBatchPrompts(), 1);
+        r.atLeast("pipeline.max-restarts", pipeline.maxRestarts(), 0);
+        if (pipeline.samplerBatchPrompts() >= 1 && train.batchGroups() >= 1
+                && train.batchGroups() % pipeline.samplerBatchPrompts() != 0) {
+            r.problem("train.batch-groups", train.batchGroups() + " is not divisible by pipeline.sampler-batch-prompts "
+                    + pipeline.samplerBatchPrompts());
+        }
+
+        CheckpointSettings checkpoint = new CheckpointSettings(r.integer("checkpoint.every"), r.integer("checkpoint.keep"));
+        r.atLeast("checkpoint.every", checkpoint.every(), 0);
+        r.atLeast("checkpoint.keep", checkpoint.keep(), 1);
+        EvalSettings eval = new EvalSettings(r.integer("eval.samples"), r.number("eval.temperature"),
+                r.existingPath("eval.prompts", false));
+        r.atLeast("eval.samples", eval.samples(), 1);
+        r.atLeast("eval.temperature", eval.temperature(), 0);
+        LogSettings log = new LogSettings(r.integer("log.every"), r.integer("log.completions-every"));
+        r.atLeast("log.every", log.every(), 1);
+        r.atLeast("log.completions-every", log.completionsEvery(), 0);
+
+        GrpoConfig grpo = grpo(r, sampling, train);
+        if (grpo != null) {
+            r.problems.addAll(grpo.problems());
+        }
+        if (!r.problems.isEmpty()) {
+            throw new ConfigProblems(r.problems);
+        }
+        return new RunConfig(seed, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
+                train, pipeline, checkpoint, eval, log, c);
+    }
+
+    private static GrpoConfig grpo(Reader r, SamplingParams sampling, TrainSettings train) {
+        String scale = r.choice("grpo.scale", Set.of("group", "batch", "none"));
+        String aggregation = r.choice("grpo.aggregation", Set.of("token_mean", "seq_mean_token_mean", "seq_sum_norm"));
+        String level = r.choice("grpo.ratio-level", Set.of("token", "sequence"));
+        String schedule = r.choice("optim.schedule", Set.of("constant", "warmup", "cosine"));
+        int numIterations = r.integer("grpo.num-iterations");
+        double lr = r.number("optim.lr");
+        int warmup = r.integer("optim.warmup-steps");
+        double minRatio = r.number("optim.min-lr-ratio");
+        r.atLeast("optim.warmup-steps", warmup, 0);
+        if (!(minRatio >= 0 && minRatio <= 1)) {
+            r.problem("optim.min-lr-ratio", "must be in [0, 1], got " + minRatio);
+        }
+        if (sampling == null || scale.isEmpty() || aggregation.isEmpty() || level.isEmpty() || schedule.isEmpty()) {
+            return null;
+        }
+        try {
+            return new GrpoConfig(r.integer("grpo.group-size"), AdvantageScale.parse(scale),
+                    Aggregation.parse(aggregation), RatioLevel.parse(level), r.number("grpo.eps-low"),
+                    r.number("grpo.eps-high"), r.number("grpo.beta"), r.number("grpo.is-cap"),
+                    r.bool("grpo.mask-truncated"), numIterations, r.integer("grpo.micro-batch-tokens"),
+                    sampling.maxNewTokens(), sampling.temperature() == 0 ? 1.0 : sampling.temperature(),
+                    r.number("optim.max-grad-norm"),
+                    new LrSchedule(LrSchedule.Kind.parse(schedule), lr, warmup,
+                            (long) train.steps() * Math.max(1, numIterations), minRatio),
+                    r.number("optim.beta1"), r.number("optim.beta2"), r.number("optim.eps"),
+                    r.number("optim.weight-decay"), r.integer("grpo.max-non-finite"), r.integer("grpo.ref-sync-every"),
+                    r.number("grpo.ref-sync-alpha"));
+        } catch (IllegalArgumentException e) {
+            r.problems.add(e.getMessage());
+            return null;
+        }
+    }
+
+    /** The run directory to use: the configured one, or runs/&lt;timestamp&gt;. */
+    public Path resolvedRunDir() {
+        if (runDir != null) {
+            return runDir;
+        }
+        return Path.of("runs", java.time.LocalDateTime.now().format(
+                java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+}

@@ -1,0 +1,48 @@
+package dev.groupflow.pipeline;
+
+import dev.groupflow.grpo.TrainingSample;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The G scored completions of one prompt, ordered by sample index.
+ *
+ * @param promptKey the prompt's key
+ * @param members exactly G scored rollouts
+ */
+public record Group(long promptKey, List<ScoredRollout> members) implements CborSerializable {
+
+    /** The oldest policy version among the members (staleness is measured from it). */
+    public long policyVersion() {
+        return members.stream().mapToLong(m -> m.rollout().policyVersion()).min().orElse(0);
+    }
+
+    /** Whether all scored rewards are equal (or fewer than two are scored): a group without learning signal. */
+    public boolean zeroVariance() {
+        Double first = null;
+        int scored = 0;
+        for (ScoredRollout m : members) {
+            if (m.outcome().scored()) {
+                scored++;
+                if (first == null) {
+                    first = m.outcome().reward();
+                } else if (!first.equals(m.outcome().reward())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The learner's view of the group. */
+    public List<TrainingSample> toTrainingSamples() {
+        List<TrainingSample> out = new ArrayList<>(members.size());
+        for (ScoredRollout m : members) {
+            Rollout r = m.rollout();
+            out.add(new TrainingSample(promptKey, r.sampleIndex(), r.prompt().tokens(), r.tokens(), r.logprobs(),
+                    m.outcome().scored() ? m.outcome().reward() : null, m.outcome().components(), r.truncated(),
+                    r.policyVersion()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,223 @@
+package dev.groupflow.pipeline;
+
+import dev.groupflow.data.DataPosition;
+import dev.groupflow.grpo.TrainingHaltedException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+
+/**
+ * The learner stage: receives assembled groups from the stream (acknowledging each, which is the stream's
+ * backpressure), and whenever B groups are buffered trains on the B oldest ({@link TrainingCore}) on its own pinned
+ * thread. After each step it tells the supply which prompts were trained (freeing admission capacity). Every
+ * {@code checkpoint.every} steps, at the end and on request it asks the supply for the data position and writes a
+ * checkpoint; groups arriving meanwhile are stashed.
+ */
+public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
+
+    public interface Command extends CborSerializable {
+    }
+
+    public enum Ack implements CborSerializable { INSTANCE }
+
+    /** The stream is ready to send groups. */
+    public record StreamStarted(ActorRef<Ack> ackTo) implements Command {
+    }
+
+    /** A group arrived from the stream. */
+    public record GroupArrived(ActorRef<Ack> ackTo, Group group) implements Command {
+    }
+
+    public enum StreamCompleted implements Command { INSTANCE }
+
+    public record StreamFailed(String reason) implements Command {
+    }
+
+    /** The data has run out and every outstanding prompt is buffered here: train it all and finish. */
+    public enum Drain implements Command { INSTANCE }
+
+    /** Finish the current step, checkpoint, and finish (SIGINT/SIGTERM). */
+    public enum StopGracefully implements Command { INSTANCE }
+
+    /** Write a checkpoint after the current step. */
+    public enum CheckpointNow implements Command { INSTANCE }
+
+    private record Position(DataPosition position) implements Command {
+    }
+
+    /** What the learner reports to its parent. */
+    public sealed interface Report extends CborSerializable permits Finished, Failed {
+    }
+
+    /** Training ended: all steps done, data exhausted, or stopped on request. */
+    public record Finished(long steps, boolean interrupted) implements Report {
+    }
+
+    public record Failed(String reason) implements Report {
+    }
+
+    public static Behavior<Command> create(TrainingSetup setup, TrainingCore core,
+                                           ActorRef<PromptSupply.Command> supply, ActorRef<Report> parent) {
+        return Behaviors.withStash(1_000_000, stash -> Behaviors.setup(ctx ->
+                new LearnerActor(ctx, stash, setup, core, supply, parent)));
+    }
+
+    private final StashBuffer<Command> stash;
+    private final TrainingSetup setup;
+    private final TrainingCore core;
+    private final ActorRef<PromptSupply.Command> supply;
+    private final ActorRef<Report> parent;
+    private final List<Group> buffer = new ArrayList<>();
+    private boolean draining;
+    private boolean stopRequested;
+    private boolean done;
+
+    private LearnerActor(ActorContext<Command> ctx, StashBuffer<Command> stash, TrainingSetup setup,
+                         TrainingCore core, ActorRef<PromptSupply.Command> supply, ActorRef<Report> parent) {
+        super(ctx);
+        this.stash = stash;
+        this.setup = setup;
+        this.core = core;
+        this.supply = supply;
+        this.parent = parent;
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(StreamStarted.class, m -> ack(m.ackTo()))
+                .onMessage(GroupArrived.class, this::onGroup)
+                .onMessageEquals(StreamCompleted.INSTANCE, () -> this)
+                .onMessage(StreamFailed.class, m -> fail("the verifier stream failed: " + m.reason()))
+                .onMessageEquals(Drain.INSTANCE, this::onDrain)
+                .onMessageEquals(StopGracefully.INSTANCE, this::onStop)
+                .onMessageEquals(CheckpointNow.INSTANCE, this::onCheckpointNow)
+                .onMessage(Position.class, m -> this)
+                .build();
+    }
+
+    private Behavior<Command> ack(ActorRef<Ack> to) {
+        to.tell(Ack.INSTANCE);
+        return this;
+    }
+
+    private Behavior<Command> onGroup(GroupArrived m) {
+        m.ackTo().tell(Ack.INSTANCE);
+        if (done) {
+            return this;
+        }
+        buffer.add(m.group());
+        setup.gauges.groupsBuffered.set(buffer.size());
+        supply.tell(new PromptSupply.Buffered(List.of(m.group().promptKey())));
+        return trainWhileReady();
+    }
+
+    private Behavior<Command> onDrain() {
+        draining = true;
+        return trainWhileReady();
+    }
+
+    private Behavior<Command> onStop() {
+        stopRequested = true;
+        return checkpointAndFinish(true);
+    }
+
+    private Behavior<Command> onCheckpointNow() {
+        return checkpoint(this::afterCheckpoint);
+    }
+
+    private Behavior<Command> trainWhileReady() {
+        int b = setup.config.train().batchGroups();
+        while (!done && !core.finished() && (buffer.size() >= b || (draining && !buffer.isEmpty()))) {
+            buffer.sort(Comparator.comparingLong(Group::promptKey));
+            List<Group> stale = core.stale(buffer);
+            if (!stale.isEmpty()) {
+                buffer.removeAll(stale);
+                setup.gauges.groupsStale.addAndGet(stale.size());
+                supply.tell(new PromptSupply.Resolved(keys(stale), PromptSupply.Resolution.STALE));
+                getContext().getLog().warn("dropped {} stale group(s) (older than max-staleness)", stale.size());
+                continue;
+            }
+            List<Group> batch = new ArrayList<>(buffer.subList(0, Math.min(b, buffer.size())));
+            buffer.subList(0, batch.size()).clear();
+            setup.gauges.groupsBuffered.set(buffer.size());
+            try {
+                core.train(batch);
+            } catch (TrainingHaltedException e) {
+                return fail(e.getMessage());
+            }
+            supply.tell(new PromptSupply.Resolved(keys(batch), PromptSupply.Resolution.TRAINED));
+            if (core.finished() || (draining && buffer.isEmpty())) {
+                return checkpointAndFinish(false);
+            }
+            if (core.checkpointDue()) {
+                return checkpoint(this::afterCheckpoint);
+            }
+        }
+        if (draining && buffer.isEmpty() && !done) {
+            return checkpointAndFinish(false);
+        }
+        return this;
+    }
+
+    private Behavior<Command> afterCheckpoint() {
+        return stash.unstashAll(this.trainWhileReady());
+    }
+
+    private Behavior<Command> checkpointAndFinish(boolean interrupted) {
+        done = true;
+        return checkpoint(() -> {
+            parent.tell(new Finished(core.step(), interrupted));
+            return Behaviors.stopped();
+        });
+    }
+
+    /** Asks the supply for the data position, stashing everything else until it arrives, then writes. */
+    private Behavior<Command> checkpoint(java.util.function.Supplier<Behavior<Command>> next) {
+        ActorRef<DataPosition> reply = getContext().messageAdapter(DataPosition.class, Position::new);
+        supply.tell(new PromptSupply.GetState(reply));
+        return Behaviors.receive(Command.class)
+                .onMessage(Position.class, m -> {
+                    try {
+                        getContext().getLog().info("checkpoint written: {}", core.checkpoint(m.position()));
+                    } catch (RuntimeException e) {
+                        getContext().getLog().error("checkpoint failed: {}", e.getMessage());
+                        if (stopRequested || done) {
+                            parent.tell(new Failed("final checkpoint failed: " + e.getMessage()));
+                            return Behaviors.stopped();
+                        }
+                    }
+                    return next.get();
+                })
+                .onMessage(GroupArrived.class, m -> {
+                    m.ackTo().tell(Ack.INSTANCE);
+                    if (!done) {
+                        buffer.add(m.group());
+                        supply.tell(new PromptSupply.Buffered(List.of(m.group().promptKey())));
+                    }
+                    return Behaviors.same();
+                })
+                .onAnyMessage(m -> {
+                    stash.stash(m);
+                    return Behaviors.same();
+                })
+                .build();
+    }
+
+    private Behavior<Command> fail(String reason) {
+        parent.tell(new Failed(reason));
+        return Behaviors.stopped();
+    }
+
+    private static List<Long> keys(List<Group> groups) {
+        return groups.stream().map(Group::promptKey).collect(Collectors.toList());
+    }
+}

@@ -1,0 +1,44 @@
+package dev.groupflow.pipeline;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Live figures the stages update and the learner reports each step: verifier latencies (a window of the most
+ * recent ones, for percentiles), outcome and drop counters, and what is in flight where. Thread-safe.
+ */
+public final class PipelineGauges {
+    private final double[] latencies = new double[4096];
+    private int latencyCount;
+    private int latencyNext;
+    public final AtomicLong promptsAdmitted = new AtomicLong();
+    public final AtomicLong promptsActive = new AtomicLong();
+    public final AtomicLong samplesGenerated = new AtomicLong();
+    public final AtomicLong tokensGenerated = new AtomicLong();
+    public final AtomicLong samplesInVerifier = new AtomicLong();
+    public final AtomicLong verifierScored = new AtomicLong();
+    public final AtomicLong verifierFailed = new AtomicLong();
+    public final AtomicLong verifierTimedOut = new AtomicLong();
+    public final AtomicLong groupsFiltered = new AtomicLong();
+    public final AtomicLong groupsStale = new AtomicLong();
+    public final AtomicLong promptsSkipped = new AtomicLong();
+    public final AtomicLong groupsBuffered = new AtomicLong();
+    public final AtomicLong stageRestarts = new AtomicLong();
+
+    public synchronized void recordLatency(double millis) {
+        latencies[latencyNext] = millis;
+        latencyNext = (latencyNext + 1) % latencies.length;
+        latencyCount = Math.min(latencyCount + 1, latencies.length);
+    }
+
+    /** The q-quantile (0..1) of recent verifier latencies in ms; NaN before the first call. */
+    public synchronized double latencyQuantile(double q) {
+        if (latencyCount == 0) {
+            return Double.NaN;
+        }
+        double[] recent = Arrays.copyOf(latencies, latencyCount);
+        Arrays.sort(recent);
+        int i = (int) Math.min(recent.length - 1, Math.max(0, Math.ceil(q * recent.length) - 1));
+        return recent[i];
+    }
+}

@@ -1,0 +1,151 @@
+package dev.groupflow.pipeline;
+
+import dev.groupflow.grpo.Learner;
+import dev.groupflow.metrics.RunFiles;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Records a finished learner step: one line of {@code metrics.jsonl} (the learner's metrics plus the pipeline's:
+ * policy version, staleness, verifier latency percentiles, in-flight counts, totals, wall time), one group of the
+ * batch in {@code completions.jsonl} every few steps, and a progress line every few steps.
+ */
+public final class StepReporter {
+    private final RunFiles files;
+    private final PipelineGauges gauges;
+    private final int totalSteps;
+    private final int progressEvery;
+    private final int completionsEvery;
+    private final PrintStream progress;
+    private final long startNanos = System.nanoTime();
+    private long samplesTrained;
+    private long tokensTrained;
+    private Map<String, Object> last = Map.of();
+    private final List<java.util.function.Consumer<Map<String, Object>>> listeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public StepReporter(RunFiles files, PipelineGauges gauges, int totalSteps, int progressEvery, int completionsEvery,
+                        PrintStream progress, long samplesTrainedBefore) {
+        this.files = files;
+        this.gauges = gauges;
+        this.totalSteps = totalSteps;
+        this.progressEvery = progressEvery;
+        this.completionsEvery = completionsEvery;
+        this.progress = progress;
+        this.samplesTrained = samplesTrainedBefore;
+    }
+
+    /** Called with every step's metrics line, on the learner's thread, after it is written. */
+    public void addListener(java.util.function.Consumer<Map<String, Object>> listener) {
+        listeners.add(listener);
+    }
+
+    public long samplesTrained() {
+        return samplesTrained;
+    }
+
+    /** The most recent metrics line. */
+    public synchronized Map<String, Object> last() {
+        return last;
+    }
+
+    /**
+     * @param step the step just finished (1-based)
+     * @param version the policy version after it
+     * @param batch the groups trained, in training order
+     * @param learnerVersion the version the batch was trained at (staleness = learnerVersion − sample version)
+     */
+    public synchronized Map<String, Object> report(long step, long version, List<Group> batch, long learnerVersion,
+                                                   Learner.StepResult result) {
+        double stalenessSum = 0;
+        long stalenessMax = 0;
+        int samples = 0;
+        for (Group g : batch) {
+            for (ScoredRollout m : g.members()) {
+                long s = learnerVersion - m.rollout().policyVersion();
+                stalenessSum += s;
+                stalenessMax = Math.max(stalenessMax, s);
+                samples++;
+                tokensTrained += m.rollout().tokens().length;
+            }
+        }
+        samplesTrained += samples;
+        double wall = (System.nanoTime() - startNanos) / 1e9;
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", step);
+        line.put("policy_version", version);
+        result.metrics().forEach(line::put);
+        line.put("staleness_mean", samples == 0 ? 0 : stalenessSum / samples);
+        line.put("staleness_max", stalenessMax);
+        line.put("verifier_latency_p50_ms", gauges.latencyQuantile(0.5));
+        line.put("verifier_latency_p95_ms", gauges.latencyQuantile(0.95));
+        line.put("verifier_failed_total", gauges.verifierFailed.get());
+        line.put("verifier_timed_out_total", gauges.verifierTimedOut.get());
+        line.put("in_flight_prompts", gauges.promptsActive.get());
+        line.put("in_flight_verifier", gauges.samplesInVerifier.get());
+        line.put("buffered_groups", gauges.groupsBuffered.get());
+        line.put("dropped_stale_total", gauges.groupsStale.get());
+        line.put("filtered_groups_total", gauges.groupsFiltered.get());
+        line.put("skipped_prompts_total", gauges.promptsSkipped.get());
+        line.put("stage_restarts_total", gauges.stageRestarts.get());
+        line.put("samples_generated_total", gauges.samplesGenerated.get());
+        line.put("samples_trained_total", samplesTrained);
+        line.put("tokens_generated_total", gauges.tokensGenerated.get());
+        line.put("tokens_trained_total", tokensTrained);
+        line.put("wall_seconds", wall);
+        files.metrics(line);
+        if (completionsEvery > 0 && step % completionsEvery == 0 && !batch.isEmpty()) {
+            writeCompletions(step, batch.get(0), result.advantages());
+        }
+        if (step % progressEvery == 0 || step == totalSteps) {
+            printProgress(line, step, wall);
+        }
+        last = line;
+        for (var l : listeners) {
+            l.accept(line);
+        }
+        return line;
+    }
+
+    private void writeCompletions(long step, Group g, double[] advantages) {
+        for (ScoredRollout m : g.members()) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("step", step);
+            c.put("prompt_key", g.promptKey());
+            c.put("prompt_id", m.rollout().prompt().id());
+            c.put("prompt", m.rollout().prompt().text());
+            c.put("sample", m.rollout().sampleIndex());
+            c.put("completion", m.rollout().text());
+            c.put("status", m.outcome().status().name().toLowerCase(java.util.Locale.ROOT));
+            c.put("reward", m.outcome().reward());
+            c.put("advantage", advantages.length > m.rollout().sampleIndex() ? advantages[m.rollout().sampleIndex()] : null);
+            c.put("policy_version", m.rollout().policyVersion());
+            c.put("truncated", m.rollout().truncated());
+            files.completion(c);
+        }
+    }
+
+    private void printProgress(Map<String, Object> line, long step, double wall) {
+        double perStep = wall / Math.max(1, step);
+        double eta = perStep * Math.max(0, totalSteps - step);
+        progress.printf("step %d/%d  reward %.3f  loss %+.4f  kl %s  samples/s %.1f  staleness %.2f  "
+                        + "verifier p95 %.0f ms  eta %s%n",
+                step, totalSteps, num(line.get("reward_mean")), num(line.get("loss")),
+                line.containsKey("kl") ? String.format("%.4f", num(line.get("kl"))) : "-",
+                samplesTrained / Math.max(1e-9, wall), num(line.get("staleness_mean")),
+                num(line.get("verifier_latency_p95_ms")), duration(eta));
+        progress.flush();
+    }
+
+    private static double num(Object o) {
+        return o instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format("%dh%02dm", s / 3600, (s % 3600) / 60)
+                : s >= 60 ? String.format("%dm%02ds", s / 60, s % 60) : s + "s";
+    }
+}

@@ -1,0 +1,218 @@
+package dev.groupflow.pipeline;
+
+import ai.djl.ndarray.NDManager;
+import dev.groupflow.checkpoint.Checkpointer;
+import dev.groupflow.checkpoint.TrainerState;
+import dev.groupflow.config.RunConfig;
+import dev.groupflow.data.BadRow;
+import dev.groupflow.data.DataPosition;
+import dev.groupflow.data.DigitTask;
+import dev.groupflow.data.JsonlPrompts;
+import dev.groupflow.data.PromptSource;
+import dev.groupflow.grpo.Learner;
+import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.Checkpoints;
+import dev.groupflow.model.Devices;
+import dev.groupflow.model.ModelConfig;
+import dev.groupflow.model.tokenizer.CharTokenizer;
+import dev.groupflow.model.tokenizer.TextTokenizer;
+import dev.groupflow.model.tokenizer.Tokenizers;
+import dev.groupflow.metrics.RunFiles;
+import dev.groupflow.verify.ExactMatchVerifier;
+import dev.groupflow.verify.LatencyVerifier;
+import dev.groupflow.verify.TaskVerifier;
+import dev.groupflow.verify.Verifier;
+import dev.groupflow.verify.VerifierCalls;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything a run is made of, built from its {@link RunConfig}: the policy (fresh, from a checkpoint directory,
+ * or resumed), tokenizer, reference model (only when beta &gt; 0), learner, published weights, prompt stream,
+ * verifier, run files and checkpointer. Both pipeline modes run on one of these.
+ */
+public final class TrainingSetup implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingSetup.class);
+
+    public final RunConfig config;
+    public final NDManager manager;
+    public final TextTokenizer tokenizer;
+    public final CausalLm policy;
+    public final CausalLm reference;
+    public final Learner learner;
+    public final WeightStore weights;
+    public final PromptSource source;
+    public final PromptEncoder encoder;
+    public final Verifier verifier;
+    public final VerifierCalls calls;
+    public final ScheduledExecutorService scheduler;
+    public final RunFiles files;
+    public final Checkpointer checkpointer;
+    public final PipelineGauges gauges = new PipelineGauges();
+    public final long startStep;
+    public final DataPosition startData;
+    public final long samplesTrainedBefore;
+    private final Consumer<Path> tokenizerFiles;
+
+    private TrainingSetup(RunConfig config, NDManager manager, TextTokenizer tokenizer, CausalLm policy,
+                          CausalLm reference, Checkpointer.Loaded resumed, Consumer<Path> tokenizerFiles,
+                          PromptSource source, RunFiles files, Checkpointer checkpointer) {
+        this.config = config;
+        this.manager = manager;
+        this.tokenizer = tokenizer;
+        this.policy = policy;
+        this.reference = reference;
+        this.tokenizerFiles = tokenizerFiles;
+        this.source = source;
+        this.files = files;
+        this.checkpointer = checkpointer;
+        this.learner = new Learner(policy, reference, config.grpo(), tokenizer.padId());
+        TrainerState state = resumed == null ? null : resumed.state();
+        if (resumed != null) {
+            learner.importState(new Learner.State(state.updates(), state.skippedUpdates(), state.consecutiveNonFinite(),
+                    resumed.optimizer()));
+        }
+        this.startStep = state == null ? 0 : state.step();
+        this.startData = state == null ? DataPosition.start() : state.data();
+        this.samplesTrainedBefore = state == null ? 0 : state.samplesTrained();
+        this.weights = new WeightStore(policy, manager, startStep);
+        int context = policy.config().maxPositionEmbeddings() - config.sampling().maxNewTokens();
+        int maxPrompt = config.data().maxPromptTokens() > 0 ? Math.min(config.data().maxPromptTokens(), context) : context;
+        this.encoder = new PromptEncoder(tokenizer, config.data().chatTemplate(), maxPrompt);
+        this.scheduler = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "groupflow-verifier-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        this.verifier = verifier(config, scheduler);
+        this.calls = new VerifierCalls(verifier, config.verifier().timeout(), config.verifier().retries(),
+                config.verifier().retryBackoff(), scheduler);
+    }
+
+    /** The architecture of the built-in policy for the built-in task. */
+    public static ModelConfig builtinModel(RunConfig c, int vocab) {
+        RunConfig.ModelSettings m = c.model();
+        int positions = 2 * c.task().maxLength() + c.sampling().maxNewTokens() + 16;
+        return new ModelConfig("qwen3", vocab, m.hiddenSize(), m.intermediateSize(), m.layers(), m.heads(), m.kvHeads(),
+                m.hiddenSize() / m.heads(), 1e-6, 10000.0, null, false, false, false, false, true,
+                Math.max(64, positions), CharTokenizer.BOS, List.of(CharTokenizer.EOS), "float32");
+    }
+
+    /**
+     * Builds a run in {@code runDir}. With {@code resume}, the newest valid checkpoint there supplies weights,
+     * optimizer state and data position.
+     */
+    public static TrainingSetup create(RunConfig config, Path runDir, boolean resume) {
+        RunFiles files = new RunFiles(runDir);
+        Checkpointer checkpointer = new Checkpointer(files.checkpoints(), config.checkpoint().keep());
+        Checkpointer.Loaded resumed = null;
+        if (resume) {
+            resumed = checkpointer.latest().orElseThrow(() -> new IllegalArgumentException(
+                    "--resume: no complete checkpoint in " + files.checkpoints()));
+            LOG.info("resuming from {} (step {})", resumed.dir(), resumed.state().step());
+        }
+        NDManager manager = NDManager.newBaseManager(Devices.resolve(config.model().device()));
+        try {
+            TextTokenizer tokenizer;
+            CausalLm policy;
+            CausalLm reference = null;
+            Consumer<Path> tokenizerFiles;
+            if (config.model().path() != null) {
+                Path dir = config.model().path();
+                policy = Checkpoints.load(resumed != null ? resumed.dir() : dir, manager);
+                tokenizer = Tokenizers.load(dir, new HashSet<>(policy.config().eosTokenIds()));
+                tokenizerFiles = target -> Checkpoints.copyTokenizerFiles(dir, target);
+                if (config.grpo().beta() > 0) {
+                    reference = Checkpoints.load(dir, manager);
+                }
+            } else {
+                CharTokenizer chars = new CharTokenizer(DigitTask.ALPHABET);
+                tokenizer = chars;
+                ModelConfig arch = builtinModel(config, chars.vocabSize());
+                policy = resumed != null ? Checkpoints.load(resumed.dir(), manager)
+                        : CausalLm.random(arch, manager, config.seed());
+                tokenizerFiles = target -> Tokenizers.save(chars, target);
+                if (config.grpo().beta() > 0) {
+                    reference = CausalLm.random(arch, manager, config.seed());
+                }
+            }
+            PromptSource source = source(config);
+            return new TrainingSetup(config, manager, tokenizer, policy, reference, resumed, tokenizerFiles, source,
+                    files, checkpointer);
+        } catch (RuntimeException e) {
+            manager.close();
+            files.close();
+            throw e;
+        }
+    }
+
+    static PromptSource source(RunConfig c) {
+        if (c.data().prompts() == null) {
+            return new DigitTask(c.task().name(), c.task().minLength(), c.task().maxLength(), c.seed(), false);
+        }
+        JsonlPrompts prompts = JsonlPrompts.open(c.data().prompts(), c.data().epochs(), c.data().shuffle(), c.seed());
+        if (!prompts.badRows().isEmpty()) {
+            StringBuilder sb = new StringBuilder(prompts.file() + ": " + prompts.badRows().size() + " invalid row(s):");
+            for (BadRow b : prompts.badRows().subList(0, Math.min(20, prompts.badRows().size()))) {
+                sb.append("\n  line ").append(b.line()).append(": ").append(b.reason());
+            }
+            prompts.close();
+            throw new IllegalArgumentException(sb.toString());
+        }
+        if (prompts.size() == 0) {
+            prompts.close();
+            throw new IllegalArgumentException(c.data().prompts() + ": no prompts");
+        }
+        return prompts;
+    }
+
+    static Verifier verifier(RunConfig c, ScheduledExecutorService scheduler) {
+        Verifier v = switch (c.verifier().name()) {
+            case "task" -> new TaskVerifier();
+            case "exact" -> new ExactMatchVerifier();
+            default -> throw new IllegalArgumentException("unknown verifier " + c.verifier().name());
+        };
+        RunConfig.Latency l = c.verifier().latency();
+        return l.distribution().equals("none") ? v
+                : new LatencyVerifier(v, l.distribution(), l.mean(), l.sigma(), c.seed(), scheduler);
+    }
+
+    /** A fresh replica of the policy (for a sampler), on the run's device. */
+    public Supplier<CausalLm> replicaFactory() {
+        return () -> policy.copy(manager);
+    }
+
+    /** Writes a checkpoint of the current learner state at {@code step}. */
+    public Path checkpoint(long step, DataPosition data, long samplesTrained) {
+        Learner.State s = learner.exportState();
+        TrainerState state = new TrainerState(step, step, s.updates(), s.skippedUpdates(), s.consecutiveNonFinite(),
+                s.optimizer().step(), data, samplesTrained);
+        return checkpointer.write(step, policy, tokenizerFiles, s, state,
+                dev.groupflow.config.Settings.render(config.raw()));
+    }
+
+    @Override
+    public void close() {
+        verifier.close();
+        scheduler.shutdownNow();
+        learner.close();
+        weights.close();
+        if (source instanceof AutoCloseable a) {
+            try {
+                a.close();
+            } catch (Exception ignored) {
+                // read-only file
+            }
+        }
+        tokenizer.close();
+        files.close();
+        manager.close();
+    }
+}

@@ -1,0 +1,85 @@
+package dev.groupflow.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import dev.groupflow.data.DataPosition;
+import dev.groupflow.grpo.AdamW;
+import dev.groupflow.grpo.Learner;
+import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.Checkpoints;
+import dev.groupflow.model.TinyModels;
+import dev.groupflow.model.tokenizer.CharTokenizer;
+import dev.groupflow.model.tokenizer.Tokenizers;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointerTest {
+    private static final CharTokenizer TOKENIZER = new CharTokenizer("0123456789>");
+
+    private static Path write(Checkpointer c, long step, CausalLm model) {
+        AdamW.State opt = new AdamW.State(step, Map.of("w", new float[] {1, 2, step}),
+                Map.of("w", new float[] {3, 4, step}));
+        Learner.State learner = new Learner.State(step, 0, 0, opt);
+        TrainerState state = new TrainerState(step, step, step, 0, 0, step,
+                new DataPosition(step * 4, List.of(step * 4 - 1), step * 4 - 1, 0, 0), step * 16);
+        return c.write(step, model, dir -> Tokenizers.save(TOKENIZER, dir), learner, state, "seed = 1\n");
+    }
+
+    @Test
+    void writesAReloadableCheckpointAndKeepsTheNewestK(@TempDir Path tmp) {
+        try (NDManager m = NDManager.newBaseManager();
+             CausalLm model = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), m, 1)) {
+            Checkpointer c = new Checkpointer(tmp.resolve("checkpoints"), 2);
+            for (long step = 1; step <= 4; step++) {
+                write(c, step, model);
+            }
+            assertEquals(List.of("step-4", "step-3"), c.complete().stream().map(p -> p.getFileName().toString()).toList());
+            Checkpointer.Loaded latest = c.latest().orElseThrow();
+            assertEquals(4, latest.state().step());
+            assertEquals(List.of(15L), latest.state().data().pending());
+            assertArrayEquals(new float[] {3, 4, 4}, latest.optimizer().expAvgSq().get("w"));
+            assertEquals(4, latest.optimizer().step());
+            assertEquals("seed = 1\n", latest.config());
+            assertNull(Checkpointer.verify(latest.dir()));
+            try (CausalLm reloaded = Checkpoints.load(latest.dir(), m)) {
+                assertArrayEquals(model.parameters().get("lm_head.weight").getArray().toFloatArray(),
+                        reloaded.parameters().get("lm_head.weight").getArray().toFloatArray(), 0f);
+            }
+            assertTrue(Files.isRegularFile(latest.dir().resolve(Tokenizers.GROUPFLOW_FILE)));
+        }
+    }
+
+    @Test
+    void aCorruptOrTornCheckpointIsSkippedForThePreviousOne(@TempDir Path tmp) throws Exception {
+        try (NDManager m = NDManager.newBaseManager();
+             CausalLm model = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), m, 1)) {
+            Checkpointer c = new Checkpointer(tmp.resolve("checkpoints"), 5);
+            write(c, 1, model);
+            Path two = write(c, 2, model);
+            Path three = write(c, 3, model);
+            // step 3: a flipped byte in the weights
+            try (RandomAccessFile f = new RandomAccessFile(three.resolve("model.safetensors").toFile(), "rw")) {
+                f.seek(f.length() - 10);
+                int b = f.read();
+                f.seek(f.length() - 10);
+                f.write(b ^ 0xFF);
+            }
+            assertNotNull(Checkpointer.verify(three));
+            assertEquals(2, c.latest().orElseThrow().state().step());
+            // step 2: the write stopped before the manifest
+            Files.delete(two.resolve("manifest.json"));
+            assertTrue(Checkpointer.verify(two).contains("did not finish"));
+            assertEquals(1, c.latest().orElseThrow().state().step());
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.groupflow.pipeline;
+
+import dev.groupflow.config.RunConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/** Runs the real pipeline in-process for tests. */
+final class PipelineRuns {
+    private PipelineRuns() {
+    }
+
+    /** A small, fast configuration of the built-in task; extra --set overrides after it. */
+    static RunConfig config(String... sets) {
+        List<String> all = new ArrayList<>(List.of("task.name=reverse", "grpo.group-size=4", "train.batch-groups=4",
+                "pipeline.sampler-batch-prompts=2", "train.steps=6", "checkpoint.every=0", "log.every=1000",
+                "log.completions-every=0", "sampling.max-new-tokens=6", "model.device=cpu"));
+        all.addAll(List.of(sets));
+        return RunConfig.load(null, all);
+    }
+
+    static final PrintStream QUIET = new PrintStream(java.io.OutputStream.nullOutputStream());
+
+    /** Runs the streaming pipeline to the end; the setup stays open for inspection (caller closes it). */
+    static RunResult streaming(TrainingSetup setup, Consumer<Map<String, Object>> listener) throws Exception {
+        StepReporter reporter = new StepReporter(setup.files, setup.gauges, setup.config.train().steps(), 1000, 0,
+                QUIET, 0);
+        if (listener != null) {
+            reporter.addListener(listener);
+        }
+        CompletableFuture<RunResult> done = new CompletableFuture<>();
+        ActorSystem<TrainingSupervisor.Command> system = ActorSystem.create(
+                TrainingSupervisor.create(setup, reporter, done), "test");
+        try {
+            return done.get(300, TimeUnit.SECONDS);
+        } finally {
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    static RunResult lockstep(TrainingSetup setup) {
+        StepReporter reporter = new StepReporter(setup.files, setup.gauges, setup.config.train().steps(), 1000, 0,
+                QUIET, 0);
+        return new LockstepTrainer(setup, reporter).run(() -> false);
+    }
+
+    static float[] weights(TrainingSetup setup) {
+        List<Float> all = new ArrayList<>();
+        setup.policy.parameters().values().forEach(p -> {
+            for (float f : p.getArray().toFloatArray()) {
+                all.add(f);
+            }
+        });
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i);
+        }
+        return out;
+    }
+
+    static TrainingSetup setup(RunConfig c, Path dir) {
+        return TrainingSetup.create(c, dir, false);
+    }
+}

@@ -1,0 +1,141 @@
+package dev.groupflow.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.groupflow.config.RunConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineTest {
+
+    @Test
+    void zeroStalenessStreamingEqualsTheSynchronousRun(@TempDir Path tmp) throws Exception {
+        RunConfig streamingConfig = PipelineRuns.config("pipeline.max-staleness=0", "seed=5");
+        RunConfig lockstepConfig = PipelineRuns.config("pipeline.max-staleness=0", "seed=5", "pipeline.mode=lockstep");
+        float[] streamed;
+        float[] synchronous;
+        try (TrainingSetup s = PipelineRuns.setup(streamingConfig, tmp.resolve("streaming"))) {
+            RunResult r = PipelineRuns.streaming(s, null);
+            assertTrue(r.ok(), r.failure());
+            assertEquals(6, r.steps());
+            streamed = PipelineRuns.weights(s);
+        }
+        try (TrainingSetup s = PipelineRuns.setup(lockstepConfig, tmp.resolve("lockstep"))) {
+            RunResult r = PipelineRuns.lockstep(s);
+            assertTrue(r.ok(), r.failure());
+            synchronous = PipelineRuns.weights(s);
+        }
+        assertArrayEquals(synchronous, streamed, 0f, "bit-identical weights after 6 steps");
+        // and the metrics agree line by line on what was trained
+        List<String> a = Files.readAllLines(tmp.resolve("streaming/metrics.jsonl"));
+        List<String> b = Files.readAllLines(tmp.resolve("lockstep/metrics.jsonl"));
+        ObjectMapper json = new ObjectMapper();
+        for (int i = 0; i < 6; i++) {
+            JsonNode x = json.readTree(a.get(i));
+            JsonNode y = json.readTree(b.get(i));
+            for (String key : List.of("reward_mean", "loss", "grad_norm", "tokens", "staleness_max")) {
+                assertEquals(y.get(key), x.get(key), key + " at step " + (i + 1));
+            }
+            assertEquals(0, x.get("staleness_max").asInt());
+        }
+    }
+
+    @Test
+    void theStalenessBoundHoldsUnderASlowLearner(@TempDir Path tmp) throws Exception {
+        int s = 1;
+        int b = 4;
+        int g = 4;
+        RunConfig c = PipelineRuns.config("pipeline.max-staleness=" + s, "train.steps=8");
+        AtomicLong maxActive = new AtomicLong();
+        AtomicLong maxOverBound = new AtomicLong(Long.MIN_VALUE);
+        AtomicLong steps = new AtomicLong();
+        AtomicBoolean polling = new AtomicBoolean(true);
+        try (TrainingSetup setup = PipelineRuns.setup(c, tmp)) {
+            Thread poller = new Thread(() -> {
+                while (polling.get()) {
+                    maxActive.accumulateAndGet(setup.gauges.promptsActive.get(), Math::max);
+                    long bound = (steps.get() + s + 1) * (long) b * g;
+                    maxOverBound.accumulateAndGet(setup.gauges.samplesGenerated.get() - bound, Math::max);
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            poller.start();
+            RunResult r = PipelineRuns.streaming(setup, line -> {
+                steps.set(((Number) line.get("step")).longValue());
+                assertTrue(((Number) line.get("staleness_max")).longValue() <= s, "staleness " + line);
+                try {
+                    Thread.sleep(300); // a slow learner: the rest of the pipeline runs ahead as far as allowed
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            polling.set(false);
+            poller.join();
+            assertTrue(r.ok(), r.failure());
+            assertEquals(8, r.steps());
+            assertTrue(maxActive.get() <= (s + 1) * b, "in flight " + maxActive.get() + " > " + (s + 1) * b);
+            assertTrue(maxActive.get() == (s + 1) * b, "the sampler ran ahead up to the bound: " + maxActive.get());
+            assertTrue(maxOverBound.get() <= 0, "generated beyond (step + S + 1) x B x G by " + maxOverBound.get());
+            assertEquals(0, setup.gauges.groupsStale.get());
+        }
+    }
+
+    @Test
+    void aStalledLearnerStopsGenerationAtTheBound(@TempDir Path tmp) throws Exception {
+        RunConfig c = PipelineRuns.config("pipeline.max-staleness=2", "train.steps=4");
+        CountDownLatch release = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Throwable> observed = new java.util.concurrent.atomic.AtomicReference<>();
+        try (TrainingSetup setup = PipelineRuns.setup(c, tmp)) {
+            Thread observer = new Thread(() -> {
+                try {
+                    // wait for the stall to begin, then watch generation for a while
+                    while (setup.gauges.samplesGenerated.get() == 0) {
+                        Thread.sleep(10);
+                    }
+                    Thread.sleep(1500);
+                    long a = setup.gauges.samplesGenerated.get();
+                    Thread.sleep(1500);
+                    long b = setup.gauges.samplesGenerated.get();
+                    assertEquals(a, b, "nothing is generated while the learner is stalled");
+                    assertTrue(b <= (1 + 2 + 1) * 4 * 4, "bounded by (step + S + 1) x B x G: " + b);
+                    assertTrue(setup.gauges.promptsActive.get() <= 3 * 4);
+                } catch (Throwable e) {
+                    observed.set(e);
+                } finally {
+                    release.countDown();
+                }
+            });
+            observer.start();
+            RunResult r = PipelineRuns.streaming(setup, line -> {
+                if (((Number) line.get("step")).longValue() == 1) {
+                    try {
+                        assertTrue(release.await(60, TimeUnit.SECONDS));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            observer.join();
+            if (observed.get() != null) {
+                throw new AssertionError("observer", observed.get());
+            }
+            assertTrue(r.ok(), r.failure());
+            assertEquals(4, r.steps());
+        }
+    }
+}

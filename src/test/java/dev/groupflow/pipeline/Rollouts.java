@@ -1,0 +1,24 @@
+package dev.groupflow.pipeline;
+
+import dev.groupflow.verify.Outcome;
+import java.util.Map;
+
+/** Small rollouts and outcomes for stage tests. */
+final class Rollouts {
+    private Rollouts() {
+    }
+
+    static PromptWork prompt(long key, String answer) {
+        return new PromptWork(key, "p" + key, "prompt " + key, new int[] {1, 2}, answer, Map.of());
+    }
+
+    static Rollout rollout(long key, int sample, int groupSize, String text) {
+        return new Rollout(prompt(key, "42"), sample, groupSize, 0, new int[] {5, 6}, new float[] {-1f, -2f}, text,
+                false);
+    }
+
+    static ScoredRollout scored(long key, int sample, int groupSize, double reward) {
+        return new ScoredRollout(rollout(key, sample, groupSize, "x"),
+                new Outcome(Outcome.Status.SCORED, reward, Map.of(), "", 1, 1.0));
+    }
+}
