@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
 
 /** {@code groupflow bench ...}: benchmarks that print JSON lines. */
 @Command(name = "bench", description = "Benchmarks; each prints JSON lines with its figures.",
-        subcommands = {BenchCommand.SamplerBench.class, BenchCommand.LearnerBench.class})
+        subcommands = {BenchCommand.SamplerBench.class, BenchCommand.LearnerBench.class,
+                BenchCommand.PipelineBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -41,6 +42,21 @@ final class BenchCommand implements Runnable {
         public void run() {
             DecoderBench.threads(threads);
             System.out.println(DecoderBench.learner(BenchShape.named(shape), repeats));
+        }
+    }
+
+    @Command(name = "pipeline", description = "The same training, lockstep then streaming, with a slow verifier; "
+            + "the last line is JSON with lockstep_s, streaming_s, samples and speedup.")
+    static final class PipelineBenchCommand implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--set", description = "override a key of the bench's run (repeatable), e.g. "
+                + "verifier.latency.mean=500ms, verifier.latency.sigma=1.5, train.steps=30")
+        java.util.List<String> sets = new java.util.ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            var lines = dev.groupflow.bench.PipelineBench.run(sets);
+            System.out.println(lines.get(lines.size() - 1));
+            return 0;
         }
     }
 }

@@ -38,6 +38,8 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
     private final RmsNorm finalNorm;
     private final Parameter lmHead;     // [V, E], or null when tied to the embedding
     private final Rope rope;
+    private NDArray suppressBias;       // [V]: 0, or MASKED for ids the policy never produces; null = none
+    private java.util.Set<Integer> suppressed = java.util.Set.of();
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final List<TensorSlot> slots = new ArrayList<>();
 
@@ -268,10 +270,42 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         return finalNorm.forward(x);
     }
 
-    /** Logits of hidden states: [..., E] → [..., V]. */
+    /** Logits of hidden states: [..., E] → [..., V] (suppressed ids at {@link Masks#MASKED}). */
     public NDArray logits(NDArray hidden) {
         NDArray head = lmHead == null ? embedding.getArray() : lmHead.getArray();
-        return Linear.linear(hidden, head).singletonOrThrow();
+        NDArray logits = Linear.linear(hidden, head).singletonOrThrow();
+        return suppressBias == null ? logits : logits.add(suppressBias);
+    }
+
+    /**
+     * Makes the policy give these ids no probability at all (padding, a beginning marker: tokens a completion
+     * must never contain). It is part of the policy's distribution, so sampling, the learner's log-probabilities
+     * and the reference model all see the same one; a sampling-only ban would let training leak probability mass
+     * into tokens that are never sampled and so never pushed back down.
+     */
+    public void suppressTokens(java.util.Set<Integer> ids) {
+        if (suppressBias != null) {
+            suppressBias.close();
+            suppressBias = null;
+        }
+        suppressed = java.util.Set.copyOf(ids);
+        if (ids.isEmpty()) {
+            return;
+        }
+        float[] bias = new float[config.vocabSize()];
+        for (int id : ids) {
+            if (id < 0 || id >= bias.length) {
+                throw new IllegalArgumentException("cannot suppress token " + id + ": vocabulary is " + bias.length);
+            }
+            bias[id] = Masks.MASKED;
+        }
+        suppressBias = manager.create(bias);
+        NDScope.unregister(suppressBias);
+    }
+
+    /** Ids the policy never produces. */
+    public java.util.Set<Integer> suppressedTokens() {
+        return suppressed;
     }
 
     /**
@@ -343,6 +377,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
             }
             c.attach(c.parameters.get(e.getKey()), dup);
         }
+        c.suppressTokens(suppressed);
         return c;
     }
 

@@ -30,6 +30,7 @@ public final class Policy implements AutoCloseable {
         try {
             CausalLm model = Checkpoints.load(dir, manager);
             tokenizer = Tokenizers.load(dir, new HashSet<>(model.config().eosTokenIds()));
+            model.suppressTokens(tokenizer.neverGenerated());
             return new Policy(manager, model, tokenizer);
         } catch (RuntimeException e) {
             if (tokenizer != null) {

@@ -145,12 +145,7 @@ public final class LockstepTrainer {
             calls.add(setup.calls.call(new VerifyRequest(r.prompt().text(), r.text(), r.prompt().answer(),
                     r.prompt().metadata())).toCompletableFuture().thenApply(o -> {
                         slots.release();
-                        setup.gauges.recordLatency(o.latencyMillis());
-                        (switch (o.status()) {
-                            case SCORED -> setup.gauges.verifierScored;
-                            case FAILED -> setup.gauges.verifierFailed;
-                            case TIMED_OUT -> setup.gauges.verifierTimedOut;
-                        }).incrementAndGet();
+                        setup.gauges.record(o);
                         return new ScoredRollout(r, o);
                     }));
         }

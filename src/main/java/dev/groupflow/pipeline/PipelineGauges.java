@@ -25,6 +25,16 @@ public final class PipelineGauges {
     public final AtomicLong groupsBuffered = new AtomicLong();
     public final AtomicLong stageRestarts = new AtomicLong();
 
+    /** Counts a verifier outcome and its latency. */
+    public void record(dev.groupflow.verify.Outcome o) {
+        recordLatency(o.latencyMillis());
+        (switch (o.status()) {
+            case SCORED -> verifierScored;
+            case FAILED -> verifierFailed;
+            case TIMED_OUT -> verifierTimedOut;
+        }).incrementAndGet();
+    }
+
     public synchronized void recordLatency(double millis) {
         latencies[latencyNext] = millis;
         latencyNext = (latencyNext + 1) % latencies.length;

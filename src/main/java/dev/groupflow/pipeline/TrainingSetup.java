@@ -143,6 +143,10 @@ public final class TrainingSetup implements AutoCloseable {
                     reference = CausalLm.random(arch, manager, config.seed());
                 }
             }
+            policy.suppressTokens(tokenizer.neverGenerated());
+            if (reference != null) {
+                reference.suppressTokens(tokenizer.neverGenerated());
+            }
             PromptSource source = source(config);
             return new TrainingSetup(config, manager, tokenizer, policy, reference, resumed, tokenizerFiles, source,
                     files, checkpointer);
@@ -184,9 +188,9 @@ public final class TrainingSetup implements AutoCloseable {
                 : new LatencyVerifier(v, l.distribution(), l.mean(), l.sigma(), c.seed(), scheduler);
     }
 
-    /** A fresh replica of the policy (for a sampler), on the run's device. */
+    /** A fresh replica of the published policy (for a sampler), on the run's device. */
     public Supplier<CausalLm> replicaFactory() {
-        return () -> policy.copy(manager);
+        return () -> weights.newReplica(manager);
     }
 
     /** Writes a checkpoint of the current learner state at {@code step}. */

@@ -26,12 +26,7 @@ public final class VerifierStage {
                     .exceptionally(e -> new Outcome(Outcome.Status.FAILED, null, null, String.valueOf(e), 1, 0))
                     .thenApply(o -> {
                         gauges.samplesInVerifier.decrementAndGet();
-                        gauges.recordLatency(o.latencyMillis());
-                        (switch (o.status()) {
-                            case SCORED -> gauges.verifierScored;
-                            case FAILED -> gauges.verifierFailed;
-                            case TIMED_OUT -> gauges.verifierTimedOut;
-                        }).incrementAndGet();
+                        gauges.record(o);
                         return new ScoredRollout(r, o);
                     });
         });

@@ -38,6 +38,18 @@ public final class WeightStore implements AutoCloseable {
         }
     }
 
+    /** A new replica of the published weights, on {@code manager}'s device (for a sampler). */
+    public CausalLm newReplica(NDManager manager) {
+        lock.readLock().lock();
+        try {
+            CausalLm replica = published.copy(manager);
+            replica.setRequiresGradient(false);
+            return replica;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     /** Copies the published weights into a replica; returns their version. */
     public long copyInto(CausalLm replica) {
         lock.readLock().lock();

@@ -26,25 +26,14 @@ public final class LogitsSampler {
      * @return {tokens [N] int64, logprobs [N] float32}
      */
     public static NDList sample(NDArray logits, NDArray uniforms, SamplingParams p) {
-        return sample(logits, uniforms, p, null);
-    }
-
-    /**
-     * As {@link #sample(NDArray, NDArray, SamplingParams)}, never picking the ids where {@code suppressed} is 1.
-     * Suppression is a truncation like top-k: the reported log-probability stays that of the full distribution.
-     *
-     * @param suppressed [V] float32, 1 for ids that must not be sampled, or null
-     */
-    public static NDList sample(NDArray logits, NDArray uniforms, SamplingParams p, NDArray suppressed) {
         if (p.greedy()) {
-            NDArray choice = suppressed == null ? logits : drop(logits, suppressed.expandDims(0).gt(0));
-            NDArray tokens = choice.argMax(-1);                                       // [N]
+            NDArray tokens = logits.argMax(-1);                                       // [N]
             NDArray logprobs = logits.logSoftmax(-1).gather(tokens.expandDims(1), 1).squeeze(1);
             return new NDList(tokens, logprobs);
         }
         long vocab = logits.getShape().get(1);
         NDArray logp = (p.temperature() == 1.0 ? logits : logits.div((float) p.temperature())).logSoftmax(-1);
-        NDArray scores = suppressed == null ? logp : drop(logp, suppressed.expandDims(0).gt(0)); // [N, V]
+        NDArray scores = logp;                                                         // [N, V]
         if (p.topK() > 0 && p.topK() < vocab) {
             NDArray kth = scores.topK(p.topK(), -1, true, true).get(0)                  // [N, k] descending
                     .get(":, -1:");                                                    // [N, 1]

@@ -31,7 +31,7 @@ import java.util.Set;
  * at the end of that step ({@link NDScope}); PyTorch grad mode is switched off on the calling thread for the
  * duration of the call.
  *
- * <p>Ids the tokenizer declares {@link TextTokenizer#neverGenerated() never generated} are never sampled.
+ * <p>Ids the model suppresses ({@link CausalLm#suppressTokens}) have no probability, so they are never sampled.
  *
  * <p>Determinism: the uniform number for token t of sample i of a prompt is
  * {@link SampleRng#uniform}(seed, step, promptKey, i, t), independent of which other prompts share the batch.
@@ -40,7 +40,6 @@ public final class Sampler {
     private final CausalLm model;
     private final TextTokenizer tokenizer;
     private final Set<Integer> eosIds;
-    private final float[] suppressed; // [V] 1 = never sample, or null
 
     /** A prompt to complete {@code samples} times; {@code promptKey} is its stable id (it seeds sampling). */
     public record Request(long promptKey, int[] promptTokens, int samples) {
@@ -65,13 +64,6 @@ public final class Sampler {
         this.model = model;
         this.tokenizer = tokenizer;
         this.eosIds = Set.copyOf(eosIds);
-        Set<Integer> never = tokenizer.neverGenerated();
-        if (never.isEmpty()) {
-            this.suppressed = null;
-        } else {
-            this.suppressed = new float[model.config().vocabSize()];
-            never.forEach(id -> suppressed[id] = 1f);
-        }
     }
 
     public CausalLm model() {
@@ -241,8 +233,7 @@ public final class Sampler {
                 }
                 uniforms = manager.create(u, new Shape(rows, 1));
             }
-            NDList picked = LogitsSampler.sample(logits, uniforms, params,
-                    suppressed == null ? null : manager.create(suppressed));
+            NDList picked = LogitsSampler.sample(logits, uniforms, params);
             // the one device→host copy of the step: ids (exact in float32 below 2^24) and log-probabilities
             float[] host = NDArrays.stack(new NDList(picked.get(0).toType(DataType.FLOAT32, false), picked.get(1)))
                     .toFloatArray();

@@ -64,20 +64,6 @@ class LearnerTest {
         return groups;
     }
 
-    private static float[] flatWeights(CausalLm m) {
-        List<Float> all = new ArrayList<>();
-        for (Parameter p : m.parameters().values()) {
-            for (float f : p.getArray().toFloatArray()) {
-                all.add(f);
-            }
-        }
-        float[] out = new float[all.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = all.get(i);
-        }
-        return out;
-    }
-
     /** SGD-like AdamW (huge eps), so the weights move linearly in the gradient and can be compared closely. */
     private static GrpoConfig linearConfig(Aggregation aggregation) {
         return GrpoConfig.defaults(G, 6).with(b -> {
@@ -103,9 +89,9 @@ class LearnerTest {
                     lossMicro = lb.step(groups).metrics().get("loss");
                 }
                 assertEquals(lossWhole, lossMicro, 1e-9, aggregation + " loss");
-                float[] wa = flatWeights(a);
-                float[] wb = flatWeights(b);
-                float[] before = flatWeights(policy(1));
+                float[] wa = TinyModels.flatWeights(a);
+                float[] wb = TinyModels.flatWeights(b);
+                float[] before = TinyModels.flatWeights(policy(1));
                 double moved = 0;
                 for (int i = 0; i < wa.length; i++) {
                     moved = Math.max(moved, Math.abs(wa[i] - before[i]));
@@ -146,7 +132,7 @@ class LearnerTest {
                 }
                 lb.step(againstFirst);
             }
-            assertArrayEquals(flatWeights(a), flatWeights(b), 1e-5f);
+            assertArrayEquals(TinyModels.flatWeights(a), TinyModels.flatWeights(b), 1e-5f);
         }
     }
 
@@ -159,13 +145,13 @@ class LearnerTest {
             });
             try (Learner learner = new Learner(model, null, config, TOKENIZER.padId())) {
                 learner.step(batch(model, 1)); // a finite step first, so the optimizer has state
-                float[] weights = flatWeights(model);
+                float[] weights = TinyModels.flatWeights(model);
                 AdamW.State state = learner.exportState().optimizer();
                 List<List<TrainingSample>> poisoned = poison(batch(model, 2));
                 Learner.StepResult r = learner.step(poisoned);
                 assertFalse(r.updated());
                 assertEquals(1.0, r.metrics().get("skipped_updates"));
-                assertArrayEquals(weights, flatWeights(model), 0f, "weights untouched");
+                assertArrayEquals(weights, TinyModels.flatWeights(model), 0f, "weights untouched");
                 AdamW.State after = learner.exportState().optimizer();
                 assertEquals(state.step(), after.step());
                 state.expAvg().forEach((k, v) -> assertArrayEquals(v, after.expAvg().get(k), 0f, k));
@@ -211,6 +197,26 @@ class LearnerTest {
                 }
                 Map<String, Double> second = learner.step(groups).metrics();
                 assertTrue(second.get("kl") > 0, "after an update the policy has moved away from the reference");
+            }
+        }
+    }
+
+    @Test
+    void referenceSyncMovesTheReferenceTowardsThePolicy() {
+        try (CausalLm model = policy(6); CausalLm ref = model.copy(manager)) {
+            GrpoConfig config = GrpoConfig.defaults(G, 6).with(c -> {
+                c.beta = 0.04;
+                c.refSyncEvery = 2;
+                c.refSyncAlpha = 1.0; // a full copy at each sync
+                c.schedule = LrSchedule.constant(1e-2);
+            });
+            try (Learner learner = new Learner(model, ref, config, TOKENIZER.padId())) {
+                List<List<TrainingSample>> groups = batch(model, 3);
+                learner.step(groups);
+                assertTrue(learner.step(groups).metrics().get("kl") > 0, "one update away from the reference");
+                // the second update triggered the sync: reference == policy, so the next step starts at KL 0
+                assertArrayEquals(TinyModels.flatWeights(model), TinyModels.flatWeights(ref), 0f);
+                assertEquals(0.0, learner.step(groups).metrics().get("kl"), 1e-7);
             }
         }
     }

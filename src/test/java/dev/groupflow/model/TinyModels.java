@@ -24,4 +24,20 @@ public final class TinyModels {
         return new ModelConfig("llama", vocab, 16, 40, 2, 4, 4, 4, 1e-5, 500000.0, null, false, true, true, true,
                 false, 256, null, List.of(), "float32");
     }
+
+    /** Every parameter value of a model, in parameter order (for comparing two models). */
+    public static float[] flatWeights(CausalLm model) {
+        int n = 0;
+        for (ai.djl.nn.Parameter p : model.parameters().values()) {
+            n += (int) p.getArray().size();
+        }
+        float[] out = new float[n];
+        int at = 0;
+        for (ai.djl.nn.Parameter p : model.parameters().values()) {
+            float[] v = p.getArray().toFloatArray();
+            System.arraycopy(v, 0, out, at, v.length);
+            at += v.length;
+        }
+        return out;
+    }
 }

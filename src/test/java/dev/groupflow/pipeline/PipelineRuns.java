@@ -52,17 +52,7 @@ final class PipelineRuns {
     }
 
     static float[] weights(TrainingSetup setup) {
-        List<Float> all = new ArrayList<>();
-        setup.policy.parameters().values().forEach(p -> {
-            for (float f : p.getArray().toFloatArray()) {
-                all.add(f);
-            }
-        });
-        float[] out = new float[all.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = all.get(i);
-        }
-        return out;
+        return dev.groupflow.model.TinyModels.flatWeights(setup.policy);
     }
 
     static TrainingSetup setup(RunConfig c, Path dir) {

@@ -191,21 +191,31 @@ class SamplerTest {
     }
 
     @Test
-    void tokensTheTokenizerNeverGeneratesAreNeverSampled() {
+    void suppressedTokensHaveNoProbabilityForSamplerAndLearnerAlike() {
         SamplingParams flat = new SamplingParams(4.0, 0, 1.0, 0.0, 10, List.of());
         List<Sampler.Request> reqs = List.of(request(0, "abc", 40), request(1, "hello world", 40));
         java.util.Set<Integer> never = TOKENIZER.neverGenerated();
-        // an id tokenizer of the same vocabulary suppresses nothing: the same model then does draw those ids
-        long drawnWithout = new Sampler(model, new dev.groupflow.model.tokenizer.IdTokenizer(TOKENIZER.vocabSize()),
-                Set.of()).generate(reqs, flat, 3, 0).stream().flatMap(List::stream)
-                .flatMapToInt(c -> Arrays.stream(c.tokens())).filter(never::contains).count();
-        assertTrue(drawnWithout > 0, "a flat distribution reaches every id");
-        long drawnWith = new Sampler(model, TOKENIZER, Set.of()).generate(reqs, flat, 3, 0).stream()
-                .flatMap(List::stream).flatMapToInt(c -> Arrays.stream(c.tokens())).filter(never::contains).count();
-        assertEquals(0, drawnWith);
-        Completion greedy = new Sampler(model, TOKENIZER, Set.of()).generate(List.of(request(0, "abc", 1)),
-                SamplingParams.greedy(10), 0, 0).get(0).get(0);
-        assertTrue(Arrays.stream(greedy.tokens()).noneMatch(never::contains));
+        try (CausalLm suppressing = model.copy(manager)) {
+            // without suppression a flat distribution reaches those ids
+            long drawnWithout = new Sampler(suppressing, TOKENIZER, Set.of()).generate(reqs, flat, 3, 0).stream()
+                    .flatMap(List::stream).flatMapToInt(c -> Arrays.stream(c.tokens())).filter(never::contains).count();
+            assertTrue(drawnWithout > 0, "a flat distribution reaches every id");
+            suppressing.suppressTokens(never);
+            List<Completion> drawn = new Sampler(suppressing, TOKENIZER, Set.of()).generate(reqs, flat, 3, 0).stream()
+                    .flatMap(List::stream).toList();
+            assertEquals(0, drawn.stream().flatMapToInt(c -> Arrays.stream(c.tokens())).filter(never::contains).count());
+            // the learner evaluates the same (suppressed) distribution the sampler recorded
+            List<int[]> prompts = drawn.stream().map(c -> TOKENIZER.encode(c.promptKey() == 0 ? "abc" : "hello world"))
+                    .toList();
+            float[][] learner = TokenLogprobs.evaluate(suppressing, prompts, drawn.stream().map(Completion::tokens)
+                    .toList(), TOKENIZER.padId(), 4.0, 4096);
+            for (int i = 0; i < drawn.size(); i++) {
+                assertArrayEquals(drawn.get(i).logprobs(), learner[i], 1e-4f);
+            }
+            try (CausalLm copy = suppressing.copy(manager)) {
+                assertEquals(never, copy.suppressedTokens(), "replicas keep the suppression");
+            }
+        }
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.util.Comparator;
 final class PyJson {
 
     /** Python's {@code sorted()} order for str: by Unicode code point (not UTF-16 unit). */
-    static final Comparator<String> NAME_ORDER = PyJson::compareCodePoints;
+    static final Comparator<String> NAME_ORDER = dev.groupflow.model.CodePoints.ORDER;
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -40,20 +40,5 @@ final class PyJson {
             }
         }
         return sb.append('"');
-    }
-
-    private static int compareCodePoints(String a, String b) {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i);
-            int cb = b.codePointAt(j);
-            if (ca != cb) {
-                return Integer.compare(ca, cb);
-            }
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Boolean.compare(i < a.length(), j < b.length());
     }
 }

@@ -464,18 +464,7 @@ final class Py {
 
   /** Compares by code point, as Python does (Java's compareTo compares UTF-16 units). */
   static int compareStrings(String a, String b) {
-    int i = 0;
-    int j = 0;
-    while (i < a.length() && j < b.length()) {
-      int ca = a.codePointAt(i);
-      int cb = b.codePointAt(j);
-      if (ca != cb) {
-        return Integer.compare(ca, cb);
-      }
-      i += Character.charCount(ca);
-      j += Character.charCount(cb);
-    }
-    return Boolean.compare(i < a.length(), j < b.length());
+    return dev.groupflow.model.CodePoints.compare(a, b);
   }
 
   // ---------------------------------------------------------------- iteration and size

@@ -31,8 +31,8 @@ public interface TextTokenizer extends AutoCloseable {
     Set<Integer> specialIds();
 
     /**
-     * Ids a completion must never contain (padding, a beginning-of-sequence marker): the sampler gives them no
-     * probability, as Hugging Face's {@code suppress_tokens}. Empty by default.
+     * Ids a completion must never contain (padding, a beginning-of-sequence marker). The policy is given no
+     * probability for them ({@code CausalLm.suppressTokens}). Empty by default.
      */
     default Set<Integer> neverGenerated() {
         return Set.of();
