@@ -7,16 +7,13 @@ import dev.groupflow.pipeline.LockstepTrainer;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
 import dev.groupflow.pipeline.TrainingSetup;
-import dev.groupflow.pipeline.TrainingSupervisor;
+import dev.groupflow.pipeline.StreamingRun;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * The same training run twice, lockstep then streaming, with a slow verifier (log-normal latency by default:
@@ -66,14 +63,8 @@ public final class PipelineBench {
             if (c.pipeline().mode() == RunConfig.Mode.LOCKSTEP) {
                 result = new LockstepTrainer(setup, reporter).run(() -> false);
             } else {
-                CompletableFuture<RunResult> done = new CompletableFuture<>();
-                ActorSystem<TrainingSupervisor.Command> system = ActorSystem.create(
-                        TrainingSupervisor.create(setup, reporter, done), "bench");
-                try {
-                    result = done.get(3600, TimeUnit.SECONDS);
-                } finally {
-                    system.terminate();
-                    system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+                try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+                    result = run.await(java.time.Duration.ofHours(1));
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;

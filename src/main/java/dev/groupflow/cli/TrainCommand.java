@@ -11,8 +11,8 @@ import dev.groupflow.pipeline.Evaluation;
 import dev.groupflow.pipeline.LockstepTrainer;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
+import dev.groupflow.pipeline.StreamingRun;
 import dev.groupflow.pipeline.TrainingSetup;
-import dev.groupflow.pipeline.TrainingSupervisor;
 import dev.groupflow.sampling.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,11 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import org.apache.pekko.actor.typed.ActorSystem;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -109,19 +105,9 @@ final class TrainCommand implements Callable<Integer> {
                 Signals.onTerminate(() -> stop.set(true));
                 result = new LockstepTrainer(setup, reporter).run(stop::get);
             } else {
-                CompletableFuture<RunResult> done = new CompletableFuture<>();
-                ActorSystem<TrainingSupervisor.Command> system = ActorSystem.create(
-                        TrainingSupervisor.create(setup, reporter, done), "groupflow");
-                // if the supervisor itself fails the system stops: never wait for a result that cannot come
-                system.getWhenTerminated().thenRun(() -> done.complete(new RunResult(setup.startStep, false,
-                        "the actor system stopped before the run finished (see the log above)")));
-                AtomicReference<ActorSystem<TrainingSupervisor.Command>> ref = new AtomicReference<>(system);
-                Signals.onTerminate(() -> ref.get().tell(TrainingSupervisor.GracefulStop.INSTANCE));
-                try {
-                    result = done.get();
-                } finally {
-                    system.terminate();
-                    system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+                try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+                    Signals.onTerminate(run::stopGracefully);
+                    result = run.await(java.time.Duration.ofDays(365));
                 }
             }
             if (!result.ok()) {

@@ -140,6 +140,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     }
 
     private Behavior<Command> onLearnerReport(LearnerReported r) {
+        if (finishing) {
+            return this;
+        }
         if (r.report() instanceof LearnerActor.Finished f) {
             return finish(new RunResult(f.steps(), f.interrupted(), null));
         }
@@ -159,9 +162,13 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     private Behavior<Command> finish(RunResult r) {
         finishing = true;
         closing = true;
+        result.complete(r); // first: nothing below may keep the outcome from being reported
         sampler.tell(SamplerActor.Stop.INSTANCE);
-        queue.complete();
-        result.complete(r);
+        try {
+            queue.complete();
+        } catch (RuntimeException alreadyDone) {
+            // the stream ends on its own once the learner has stopped (the sink watches it)
+        }
         return Behaviors.stopped();
     }
 }

@@ -6,10 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.apache.pekko.actor.typed.ActorSystem;
 
 /** Runs the real pipeline in-process for tests. */
 final class PipelineRuns {
@@ -34,15 +31,24 @@ final class PipelineRuns {
         if (listener != null) {
             reporter.addListener(listener);
         }
-        CompletableFuture<RunResult> done = new CompletableFuture<>();
-        ActorSystem<TrainingSupervisor.Command> system = ActorSystem.create(
-                TrainingSupervisor.create(setup, reporter, done), "test");
-        try {
-            return done.get(300, TimeUnit.SECONDS);
-        } finally {
-            system.terminate();
-            system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+            return run.await(java.time.Duration.ofSeconds(Long.getLong("groupflow.test.run-timeout", 300)));
+        } catch (java.util.concurrent.TimeoutException e) {
+            dumpThreads();
+            throw e;
         }
+    }
+
+    /** Every thread's stack, to diagnose a run that did not finish. */
+    static void dumpThreads() {
+        StringBuilder sb = new StringBuilder("=== threads of a run that did not finish ===\n");
+        Thread.getAllStackTraces().forEach((t, frames) -> {
+            sb.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+            for (StackTraceElement f : frames) {
+                sb.append("    at ").append(f).append('\n');
+            }
+        });
+        System.out.println(sb);
     }
 
     static RunResult lockstep(TrainingSetup setup) {

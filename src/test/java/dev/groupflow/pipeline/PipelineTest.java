@@ -51,6 +51,22 @@ class PipelineTest {
         }
     }
 
+    /**
+     * The end of a run races the learner's stop against the stream noticing it; whichever comes first, the run
+     * must report its outcome (a regression: the supervisor once failed completing an already-ended stream).
+     */
+    @Test
+    void everyRunReportsItsOutcome(@TempDir Path tmp) throws Exception {
+        for (int i = 0; i < 12; i++) {
+            RunConfig c = PipelineRuns.config("train.steps=1", "seed=" + i, "task.eval-prompts=1");
+            try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve("run-" + i))) {
+                RunResult r = PipelineRuns.streaming(setup, null);
+                assertTrue(r.ok(), "run " + i + ": " + r.failure());
+                assertEquals(1, r.steps());
+            }
+        }
+    }
+
     @Test
     void theStalenessBoundHoldsUnderASlowLearner(@TempDir Path tmp) throws Exception {
         int s = 1;
