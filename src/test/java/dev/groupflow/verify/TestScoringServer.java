@@ -23,7 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code /ok} scores 1 when completion equals answer; {@code /slow} answers only once {@link #release} is called;
  * {@code /drop} closes the connection without a reply; {@code /500}, {@code /404}; {@code /garbage},
  * {@code /huge}, {@code /nan}, {@code /infinite}, {@code /string-reward}; {@code /flaky} answers 500 while
- * {@link #healthy} is false; {@code /busy} holds each request for a while and records the most held at once.
+ * {@link #healthy} is false; {@code /busy} holds each request for a while and records the most held at once;
+ * {@code /mixed} cycles through seven behaviours by request number (scores, a 500 then a score on the retry, a
+ * reply held past any short timeout, garbage), so a run sees every kind of outcome.
  */
 public final class TestScoringServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -98,7 +100,29 @@ public final class TestScoringServer implements AutoCloseable {
                 active.decrementAndGet();
                 reply(ex, 200, "{\"reward\": 0.5}");
             }
+            case "/mixed" -> mixed(ex, body, hits(path));
             default -> reply(ex, 404, "unknown path " + path);
+        }
+    }
+
+    private void mixed(HttpExchange ex, byte[] body, int n) throws IOException {
+        switch (n % 7) {
+            case 1 -> reply(ex, 500, "overloaded");
+            case 3 -> {
+                try {
+                    Thread.sleep(1500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                reply(ex, 200, "{\"reward\": 1}");
+            }
+            case 5 -> reply(ex, 200, "not json at all");
+            default -> {
+                JsonNode req = JSON.readTree(body);
+                String completion = req.get("completion").asText();
+                double reward = completion.equals(req.path("answer").asText()) ? 1 : completion.length() % 3 / 2.0;
+                reply(ex, 200, "{\"reward\": " + reward + "}");
+            }
         }
     }
 
