@@ -76,8 +76,14 @@ final class VerifyCommand implements Callable<Integer> {
                 return 2;
             }
             try {
-                VerifierCalls calls = new VerifierCalls(v, section.getDuration("timeout"), section.getInt("retries"),
-                        section.getDuration("retry-backoff"), scheduler);
+                VerifierCalls calls;
+                try {
+                    calls = new VerifierCalls(v, section.getDuration("timeout"), section.getInt("retries"),
+                            section.getDuration("retry-backoff"), scheduler);
+                } catch (com.typesafe.config.ConfigException e) {
+                    System.err.println("groupflow: " + e.getMessage());
+                    return 2;
+                }
                 Outcome o = calls.call(request).toCompletableFuture().join();
                 System.out.println(JSON.writeValueAsString(line(o)));
                 return o.scored() ? 0 : 1;
