@@ -8,6 +8,7 @@ import dev.groupflow.grpo.LrSchedule;
 import dev.groupflow.grpo.RatioLevel;
 import dev.groupflow.model.Devices;
 import dev.groupflow.sampling.SamplingParams;
+import dev.groupflow.verify.Verifiers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,8 +59,8 @@ public record RunConfig(long seed, Path runDir, ModelSettings model, TaskSetting
     public record LogSettings(int every, int completionsEvery) {
     }
 
-    /** Verifier names the pipeline knows (the verifier issue adds more). */
-    public static final Set<String> VERIFIERS = Set.of("task", "exact");
+    /** Verifier names the pipeline knows (those of {@link Verifiers#builtIn()}). */
+    public static final Set<String> VERIFIERS = Verifiers.builtIn().names();
     public static final Set<String> TASKS = Set.of("copy", "reverse", "sort");
 
     /** Loads defaults, file and overrides, and checks everything. */
@@ -126,14 +127,7 @@ public record RunConfig(long seed, Path runDir, ModelSettings model, TaskSetting
         VerifierSettings verifier = new VerifierSettings(r.string("verifier.name"), r.integer("verifier.concurrency"),
                 r.duration("verifier.timeout"), r.integer("verifier.retries"), r.duration("verifier.retry-backoff"),
                 latency);
-        if (!VERIFIERS.contains(verifier.name())) {
-            r.problem("verifier.name", "'" + verifier.name() + "' is not a known verifier " + new java.util.TreeSet<>(VERIFIERS));
-        } else if (verifier.name().equals("task") && data.prompts() != null) {
-            r.problem("verifier.name", "'task' checks the built-in task; with data.prompts choose a verifier for "
-                    + "the file's rows (for example exact)");
-        } else if (!verifier.name().equals("task") && data.prompts() == null) {
-            r.problem("verifier.name", "'" + verifier.name() + "' needs data.prompts (the built-in task uses 'task')");
-        }
+        verifierProblems(r, c, verifier, data);
         r.atLeast("verifier.concurrency", verifier.concurrency(), 1);
         r.atLeast("verifier.retries", verifier.retries(), 0);
         if (verifier.timeout().isZero() || verifier.timeout().isNegative()) {
@@ -188,6 +182,29 @@ public record RunConfig(long seed, Path runDir, ModelSettings model, TaskSetting
         }
         return new RunConfig(seed, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
                 train, pipeline, checkpoint, eval, log, c);
+    }
+
+    /**
+     * The verifier's own settings ({@link Verifiers#check}: unknown names, bad values in the sections of the
+     * verifiers in use) and whether it suits the prompts: {@code task} only with the built-in task, which in turn
+     * needs {@code task} (alone or as a part of {@code weighted}).
+     */
+    private static void verifierProblems(Reader r, Config c, VerifierSettings verifier, DataSettings data) {
+        if (!c.hasPath("verifier") || verifier.name().isEmpty()) {
+            return;
+        }
+        List<String> problems = Verifiers.builtIn().check(c.getConfig("verifier"));
+        r.problems.addAll(problems);
+        if (!problems.isEmpty() && !VERIFIERS.contains(verifier.name())) {
+            return;
+        }
+        Set<String> used = Verifiers.usedNames(c.getConfig("verifier"));
+        if (used.contains("task") && data.prompts() != null) {
+            r.problem("verifier.name", "'task' checks the built-in task; with data.prompts choose a verifier for "
+                    + "the file's rows (for example exact or math)");
+        } else if (!used.contains("task") && data.prompts() == null) {
+            r.problem("verifier.name", "'" + verifier.name() + "' needs data.prompts (the built-in task uses 'task')");
+        }
     }
 
     private static GrpoConfig grpo(Reader r, SamplingParams sampling, TrainSettings train) {

@@ -55,8 +55,8 @@ public final class Evaluation {
             for (int i = 0; i < chunk.size(); i++) {
                 PromptWork p = chunk.get(i);
                 for (Completion c : out.get(i)) {
-                    calls2.add(calls.call(new VerifyRequest(p.text(), c.text(), p.answer(), p.metadata()))
-                            .toCompletableFuture());
+                    calls2.add(calls.call(new VerifyRequest(p.text(), c.text(), p.answer(), p.metadata(),
+                            c.tokens().length)).toCompletableFuture());
                 }
             }
             for (CompletableFuture<Outcome> f : calls2) {

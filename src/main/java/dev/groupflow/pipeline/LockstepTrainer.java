@@ -143,7 +143,7 @@ public final class LockstepTrainer {
         for (Rollout r : rollouts) {
             slots.acquireUninterruptibly();
             calls.add(setup.calls.call(new VerifyRequest(r.prompt().text(), r.text(), r.prompt().answer(),
-                    r.prompt().metadata())).toCompletableFuture().thenApply(o -> {
+                    r.prompt().metadata(), r.tokens().length)).toCompletableFuture().thenApply(o -> {
                         slots.release();
                         setup.gauges.record(o);
                         return new ScoredRollout(r, o);

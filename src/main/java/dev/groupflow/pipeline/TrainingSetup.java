@@ -18,11 +18,10 @@ import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.model.tokenizer.TextTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
 import dev.groupflow.metrics.RunFiles;
-import dev.groupflow.verify.ExactMatchVerifier;
 import dev.groupflow.verify.LatencyVerifier;
-import dev.groupflow.verify.TaskVerifier;
 import dev.groupflow.verify.Verifier;
 import dev.groupflow.verify.VerifierCalls;
+import dev.groupflow.verify.Verifiers;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -177,12 +176,9 @@ public final class TrainingSetup implements AutoCloseable {
         return prompts;
     }
 
+    /** The configured verifier ({@link Verifiers#builtIn()}), with artificial latency when configured. */
     static Verifier verifier(RunConfig c, ScheduledExecutorService scheduler) {
-        Verifier v = switch (c.verifier().name()) {
-            case "task" -> new TaskVerifier();
-            case "exact" -> new ExactMatchVerifier();
-            default -> throw new IllegalArgumentException("unknown verifier " + c.verifier().name());
-        };
+        Verifier v = Verifiers.builtIn().create(c.raw().getConfig("verifier"), scheduler);
         RunConfig.Latency l = c.verifier().latency();
         return l.distribution().equals("none") ? v
                 : new LatencyVerifier(v, l.distribution(), l.mean(), l.sigma(), c.seed(), scheduler);

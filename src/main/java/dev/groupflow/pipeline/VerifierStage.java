@@ -21,7 +21,7 @@ public final class VerifierStage {
         return Flow.<Rollout>create().mapAsyncUnordered(concurrency, r -> {
             gauges.samplesInVerifier.incrementAndGet();
             VerifyRequest request = new VerifyRequest(r.prompt().text(), r.text(), r.prompt().answer(),
-                    r.prompt().metadata());
+                    r.prompt().metadata(), r.tokens().length);
             return calls.call(request).toCompletableFuture()
                     .exceptionally(e -> new Outcome(Outcome.Status.FAILED, null, null, String.valueOf(e), 1, 0))
                     .thenApply(o -> {

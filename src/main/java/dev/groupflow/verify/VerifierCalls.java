@@ -11,8 +11,10 @@ import java.util.concurrent.TimeoutException;
 /**
  * Calls a verifier with a timeout per call and retries with exponential backoff, and turns whatever happens into
  * an {@link Outcome}: a finite reward is scored; an exception, a null or a non-finite reward is a failure (retried
- * up to {@code retries} times); running over {@code timeout} is a timed-out outcome (not retried: a verifier that
- * is too slow is usually overloaded, and a retry would add to its load). Nothing here blocks a thread.
+ * up to {@code retries} times, except a {@link VerifierFailure} that is not retryable); running over
+ * {@code timeout}, or completing with a {@link TimeoutException} (a verifier's own deadline), is a timed-out outcome
+ * (not retried: a verifier that is too slow is usually overloaded, and a retry would add to its load). Nothing here
+ * blocks a thread.
  */
 public final class VerifierCalls {
     private final Verifier verifier;
@@ -47,8 +49,11 @@ public final class VerifierCalls {
             double ms = (System.nanoTime() - start) / 1e6;
             Throwable cause = unwrap(error);
             if (cause instanceof TimeoutException) {
+                // the pipeline's own deadline has no message; a verifier's (an HTTP read timeout) says what it was
+                String what = cause.getMessage() != null ? cause.getMessage()
+                        : "no answer within " + timeout.toMillis() + " ms";
                 return CompletableFuture.completedFuture(new Outcome(Outcome.Status.TIMED_OUT, null, null,
-                        "no answer within " + timeout.toMillis() + " ms", n, ms));
+                        what, n, ms));
             }
             String problem = cause != null ? describe(cause)
                     : reward == null ? "the verifier returned no reward"
@@ -57,7 +62,7 @@ public final class VerifierCalls {
                 return CompletableFuture.completedFuture(new Outcome(Outcome.Status.SCORED, reward.value(),
                         reward.components(), reward.details(), n, ms));
             }
-            if (n <= retries) {
+            if (n <= retries && !(cause instanceof VerifierFailure f && !f.retryable())) {
                 long delay = backoff.toNanos() << Math.min(20, n - 1);
                 CompletableFuture<Outcome> next = new CompletableFuture<>();
                 scheduler.schedule(() -> attempt(request, n + 1, start).whenComplete((o, e) -> {
