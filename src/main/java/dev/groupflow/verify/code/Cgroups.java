@@ -194,6 +194,7 @@ final class Cgroups {
         /** Kills whatever is left in them (nothing, normally) and removes them. */
         @Override
         public void close() {
+            boolean interrupted = Thread.interrupted(); // cleanup runs to the end; the interrupt is kept
             for (Path dir : dirs) {
                 for (int attempt = 0; attempt < 50 && Files.isDirectory(dir); attempt++) {
                     try {
@@ -207,11 +208,13 @@ final class Cgroups {
                         try {
                             Thread.sleep(10);
                         } catch (InterruptedException ie) {
-                            Thread.currentThread().interrupt();
-                            return;
+                            interrupted = true;
                         }
                     }
                 }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -17,13 +17,15 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +54,7 @@ public final class CodeVerifier implements Verifier {
     private final Sandbox sandbox;
     private final ExecutorService workers;
     private final BlockingQueue<Integer> slots;
+    private final Set<CompletableFuture<Reward>> pending = ConcurrentHashMap.newKeySet();
 
     /** The sandbox cannot be built here, and running unsandboxed was not allowed. */
     public static final class SandboxUnavailableException extends IllegalStateException {
@@ -87,9 +90,13 @@ public final class CodeVerifier implements Verifier {
         }
         Sandbox candidate = null;
         if (problem == null) {
-            candidate = new Sandbox(settings, harnessDir, true, root, cgroups);
-            problem = selfTest(candidate);
-            if (problem != null) {
+            try {
+                candidate = new Sandbox(settings, harnessDir, true, root, cgroups);
+                problem = selfTest(candidate);
+            } catch (IOException e) {
+                problem = "cannot claim sandbox uids: " + e;
+            }
+            if (problem != null && candidate != null) {
                 candidate.close();
                 candidate = null;
             }
@@ -107,11 +114,14 @@ public final class CodeVerifier implements Verifier {
                     + "as this JVM's user, with no network, filesystem or process isolation. Never do this with "
                     + "untrusted models or on a machine that matters.", message);
             LOG.error("{}", "!".repeat(100));
-            candidate = new Sandbox(settings, harnessDir, false, root, null);
+            try {
+                candidate = new Sandbox(settings, harnessDir, false, root, null);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // cannot happen: no uids are claimed unsandboxed
+            }
         } else {
             LOG.info("code verifier: bubblewrap sandbox ready ({}{}; {} concurrent)",
-                    root ? "uids " + settings.uidBase() + ".." + (settings.uidBase() + settings.maxConcurrent() - 1)
-                            : "the JVM's uid", cgroups == null ? ", rlimits only" : ", cgroups " + cgroups.describe(),
+                    root ? "uids " + java.util.Arrays.toString(candidate.uids()) : "the JVM's uid", cgroups == null ? ", rlimits only" : ", cgroups " + cgroups.describe(),
                     settings.maxConcurrent());
         }
         this.sandbox = candidate;
@@ -132,6 +142,11 @@ public final class CodeVerifier implements Verifier {
         return sandbox.sandboxed();
     }
 
+    /** The uids of this verifier's slots (when the JVM runs as root and programs run sandboxed). */
+    int[] uids() {
+        return sandbox.uids();
+    }
+
     @Override
     public CompletionStage<Reward> score(VerifyRequest request) {
         CodeTests tests;
@@ -140,23 +155,37 @@ public final class CodeVerifier implements Verifier {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
+        if (request.completion() == null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("no completion"));
+        }
         String program = Programs.extract(request.completion());
-        return CompletableFuture.supplyAsync(() -> {
-            Integer slot = slots.poll();
-            if (slot == null) {
-                throw new IllegalStateException("no free sandbox slot"); // cannot happen: one slot per worker
-            }
-            try {
-                return evaluate(sandbox, slot, program, tests);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CompletionException(e);
-            } finally {
-                slots.add(slot);
-            }
-        }, workers);
+        CompletableFuture<Reward> result = new CompletableFuture<>();
+        pending.add(result);
+        try {
+            workers.execute(() -> {
+                Integer slot = slots.poll();
+                try {
+                    if (slot == null) {
+                        throw new IllegalStateException("no free sandbox slot"); // cannot happen: one per worker
+                    }
+                    result.complete(evaluate(sandbox, slot, program, tests));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    result.completeExceptionally(e);
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                } finally {
+                    if (slot != null) {
+                        slots.add(slot);
+                    }
+                    pending.remove(result);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            pending.remove(result);
+            result.completeExceptionally(new IllegalStateException("the code verifier is closed"));
+        }
+        return result;
     }
 
     private Reward evaluate(Sandbox sb, int slot, String program, CodeTests tests)
@@ -408,6 +437,9 @@ public final class CodeVerifier implements Verifier {
     @Override
     public void close() {
         workers.shutdownNow();
+        for (CompletableFuture<Reward> f : pending) {
+            f.completeExceptionally(new IllegalStateException("the code verifier was closed"));
+        }
         sandbox.close();
         Sandbox.deleteTree(harnessDir);
     }

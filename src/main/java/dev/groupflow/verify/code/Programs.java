@@ -16,7 +16,7 @@ public final class Programs {
     }
 
     /**
-     * The last fenced code block marked python (or unmarked), ``` or ~~~ fences; a block left open at the end (a
+     * The last non-blank fenced code block marked python (or unmarked), ``` or ~~~ fences; a block left open at the end (a
      * truncated completion) counts. Without one, the whole text.
      */
     public static String extract(String completion) {
@@ -47,7 +47,7 @@ public final class Programs {
             isPython.add(python);
         }
         for (int i = blocks.size() - 1; i >= 0; i--) {
-            if (isPython.get(i)) {
+            if (isPython.get(i) && !blocks.get(i).isBlank()) {
                 return blocks.get(i);
             }
         }

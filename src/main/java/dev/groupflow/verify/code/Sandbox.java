@@ -8,11 +8,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -79,13 +83,17 @@ final class Sandbox implements AutoCloseable {
     private final ExecutorService pumps;
     private final java.util.Set<Process> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    private final List<FileChannel> uidLocks = new ArrayList<>();
+    private final int[] uids;
 
-    Sandbox(CodeVerifierSettings settings, Path harnessDir, boolean sandboxed, boolean root, Cgroups cgroups) {
+    Sandbox(CodeVerifierSettings settings, Path harnessDir, boolean sandboxed, boolean root, Cgroups cgroups)
+            throws IOException {
         this.settings = settings;
         this.harnessDir = harnessDir;
         this.sandboxed = sandboxed;
         this.root = root;
         this.cgroups = cgroups;
+        this.uids = sandboxed && root ? claimUids(settings) : new int[0];
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "code-sandbox-watchdog"));
         this.pumps = Executors.newCachedThreadPool(r -> daemon(r, "code-sandbox-stderr"));
     }
@@ -102,7 +110,48 @@ final class Sandbox implements AutoCloseable {
 
     /** The uid of a slot's sandboxes when the JVM runs as root. */
     int uid(int slot) {
-        return settings.uidBase() + slot;
+        return uids[slot];
+    }
+
+    /** The uids this verifier's slots run as (root only; empty otherwise). */
+    int[] uids() {
+        return uids.clone();
+    }
+
+    /**
+     * Claims one uid per slot from uid-base upwards, each by an exclusive lock on a file named after it that is held
+     * until {@link #close()}: two verifiers, in this JVM or another on the same host, never share a uid (they would
+     * share RLIMIT_NPROC, and each one's sweep would kill the other's processes).
+     */
+    private int[] claimUids(CodeVerifierSettings s) throws IOException {
+        Path dir = s.workDir().resolve("groupflow-code-uids");
+        Files.createDirectories(dir);
+        int[] out = new int[s.maxConcurrent()];
+        int next = s.uidBase();
+        for (int slot = 0; slot < out.length; slot++) {
+            while (true) {
+                if (next - s.uidBase() >= 100_000) {
+                    throw new IOException("no free sandbox uid from " + s.uidBase());
+                }
+                int uid = next++;
+                FileChannel ch = FileChannel.open(dir.resolve(uid + ".lock"), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE);
+                FileLock lock;
+                try {
+                    lock = ch.tryLock();
+                } catch (OverlappingFileLockException e) {
+                    lock = null;
+                }
+                if (lock == null) {
+                    ch.close();
+                    continue;
+                }
+                uidLocks.add(ch);
+                out[slot] = uid;
+                break;
+            }
+        }
+        return out;
     }
 
     /**
@@ -127,7 +176,7 @@ final class Sandbox implements AutoCloseable {
         try {
             List<String> cmd = new ArrayList<>();
             if (sandboxed && cgroups != null) {
-                cg = cgroups.create(2 * settings.memoryBytes() + settings.tmpBytes() + (64L << 20),
+                cg = cgroups.create(2 * settings.memoryBytes() + 2 * settings.tmpBytes() + (64L << 20),
                         settings.maxProcesses() + 2);
                 cmd.addAll(List.of("/bin/sh", "-c", JOIN_CGROUPS, "groupflow-join"));
                 cmd.addAll(cg.procsFiles());
@@ -169,11 +218,15 @@ final class Sandbox implements AutoCloseable {
                 process = pb.start();
                 running.add(process);
             }
-            return collect(process, JSON.writeValueAsBytes(req), key, channelCap);
+            Result result = collect(process, JSON.writeValueAsBytes(req), key, channelCap);
+            if (closed) {
+                throw new IOException("the code verifier was closed while this program ran");
+            }
+            return result;
         } finally {
             if (process != null) {
                 kill(process);
-                process.waitFor();
+                awaitExit(process);
                 running.remove(process);
             }
             if (cg != null) {
@@ -378,6 +431,26 @@ final class Sandbox implements AutoCloseable {
         return a;
     }
 
+    /**
+     * Waits for a killed process even when this thread is interrupted (closing the verifier interrupts its workers):
+     * the cleanup after it (cgroups, uid sweep, work directory) must still run. The interrupt is kept.
+     */
+    private static void awaitExit(Process process) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                process.waitFor();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+                kill(process);
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Kills the process and every descendant (the sandbox's pid namespace dies with its init as well). */
     static void kill(Process process) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -460,5 +533,12 @@ final class Sandbox implements AutoCloseable {
         }
         watchdog.shutdownNow();
         pumps.shutdownNow();
+        for (FileChannel ch : uidLocks) {
+            try {
+                ch.close(); // releases the lock
+            } catch (IOException e) {
+                // the lock goes with the process anyway
+            }
+        }
     }
 }

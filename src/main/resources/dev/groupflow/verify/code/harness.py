@@ -394,6 +394,12 @@ class Remote:
     def __eq__(self, other):
         return self is other
 
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     def __ne__(self, other):
         return self is not other
 

@@ -40,6 +40,23 @@ final class HostProcesses {
         return out;
     }
 
+    /** Per-sandbox cgroups of this JVM still present (they are removed after each sandbox). */
+    static List<String> cgroupLeftovers() {
+        String prefix = "groupflow-code-" + ProcessHandle.current().pid() + "-";
+        List<String> out = new ArrayList<>();
+        Path root = Path.of("/sys/fs/cgroup");
+        if (!Files.isDirectory(root)) {
+            return out;
+        }
+        try (var walk = Files.walk(root, 8)) {
+            walk.filter(p -> p.getFileName() != null && p.getFileName().toString().startsWith(prefix))
+                    .forEach(p -> out.add(p.toString()));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // unreadable parts of the tree hold none of ours
+        }
+        return out;
+    }
+
     private static List<String> all() {
         List<String> out = new ArrayList<>();
         try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {

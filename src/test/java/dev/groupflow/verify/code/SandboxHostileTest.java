@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +65,8 @@ class SandboxHostileTest {
         if (verifier != null) {
             verifier.close();
         }
+        assertEquals(List.of(), HostProcesses.sandboxLeftovers(), "sandbox processes survived");
+        assertEquals(List.of(), HostProcesses.cgroupLeftovers(), "per-sandbox cgroups left behind");
     }
 
     static Reward asserts(String program, String testCode) {
@@ -423,6 +426,94 @@ class SandboxHostileTest {
                     os._exit(0)
                 """;
         assertZero(stdio(program, "", "42\n"));
+    }
+
+    @Test
+    void memorySpreadOverManyProcessesIsCappedByTheCgroup() {
+        Cgroups cgroups = Cgroups.detect();
+        Assumptions.assumeTrue(cgroups != null && cgroups.limitsMemory(), "no cgroup memory controller here");
+        // 12 processes x 200 MB: each under RLIMIT_AS (256M), together far above the sandbox's cgroup (592M)
+        String program = """
+                import os
+                def hog():
+                    r, w = os.pipe()
+                    for _ in range(12):
+                        if os.fork() == 0:
+                            try:
+                                block = b"x" * (200 << 20)
+                                os.write(w, b"+")
+                                import time
+                                time.sleep(0.5)
+                            finally:
+                                os._exit(0)
+                    os.close(w)
+                    got = b""
+                    while True:
+                        b = os.read(r, 64)
+                        if not b:
+                            return len(got)
+                        got += b
+                """;
+        assertZero(asserts(program, "n = hog()\nassert n == 12, n\n"));
+        assertEquals(List.of(), HostProcesses.sandboxLeftovers(), "sandbox processes survived");
+    }
+
+    @Test
+    void theTestsAndExpectedOutputsNeverEnterTheProgramsReach() {
+        String token = "tok-" + UUID.randomUUID();
+        String search = """
+                import os, re
+                TOKEN = re.compile(rb"tok-[0-9a-f-]{36}")
+                def read(path):
+                    try:
+                        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+                        try:
+                            return os.read(fd, 1 << 20)
+                        finally:
+                            os.close(fd)
+                    except OSError:
+                        return b""
+                def find():
+                    blobs = []
+                    for pid in os.listdir("/proc"):
+                        if pid.isdigit() and pid != str(os.getpid()):
+                            for name in ("cmdline", "environ"):
+                                blobs.append(read("/proc/%s/%s" % (pid, name)))
+                            try:
+                                for fd in os.listdir("/proc/%s/fd" % pid):
+                                    blobs.append(read("/proc/%s/fd/%s" % (pid, fd)))
+                            except OSError:
+                                pass
+                    for root in ["/tmp", "/dev/shm", "/h", "/etc", "/root", "/home"]:
+                        for d, _, files in os.walk(root):
+                            for f in files:
+                                blobs.append(read(os.path.join(d, f)))
+                    blobs.append(repr(dict(os.environ)).encode())
+                    for blob in blobs:
+                        m = TOKEN.search(blob)
+                        if m:
+                            return m.group().decode()
+                    return "nothing"
+                """;
+        // the reward would be 1 had the program found the token, which only the tests hold
+        assertZero(asserts(search, "TOKEN = '" + token + "'\nassert find() == TOKEN\n"));
+        assertZero(stdio(search + "print(find())\n", "", token + "\n"));
+    }
+
+    @Test
+    void aForkBombDoesNotStarveAnotherSandboxRunningAtTheSameTime() throws Exception {
+        Assumptions.assumeTrue(Sandbox.currentUid() == 0, "separate uids per slot need root");
+        var bomb = verifier.score(new VerifyRequest("p", "import os\nwhile True:\n    try:\n        os.fork()\n"
+                + "    except OSError:\n        pass\n", null, Map.of("tests", List.of(Map.of("output", "")))));
+        Reward honest = asserts("""
+                import subprocess, sys
+                def add(a, b):
+                    # needs processes of its own while the bomb runs next door
+                    return int(subprocess.run([sys.executable, "-c", "print(%d + %d)" % (a, b)],
+                                              capture_output=True, text=True).stdout)
+                """, ADD_TESTS);
+        assertOne(honest);
+        assertZero(assertTimeoutPreemptively(HANG_GUARD, () -> bomb.toCompletableFuture().get()));
     }
 
     // ---------------------------------------------------------------------------------------------- faking success
