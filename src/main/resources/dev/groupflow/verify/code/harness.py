@@ -322,7 +322,7 @@ _SAFE_EXCEPTIONS = {name: cls for name, cls in vars(builtins).items()
                     and cls not in (StopIteration, StopAsyncIteration)}
 _SHADOW = frozenset(dir(builtins))
 _NO_IMPORT = frozenset({"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "__main__",
-                        "webbrowser", "pydoc", "site"})
+                        "webbrowser", "pydoc", "site", "test", "ensurepip", "venv"})
 _MODULE_ALIASES = frozenset({"np", "numpy", "pd", "pandas", "sp", "scipy", "plt", "torch", "tf", "nx"})
 _DUNDER_OK = frozenset({"__name__", "__qualname__", "__doc__"})
 

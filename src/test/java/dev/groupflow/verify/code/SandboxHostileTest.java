@@ -168,6 +168,22 @@ class SandboxHostileTest {
         assertOne(asserts(program, tests));
     }
 
+    @Test
+    void humanEvalStyleChecksLargeInputsAndChattyProgramsWork() {
+        String tests = """
+                METADATA = {"author": "x"}
+                def check(candidate):
+                    assert candidate([1, 2, 3]) == 6
+                    assert abs(candidate([0.1, 0.2]) - 0.3) < 1e-9
+                    assert candidate([]) == 0
+                check(total)
+                """;
+        assertOne(asserts("def total(xs):\n    print('debugging', xs)\n    return sum(xs)\n", tests));
+        String big = "7\n".repeat(200_000); // 400 KB of input, more than a pipe holds
+        assertOne(stdio("import sys\nprint(sum(map(int, sys.stdin.read().split())))\nprint('x' * 40000)\n",
+                big, "1400000\n" + "x".repeat(40_000) + "\n"));
+    }
+
     // ---------------------------------------------------------------------------------------------- escaping
 
     @Test
