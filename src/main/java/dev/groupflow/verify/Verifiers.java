@@ -56,7 +56,7 @@ public final class Verifiers {
         }
     }
 
-    /** task, exact, math, format, json, length, http and weighted. */
+    /** task, exact, math, format, json, length, http, code and weighted. */
     public static Verifiers builtIn() {
         return new Verifiers()
                 .register("task", (s, c) -> new TaskVerifier())
@@ -66,6 +66,7 @@ public final class Verifiers {
                 .register("json", (s, c) -> new JsonVerifier(JsonVerifier.Settings.read(s)))
                 .register("length", (s, c) -> new LengthVerifier(LengthVerifier.Settings.read(s)))
                 .register("http", (s, c) -> new HttpVerifier(HttpVerifier.Settings.read(s), c.scheduler()))
+                .register("code", Verifiers::code)
                 .register(WeightedParts.NAME, WeightedParts::create);
     }
 
@@ -101,6 +102,30 @@ public final class Verifiers {
             throw new ConfigProblems(problems);
         }
         return v;
+    }
+
+    /**
+     * The sandboxed code verifier. Its settings are checked with all other problems; the sandbox itself is built
+     * (and self-tested) only when the verifier is created for a run, and refuses to start without isolation
+     * unless {@code verifier.code.allow-unsandboxed} says otherwise.
+     */
+    private static Verifier code(SectionReader settings, Context c) {
+        Config v = c.verifierSection();
+        Config section = v.hasPath("code") ? v.getConfig("code") : ConfigFactory.empty();
+        try {
+            dev.groupflow.verify.code.CodeVerifierSettings s = dev.groupflow.verify.code.CodeVerifierSettings
+                    .fromConfig(section);
+            if (c.scheduler() == null) {
+                return null; // only checking the configuration
+            }
+            return new dev.groupflow.verify.code.CodeVerifier(s);
+        } catch (IllegalArgumentException e) {
+            c.problems().add("verifier.code: " + e.getMessage());
+            return null;
+        } catch (dev.groupflow.verify.code.CodeVerifier.SandboxUnavailableException e) {
+            c.problems().add("verifier.code: " + e.getMessage());
+            return null;
+        }
     }
 
     private Verifier build(Config verifierSection, ScheduledExecutorService scheduler, List<String> problems) {

@@ -42,6 +42,23 @@ class VerifyCommandTest {
     }
 
     @Test
+    void theSandboxedCodeVerifierIsRegistered(@TempDir Path tmp) throws Exception {
+        String program = "```python\\ndef add(a, b):\\n    return a + b\\n```";
+        Path good = write(tmp, "{\"prompt\": \"add\", \"completion\": \"" + program + "\", "
+                + "\"metadata\": {\"test_code\": \"assert add(2, 3) == 5\\nassert add(-1, 1) == 0\"}}");
+        SampleCommandTest.Run r = SampleCommandTest.run("verify", "--verifier", "code", "--input", good.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode n = line(r);
+        assertEquals("scored", n.get("status").asText(), n.toString());
+        assertEquals(1.0, n.get("reward").asDouble(), n.toString());
+        Path cheat = tmp.resolve("cheat.json");
+        Files.writeString(cheat, "{\"prompt\": \"add\", \"completion\": \"import sys\\nprint('All tests passed')\\n"
+                + "sys.exit(0)\", \"metadata\": {\"test_code\": \"assert add(2, 3) == 5\"}}");
+        JsonNode c = line(SampleCommandTest.run("verify", "--verifier", "code", "--input", cheat.toString()));
+        assertEquals(0.0, c.get("reward").asDouble(), c.toString());
+    }
+
+    @Test
     void weightedComponentsAndSettingsFromSet(@TempDir Path tmp) throws Exception {
         Path c = write(tmp, "{\"prompt\": \"p\", \"completion\": \"<think>x</think><answer>50%</answer>\", "
                 + "\"answer\": \"1/2\", \"completion_tokens\": 95}");
