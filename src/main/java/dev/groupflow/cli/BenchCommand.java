@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 /** {@code groupflow bench ...}: benchmarks that print JSON lines. */
 @Command(name = "bench", description = "Benchmarks; each prints JSON lines with its figures.",
         subcommands = {BenchCommand.SamplerBench.class, BenchCommand.LearnerBench.class,
-                BenchCommand.PipelineBenchCommand.class})
+                BenchCommand.PipelineBenchCommand.class, BenchCommand.VerifierBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -56,6 +56,27 @@ final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             var lines = dev.groupflow.bench.PipelineBench.run(sets);
             System.out.println(lines.get(lines.size() - 1));
+            return 0;
+        }
+    }
+
+    @Command(name = "verifiers", description = "Streaming throughput with a verifier latency of 0, 0.5 s and 2 s "
+            + "(JSON lines).")
+    static final class VerifierBenchCommand implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--latencies", split = ",", defaultValue = "0ms,500ms,2s",
+                description = "fixed verifier latencies (default: ${DEFAULT-VALUE})")
+        java.util.List<String> latencies;
+
+        @Option(names = "--set", description = "override a key of the bench's runs (repeatable)")
+        java.util.List<String> sets = new java.util.ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            java.util.List<java.time.Duration> d = new java.util.ArrayList<>();
+            for (String l : latencies) {
+                d.add(com.typesafe.config.ConfigFactory.parseString("d = " + l.trim()).getDuration("d"));
+            }
+            dev.groupflow.bench.VerifierBench.run(d, sets);
             return 0;
         }
     }
