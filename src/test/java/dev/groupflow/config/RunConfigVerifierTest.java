@@ -43,7 +43,7 @@ class RunConfigVerifierTest {
     void unknownVerifierNamesListTheKnownOnes(@TempDir Path tmp) throws Exception {
         ConfigProblems e = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of(
                 "data.prompts=" + prompts(tmp), "verifier.name=sandbox")));
-        assertTrue(e.getMessage().contains("verifier.name: 'sandbox' is not a known verifier [exact, format, http"),
+        assertTrue(e.getMessage().contains("verifier.name: 'sandbox' is not a known verifier [code, exact, format, http"),
                 e.getMessage());
     }
 

@@ -32,7 +32,8 @@ class VerifiersTest {
     @Test
     void everyBuiltInBuildsFromTheShippedDefaults() {
         Verifiers registry = Verifiers.builtIn();
-        assertEquals(Set.of("task", "exact", "math", "format", "json", "length", "http", "weighted"), registry.names());
+        assertEquals(Set.of("task", "exact", "math", "format", "json", "length", "http", "code", "weighted"),
+                registry.names());
         for (String name : List.of("task", "exact", "math", "format", "json", "length")) {
             Verifier v = registry.create(section("name = " + name), scheduler);
             v.close();
@@ -100,7 +101,7 @@ class VerifiersTest {
     void createThrowsEveryProblemAtOnce() {
         ConfigProblems e = assertThrows(ConfigProblems.class, () -> Verifiers.builtIn().create(
                 section("name = sandbox"), scheduler));
-        assertTrue(e.getMessage().contains("verifier.name: 'sandbox' is not a known verifier [exact, format, http,"),
+        assertTrue(e.getMessage().contains("verifier.name: 'sandbox' is not a known verifier [code, exact, format, http,"),
                 e.getMessage());
     }
 
