@@ -39,6 +39,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code optimizer.safetensors}: AdamW's moments ({@code exp_avg/NAME}, {@code exp_avg_sq/NAME});</li>
  *   <li>{@code trainer_state.json}: step, policy version, counters, data position;</li>
  *   <li>{@code run.conf}: the run's resolved configuration;</li>
+ *   <li>{@code ledger.jsonl}: the prompt keys trained (and dropped) at every step so far;</li>
+ *   <li>in deterministic mode, {@code weights-vN.safetensors}: the older policy versions the prompts in flight are
+ *       sampled with;</li>
  *   <li>{@code manifest.json}, written last: size and SHA-256 of every other file.</li>
  * </ul>
  *
@@ -74,6 +77,15 @@ public final class Checkpointer {
      */
     public Path write(long step, CausalLm policy, Consumer<Path> tokenizerFiles, Learner.State learner,
                       TrainerState state, String configHocon) {
+        return write(step, policy, tokenizerFiles, learner, state, configHocon, dir -> { });
+    }
+
+    /**
+     * As {@link #write(long, CausalLm, Consumer, Learner.State, TrainerState, String)}, with more files (written by
+     * {@code extraFiles} into the directory it is given, top level, before the manifest, so they are checksummed).
+     */
+    public Path write(long step, CausalLm policy, Consumer<Path> tokenizerFiles, Learner.State learner,
+                      TrainerState state, String configHocon, Consumer<Path> extraFiles) {
         Path dir = root.resolve("step-" + step);
         Path tmp = root.resolve("step-" + step + ".tmp");
         try {
@@ -86,6 +98,7 @@ public final class Checkpointer {
             Files.writeString(tmp.resolve("trainer_state.json"),
                     JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
             Files.writeString(tmp.resolve("run.conf"), configHocon);
+            extraFiles.accept(tmp);
             writeManifest(tmp, step);
             deleteTree(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);

@@ -154,9 +154,13 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Differences that make a checkpoint's run incompatible with the given config. */
     static final class ResumeCheck {
-        static final List<String> IDENTITY = List.of("seed", "model.path", "model.builtin", "task", "data.prompts",
-                "grpo.group-size", "grpo.scale", "grpo.aggregation", "grpo.ratio-level", "grpo.beta",
-                "train.batch-groups");
+        /** What a resumed run must share with its checkpoint: the model, the data and the algorithm. */
+        static final List<String> IDENTITY = List.of("seed", "deterministic", "model.path", "model.builtin", "task",
+                "data.prompts", "data.shuffle", "grpo.group-size", "grpo.scale", "grpo.aggregation", "grpo.ratio-level",
+                "grpo.beta", "train.batch-groups");
+        /** In deterministic mode also what fixes which samples are drawn with which weights. */
+        static final List<String> DETERMINISTIC_IDENTITY = List.of("pipeline.max-staleness",
+                "pipeline.sampler-batch-prompts", "sampling");
 
         static List<String> differences(Checkpointer checkpoints, RunConfig now) {
             List<String> out = new ArrayList<>();
@@ -166,7 +170,11 @@ final class TrainCommand implements Callable<Integer> {
                 return out;
             }
             var then = com.typesafe.config.ConfigFactory.parseString(latest.get().config());
-            for (String key : IDENTITY) {
+            List<String> keys = new ArrayList<>(IDENTITY);
+            if (now.deterministic()) {
+                keys.addAll(DETERMINISTIC_IDENTITY);
+            }
+            for (String key : keys) {
                 String a = then.hasPathOrNull(key) ? render(then, key) : "(absent)";
                 String b = now.raw().hasPathOrNull(key) ? render(now.raw(), key) : "(absent)";
                 if (!a.equals(b)) {

@@ -19,7 +19,7 @@ import java.util.Set;
  * The typed configuration of a run. {@link #from} checks every key and cross-key constraint and reports all
  * problems at once (before any work starts); see {@code conf/groupflow.conf} for the meaning of each key.
  */
-public record RunConfig(long seed, Path runDir, ModelSettings model, TaskSettings task, DataSettings data,
+public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSettings model, TaskSettings task, DataSettings data,
                         VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
                         PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
                         Config raw) {
@@ -85,6 +85,7 @@ public record RunConfig(long seed, Path runDir, ModelSettings model, TaskSetting
     public static RunConfig from(Config c) {
         Reader r = new Reader(c);
         long seed = r.longValue("seed");
+        boolean deterministic = r.bool("deterministic");
         String runDir = r.nullableString("run-dir");
 
         Path modelPath = r.existingPath("model.path", true);
@@ -177,10 +178,14 @@ public record RunConfig(long seed, Path runDir, ModelSettings model, TaskSetting
         if (grpo != null) {
             r.problems.addAll(grpo.problems());
         }
+        if (deterministic && pipeline.filterZeroVariance()) {
+            r.problem("pipeline.filter-zero-variance", "cannot be used with deterministic = true (filtered groups "
+                    + "would make batch membership depend on timing)");
+        }
         if (!r.problems.isEmpty()) {
             throw new ConfigProblems(r.problems);
         }
-        return new RunConfig(seed, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
+        return new RunConfig(seed, deterministic, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
                 train, pipeline, checkpoint, eval, log, c);
     }
 

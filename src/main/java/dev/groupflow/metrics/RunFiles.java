@@ -22,20 +22,77 @@ public final class RunFiles implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
     private final Path dir;
-    private final BufferedWriter metrics;
-    private final BufferedWriter completions;
+    private BufferedWriter metrics;
+    private BufferedWriter completions;
+    private BufferedWriter ledger;
 
     public RunFiles(Path dir) {
         this.dir = dir;
         try {
             Files.createDirectories(dir.resolve("checkpoints"));
-            metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            completions = Files.newBufferedWriter(dir.resolve("completions.jsonl"), StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the run directory " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot create the run directory " + dir + ": " + e.getMessage(), e);
         }
+        open();
+    }
+
+    private void open() {
+        metrics = appender("metrics.jsonl");
+        completions = appender("completions.jsonl");
+        ledger = appender(LEDGER);
+    }
+
+    private BufferedWriter appender(String name) {
+        try {
+            return Files.newBufferedWriter(dir.resolve(name), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open " + dir.resolve(name) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The per-step ledger of trained (and dropped) prompt keys. */
+    public static final String LEDGER = "ledger.jsonl";
+
+    public Path ledgerFile() {
+        return dir.resolve(LEDGER);
+    }
+
+    /** Appends a ledger line: {@code {"step": N, "trained": [...]}} or {@code {"step": N, "stale": [...]}}. */
+    public synchronized void ledger(Map<String, Object> line) {
+        append(ledger, line);
+    }
+
+    /**
+     * Drops every line of metrics, completions and ledger whose step is after {@code step}: a resumed run repeats
+     * those steps, so their lines must not be there twice. Lines that are not complete JSON are dropped too (a
+     * crash can leave half a line).
+     */
+    public synchronized void truncateTo(long step) {
+        close();
+        for (String name : new String[] {"metrics.jsonl", "completions.jsonl", LEDGER}) {
+            Path f = dir.resolve(name);
+            if (!Files.exists(f)) {
+                continue;
+            }
+            try {
+                java.util.List<String> kept = new java.util.ArrayList<>();
+                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                    try {
+                        com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(line);
+                        if (n != null && n.path("step").asLong(Long.MAX_VALUE) <= step) {
+                            kept.add(line);
+                        }
+                    } catch (IOException torn) {
+                        // an incomplete last line from a crash
+                    }
+                }
+                write(f, kept.isEmpty() ? "" : String.join("\n", kept) + "\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot rewrite " + f + ": " + e.getMessage(), e);
+            }
+        }
+        open();
     }
 
     public Path dir() {
@@ -92,6 +149,7 @@ public final class RunFiles implements AutoCloseable {
         try {
             metrics.close();
             completions.close();
+            ledger.close();
         } catch (IOException ignored) {
             // closing at the end of a run
         }

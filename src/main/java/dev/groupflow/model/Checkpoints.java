@@ -123,6 +123,27 @@ public final class Checkpoints {
                 spec -> tensorData(byName.get(spec.name())));
     }
 
+    /** Writes only the weights, as one safetensors file with the Hugging Face tensor names. */
+    public static void saveWeightsFile(CausalLm model, Path file) {
+        Map<String, TensorSlot> byName = new HashMap<>();
+        List<TensorSpec> specs = new ArrayList<>();
+        for (TensorSlot slot : model.slots()) {
+            byName.put(slot.hfName(), slot);
+            specs.add(TensorSpec.of(slot.hfName(), slot.shape()));
+        }
+        new SafetensorsWriter().writeFile(file, specs, spec -> tensorData(byName.get(spec.name())));
+    }
+
+    /** A model of {@code config} with the weights of one safetensors file written by {@link #saveWeightsFile}. */
+    public static CausalLm loadWeightsFile(ModelConfig config, Path file, NDManager parent) {
+        try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(file)) {
+            check(config, weights, parent);
+            return CausalLm.fromTensors(config, parent, (slot, dst) -> weights.readInto(slot.hfName(), dst));
+        } catch (CheckpointException e) {
+            throw new ModelException(e.file(), e.getMessage(), e);
+        }
+    }
+
     /** One tensor's floats copied from the device (only its rows of a fused parameter). */
     private static FloatBuffer tensorData(TensorSlot slot) {
         try (NDScope ignored = new NDScope()) {

@@ -12,6 +12,11 @@ import java.util.List;
  */
 public record Group(long promptKey, List<ScoredRollout> members) implements CborSerializable {
 
+    /** The prompt's admission ordinal. */
+    public long ordinal() {
+        return members.get(0).rollout().prompt().ordinal();
+    }
+
     /** The oldest policy version among the members (staleness is measured from it). */
     public long policyVersion() {
         return members.stream().mapToLong(m -> m.rollout().policyVersion()).min().orElse(0);

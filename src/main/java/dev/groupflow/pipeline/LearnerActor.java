@@ -3,7 +3,6 @@ package dev.groupflow.pipeline;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.grpo.TrainingHaltedException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -83,6 +82,9 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     private LearnerActor(ActorContext<Command> ctx, StashBuffer<Command> stash, TrainingSetup setup,
                          TrainingCore core, ActorRef<PromptSupply.Command> supply, ActorRef<Report> parent) {
         super(ctx);
+        if (setup.config.deterministic()) {
+            Determinism.singleThreaded();
+        }
         this.stash = stash;
         this.setup = setup;
         this.core = core;
@@ -135,19 +137,21 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     }
 
     private Behavior<Command> trainWhileReady() {
-        int b = setup.config.train().batchGroups();
-        while (!done && !core.finished() && (buffer.size() >= b || (draining && !buffer.isEmpty()))) {
-            buffer.sort(Comparator.comparingLong(Group::promptKey));
+        while (!done && !core.finished()) {
             List<Group> stale = core.stale(buffer);
             if (!stale.isEmpty()) {
                 buffer.removeAll(stale);
+                core.recordStale(stale);
                 setup.gauges.groupsStale.addAndGet(stale.size());
                 supply.tell(new PromptSupply.Resolved(keys(stale), PromptSupply.Resolution.STALE));
                 getContext().getLog().warn("dropped {} stale group(s) (older than max-staleness)", stale.size());
                 continue;
             }
-            List<Group> batch = new ArrayList<>(buffer.subList(0, Math.min(b, buffer.size())));
-            buffer.subList(0, batch.size()).clear();
+            List<Group> batch = core.nextBatch(buffer, draining);
+            if (batch == null) {
+                break;
+            }
+            buffer.removeAll(batch);
             setup.gauges.groupsBuffered.set(buffer.size());
             try {
                 core.train(batch);

@@ -24,8 +24,9 @@ import java.util.function.BooleanSupplier;
 public final class LockstepTrainer {
     private final TrainingSetup setup;
     private final TrainingCore core;
-    private final Deque<Long> pending;
+    private final Deque<DataPosition.Pending> pending;
     private long nextIndex;
+    private long nextOrdinal;
     private long skipped;
     private long dropped;
 
@@ -34,6 +35,7 @@ public final class LockstepTrainer {
         this.core = new TrainingCore(setup, reporter);
         this.pending = new ArrayDeque<>(setup.startData.pending());
         this.nextIndex = setup.startData.nextIndex();
+        this.nextOrdinal = setup.startData.nextOrdinal();
         this.skipped = setup.startData.skipped();
         this.dropped = setup.startData.dropped();
     }
@@ -92,23 +94,22 @@ public final class LockstepTrainer {
 
     private DataPosition position() {
         long trained = setup.startData.trained() + (core.step() - setup.startStep) * setup.config.train().batchGroups();
-        return new DataPosition(nextIndex, List.copyOf(pending), trained, dropped, skipped);
+        return new DataPosition(nextIndex, nextOrdinal, List.copyOf(pending), trained, dropped, skipped);
     }
 
     private List<PromptWork> admit(int n) {
         List<PromptWork> out = new ArrayList<>();
         while (out.size() < n) {
-            long key;
-            if (!pending.isEmpty()) {
-                key = pending.poll();
-            } else if (setup.source.exhausted(nextIndex)) {
+            DataPosition.Pending again = pending.poll();
+            if (again == null && setup.source.exhausted(nextIndex)) {
                 break;
-            } else {
-                key = nextIndex++;
             }
+            long key = again != null ? again.key() : nextIndex++;
             Prompt p = setup.source.at(key);
             try {
-                out.add(new PromptWork(key, p.id(), p.displayText(), setup.encoder.encode(p), p.answer(), p.metadata()));
+                int[] tokens = setup.encoder.encode(p);
+                long ordinal = again != null ? again.ordinal() : nextOrdinal++;
+                out.add(new PromptWork(key, ordinal, p.id(), p.displayText(), tokens, p.answer(), p.metadata()));
             } catch (PromptEncoder.Unusable e) {
                 skipped++;
                 setup.gauges.promptsSkipped.incrementAndGet();

@@ -79,7 +79,7 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     }
 
     private final Settings settings;
-    private final Deque<Long> requeued = new ArrayDeque<>();
+    private final Deque<DataPosition.Pending> requeued = new ArrayDeque<>();
     private final Map<Long, PromptWork> active = new TreeMap<>();
     private final Map<Long, String> grantedTo = new HashMap<>();
     private final Map<String, RequestPrompts> parked = new LinkedHashMap<>();
@@ -87,6 +87,7 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     private ActorRef<LearnerActor.Command> learner;
     private boolean drainSent;
     private long nextIndex;
+    private long nextOrdinal;
     private long trained;
     private long dropped;
     private long skipped;
@@ -96,6 +97,7 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
         this.settings = settings;
         DataPosition s = settings.resumeFrom() == null ? DataPosition.start() : settings.resumeFrom();
         this.nextIndex = s.nextIndex();
+        this.nextOrdinal = s.nextOrdinal();
         this.requeued.addAll(s.pending());
         this.trained = s.trained();
         this.dropped = s.dropped();
@@ -154,10 +156,21 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
 
     /** The next prompt to hand out (requeued ones first), or null when it cannot be used (skipped, counted). */
     private PromptWork admitNext() {
-        long key = requeued.isEmpty() ? nextIndex++ : requeued.poll();
+        if (!requeued.isEmpty()) {
+            DataPosition.Pending again = requeued.poll();
+            Prompt p = settings.source().at(again.key());
+            try {
+                return new PromptWork(again.key(), again.ordinal(), p.id(), p.displayText(),
+                        settings.encoder().encode(p), p.answer(), p.metadata());
+            } catch (PromptEncoder.Unusable e) {
+                throw new IllegalStateException("prompt " + again.key() + " was usable when first admitted: " + e);
+            }
+        }
+        long key = nextIndex++;
         Prompt p = settings.source().at(key);
         try {
-            return new PromptWork(key, p.id(), p.displayText(), settings.encoder().encode(p), p.answer(), p.metadata());
+            int[] tokens = settings.encoder().encode(p);
+            return new PromptWork(key, nextOrdinal++, p.id(), p.displayText(), tokens, p.answer(), p.metadata());
         } catch (PromptEncoder.Unusable e) {
             skipped++;
             settings.gauges().promptsSkipped.incrementAndGet();
@@ -224,8 +237,8 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
         for (int i = lost.size() - 1; i >= 0; i--) {
             Long k = lost.get(i);
             grantedTo.remove(k);
-            active.remove(k);
-            requeued.addFirst(k);
+            PromptWork w = active.remove(k);
+            requeued.addFirst(new DataPosition.Pending(k, w.ordinal()));
         }
         parked.remove(r.samplerId());
         if (!lost.isEmpty()) {
@@ -244,10 +257,11 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     }
 
     private Behavior<Command> onGetState(GetState g) {
-        List<Long> pending = new ArrayList<>(active.keySet());
+        List<DataPosition.Pending> pending = new ArrayList<>();
+        active.values().forEach(w -> pending.add(new DataPosition.Pending(w.key(), w.ordinal())));
         pending.addAll(requeued);
-        pending.sort(null);
-        g.replyTo().tell(new DataPosition(nextIndex, pending, trained, dropped, skipped));
+        pending.sort(java.util.Comparator.comparingLong(DataPosition.Pending::ordinal));
+        g.replyTo().tell(new DataPosition(nextIndex, nextOrdinal, pending, trained, dropped, skipped));
         return this;
     }
 }

@@ -38,7 +38,18 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     /** Everything the sampler uses; the replica is its own (created and freed by it). */
     public record Settings(String id, java.util.function.Supplier<CausalLm> replicaFactory, TextTokenizer tokenizer,
                            WeightStore weights, ActorRef<PromptSupply.Command> supply, Consumer<Rollout> sink,
-                           SamplingParams params, int groupSize, int batchPrompts, long seed, PipelineGauges gauges) {
+                           SamplingParams params, int groupSize, int batchPrompts, long seed, PipelineGauges gauges,
+                           ExactVersions exactVersions) {
+    }
+
+    /**
+     * Deterministic mode: prompt of admission ordinal o is sampled with version max(0, o / B − S) exactly, the
+     * version its batch position implies, whatever the timing. Null in streaming mode (newest weights).
+     */
+    public record ExactVersions(int batchGroups, int maxStaleness) {
+        long versionFor(long ordinal) {
+            return Math.max(0, ordinal / batchGroups - maxStaleness);
+        }
     }
 
     public static Behavior<Command> create(Settings settings) {
@@ -53,6 +64,9 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
 
     private SamplerActor(ActorContext<Command> ctx, Settings settings) {
         super(ctx);
+        if (settings.exactVersions() != null) {
+            Determinism.singleThreaded();
+        }
         this.settings = settings;
         this.replica = settings.replicaFactory().get();
         this.replica.setRequiresGradient(false);
@@ -85,29 +99,49 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
         return Behaviors.stopped(); // a batch in progress has finished: messages are handled one at a time
     }
 
-    private Behavior<Command> onGranted(PromptsGranted g) {
-        List<PromptWork> prompts = g.granted().prompts();
-        if (prompts.isEmpty()) {
-            return this; // the data has run out: nothing more to do
-        }
-        if (settings.weights().version() != version) {
-            version = settings.weights().copyInto(replica);
-        }
+    private void generate(List<PromptWork> prompts, long withVersion, List<Long> keys) {
         List<Sampler.Request> requests = new ArrayList<>(prompts.size());
         for (PromptWork p : prompts) {
             requests.add(new Sampler.Request(p.key(), p.tokens(), settings.groupSize()));
         }
         List<List<Completion>> out = sampler.generate(requests, settings.params(), settings.seed(), 0);
-        List<Long> keys = new ArrayList<>(prompts.size());
         for (int i = 0; i < prompts.size(); i++) {
             PromptWork p = prompts.get(i);
             for (Completion c : out.get(i)) {
                 settings.gauges().samplesGenerated.incrementAndGet();
                 settings.gauges().tokensGenerated.addAndGet(c.tokens().length);
-                settings.sink().accept(new Rollout(p, c.sampleIndex(), settings.groupSize(), version, c.tokens(),
+                settings.sink().accept(new Rollout(p, c.sampleIndex(), settings.groupSize(), withVersion, c.tokens(),
                         c.logprobs(), c.text(), c.truncated()));
             }
             keys.add(p.key());
+        }
+    }
+
+    private Behavior<Command> onGranted(PromptsGranted g) {
+        List<PromptWork> prompts = g.granted().prompts();
+        if (prompts.isEmpty()) {
+            return this; // the data has run out: nothing more to do
+        }
+        List<Long> keys = new ArrayList<>(prompts.size());
+        if (settings.exactVersions() == null) {
+            if (settings.weights().version() != version) {
+                version = settings.weights().copyInto(replica);
+            }
+            generate(prompts, version, keys);
+        } else {
+            // prompts of one grant can belong to different versions (after a restart): one pass per version
+            java.util.Map<Long, List<PromptWork>> byVersion = new java.util.TreeMap<>();
+            for (PromptWork p : prompts) {
+                byVersion.computeIfAbsent(settings.exactVersions().versionFor(p.ordinal()), v -> new ArrayList<>())
+                        .add(p);
+            }
+            for (var e : byVersion.entrySet()) {
+                if (e.getKey() != version) {
+                    settings.weights().copyInto(replica, e.getKey());
+                    version = e.getKey();
+                }
+                generate(e.getValue(), version, keys);
+            }
         }
         settings.supply().tell(new PromptSupply.Dispatched(settings.id(), keys));
         requestWork();

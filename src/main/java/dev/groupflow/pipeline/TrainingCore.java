@@ -58,7 +58,38 @@ public final class TrainingCore {
         step++;
         setup.weights.publish(setup.policy, step);
         reporter.report(step, step, ordered, trainedAt, result);
+        setup.files.ledger(java.util.Map.of("step", step, "trained",
+                ordered.stream().map(Group::promptKey).toList()));
         return result;
+    }
+
+    /** Records groups dropped as stale (before the step that would have trained them). */
+    public void recordStale(List<Group> groups) {
+        setup.files.ledger(java.util.Map.of("step", step, "stale", groups.stream().map(Group::promptKey).toList()));
+    }
+
+    /**
+     * The batch to train next, or null when it is not complete yet. Streaming mode takes the B oldest buffered
+     * groups; deterministic mode exactly the groups of admission ordinals step·B … step·B + B − 1 (or, once the data
+     * has run out, whatever is left), so timing never changes batch membership.
+     */
+    public List<Group> nextBatch(List<Group> buffer, boolean draining) {
+        int b = setup.config.train().batchGroups();
+        buffer.sort(Comparator.comparingLong(Group::ordinal));
+        if (setup.config.deterministic()) {
+            long first = step * b;
+            List<Group> batch = new ArrayList<>();
+            for (Group g : buffer) {
+                if (g.ordinal() >= first && g.ordinal() < first + b) {
+                    batch.add(g);
+                }
+            }
+            return batch.size() == b || (draining && !batch.isEmpty()) ? batch : null;
+        }
+        if (buffer.size() >= b || (draining && !buffer.isEmpty())) {
+            return new ArrayList<>(buffer.subList(0, Math.min(b, buffer.size())));
+        }
+        return null;
     }
 
     /** Whether a periodic checkpoint is due after the step just done. */

@@ -81,7 +81,11 @@ public final class TrainingSetup implements AutoCloseable {
         this.startStep = state == null ? 0 : state.step();
         this.startData = state == null ? DataPosition.start() : state.data();
         this.samplesTrainedBefore = state == null ? 0 : state.samplesTrained();
-        this.weights = new WeightStore(policy, manager, startStep);
+        int retain = config.deterministic() ? config.pipeline().maxStaleness() + 1 : 1;
+        this.weights = new WeightStore(policy, manager, startStep, retain);
+        if (resumed != null && config.deterministic()) {
+            restoreOlderVersions(resumed.dir());
+        }
         int context = policy.config().maxPositionEmbeddings() - config.sampling().maxNewTokens();
         int maxPrompt = config.data().maxPromptTokens() > 0 ? Math.min(config.data().maxPromptTokens(), context) : context;
         this.encoder = new PromptEncoder(tokenizer, config.data().chatTemplate(), maxPrompt);
@@ -93,6 +97,24 @@ public final class TrainingSetup implements AutoCloseable {
         this.verifier = verifier(config, scheduler);
         this.calls = new VerifierCalls(verifier, config.verifier().timeout(), config.verifier().retries(),
                 config.verifier().retryBackoff(), scheduler);
+    }
+
+    private static final java.util.regex.Pattern OLDER = java.util.regex.Pattern.compile("weights-v(\\d+)\\.safetensors");
+
+    /** Deterministic resume: the older versions the prompts in flight were (and will again be) sampled with. */
+    private void restoreOlderVersions(Path checkpoint) {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(checkpoint)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.util.regex.Matcher m = OLDER.matcher(f.getFileName().toString());
+                if (m.matches()) {
+                    try (CausalLm older = Checkpoints.loadWeightsFile(policy.config(), f, manager)) {
+                        weights.restore(Long.parseLong(m.group(1)), older);
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + checkpoint + ": " + e.getMessage(), e);
+        }
     }
 
     /** The architecture of the built-in policy for the built-in task. */
@@ -116,6 +138,12 @@ public final class TrainingSetup implements AutoCloseable {
             resumed = checkpointer.latest().orElseThrow(() -> new IllegalArgumentException(
                     "--resume: no complete checkpoint in " + files.checkpoints()));
             LOG.info("resuming from {} (step {})", resumed.dir(), resumed.state().step());
+            files.truncateTo(resumed.state().step());
+        } else {
+            files.truncateTo(0); // a fresh start (say, after a crash before the first checkpoint) starts over
+        }
+        if (config.deterministic()) {
+            Determinism.singleThreaded();
         }
         NDManager manager = NDManager.newBaseManager(Devices.resolve(config.model().device()));
         try {
@@ -195,7 +223,17 @@ public final class TrainingSetup implements AutoCloseable {
         TrainerState state = new TrainerState(step, step, s.updates(), s.skippedUpdates(), s.consecutiveNonFinite(),
                 s.optimizer().step(), data, samplesTrained);
         return checkpointer.write(step, policy, tokenizerFiles, s, state,
-                dev.groupflow.config.Settings.render(config.raw()));
+                dev.groupflow.config.Settings.render(config.raw()), dir -> {
+                    try {
+                        java.nio.file.Files.copy(files.ledgerFile(), dir.resolve(RunFiles.LEDGER));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    if (config.deterministic()) {
+                        weights.forEachOlder((v, m) -> Checkpoints.saveWeightsFile(m,
+                                dir.resolve("weights-v" + v + ".safetensors")));
+                    }
+                });
     }
 
     @Override

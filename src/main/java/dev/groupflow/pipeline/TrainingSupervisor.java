@@ -104,7 +104,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
             }
             return setup.replicaFactory().get();
         }, setup.tokenizer, setup.weights, supply, this::offer, c.sampling(), groupSize,
-                c.pipeline().samplerBatchPrompts(), c.seed(), setup.gauges);
+                c.pipeline().samplerBatchPrompts(), c.seed(), setup.gauges,
+                c.deterministic() ? new SamplerActor.ExactVersions(c.train().batchGroups(), c.pipeline().maxStaleness())
+                        : null);
         sampler = ctx.spawn(Behaviors.supervise(SamplerActor.create(samplerSettings))
                         .onFailure(Exception.class, SupervisorStrategy.restartWithBackoff(
                                 c.pipeline().restartMinBackoff(), c.pipeline().restartMaxBackoff(), 0.2)

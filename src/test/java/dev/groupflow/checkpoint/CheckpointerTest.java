@@ -31,7 +31,8 @@ class CheckpointerTest {
                 Map.of("w", new float[] {3, 4, step}));
         Learner.State learner = new Learner.State(step, 0, 0, opt);
         TrainerState state = new TrainerState(step, step, step, 0, 0, step,
-                new DataPosition(step * 4, List.of(step * 4 - 1), step * 4 - 1, 0, 0), step * 16);
+                new DataPosition(step * 4, step * 4, List.of(new DataPosition.Pending(step * 4 - 1, step * 4 - 1)),
+                        step * 4 - 1, 0, 0), step * 16);
         return c.write(step, model, dir -> Tokenizers.save(TOKENIZER, dir), learner, state, "seed = 1\n");
     }
 
@@ -46,7 +47,7 @@ class CheckpointerTest {
             assertEquals(List.of("step-4", "step-3"), c.complete().stream().map(p -> p.getFileName().toString()).toList());
             Checkpointer.Loaded latest = c.latest().orElseThrow();
             assertEquals(4, latest.state().step());
-            assertEquals(List.of(15L), latest.state().data().pending());
+            assertEquals(List.of(15L), latest.state().data().pendingKeys());
             assertArrayEquals(new float[] {3, 4, 4}, latest.optimizer().expAvgSq().get("w"));
             assertEquals(4, latest.optimizer().step());
             assertEquals("seed = 1\n", latest.config());

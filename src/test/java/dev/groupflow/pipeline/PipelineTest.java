@@ -51,6 +51,34 @@ class PipelineTest {
         }
     }
 
+    @Test
+    void deterministicRunsAreBitIdenticalWhateverTheTiming(@TempDir Path tmp) throws Exception {
+        RunConfig c = PipelineRuns.config("deterministic=true", "pipeline.max-staleness=1", "seed=3", "train.steps=6",
+                "verifier.latency.distribution=lognormal", "verifier.latency.mean=20ms");
+        float[] calm;
+        float[] jittery;
+        try (TrainingSetup s = PipelineRuns.setup(c, tmp.resolve("calm"))) {
+            RunResult r = PipelineRuns.streaming(s, null);
+            assertTrue(r.ok(), r.failure());
+            calm = PipelineRuns.weights(s);
+        }
+        java.util.Random jitter = new java.util.Random();
+        try (TrainingSetup s = PipelineRuns.setup(c, tmp.resolve("jittery"))) {
+            RunResult r = PipelineRuns.streaming(s, line -> {
+                try {
+                    Thread.sleep(jitter.nextInt(150)); // a learner of erratic speed: different interleavings
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(r.ok(), r.failure());
+            jittery = PipelineRuns.weights(s);
+        }
+        assertArrayEquals(calm, jittery, 0f, "bit-identical weights");
+        assertEquals(Files.readAllLines(tmp.resolve("calm/ledger.jsonl")),
+                Files.readAllLines(tmp.resolve("jittery/ledger.jsonl")), "the same prompts in the same steps");
+    }
+
     /**
      * The end of a run races the learner's stop against the stream noticing it; whichever comes first, the run
      * must report its outcome (a regression: the supervisor once failed completing an already-ended stream).

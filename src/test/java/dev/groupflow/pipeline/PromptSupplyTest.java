@@ -53,7 +53,8 @@ class PromptSupplyTest {
         supply.tell(new PromptSupply.GetState(state.ref()));
         DataPosition p = state.receiveMessage();
         assertEquals(12, p.nextIndex());
-        assertEquals(List.of(4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L), p.pending());
+        assertEquals(List.of(4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L), p.pendingKeys());
+        assertEquals(12, p.nextOrdinal());
         assertEquals(3, p.trained());
         assertEquals(1, p.dropped());
     }
@@ -86,10 +87,14 @@ class PromptSupplyTest {
 
     @Test
     void resumeHandsOutPendingPromptsBeforeNewOnes() {
-        ActorRef<PromptSupply.Command> supply = supply(4, 0, new DataPosition(10, List.of(6L, 8L), 6, 0, 0));
+        ActorRef<PromptSupply.Command> supply = supply(4, 0, new DataPosition(10, 8, List.of(
+                new DataPosition.Pending(6, 6), new DataPosition.Pending(8, 7)), 6, 0, 0));
         TestProbe<PromptSupply.Granted> sampler = KIT.createTestProbe();
         supply.tell(new PromptSupply.RequestPrompts("s", 4, sampler.ref()));
-        assertEquals(List.of(6L, 8L, 10L, 11L), keys(sampler.receiveMessage()));
+        PromptSupply.Granted g = sampler.receiveMessage();
+        assertEquals(List.of(6L, 8L, 10L, 11L), keys(g));
+        assertEquals(List.of(6L, 7L, 8L, 9L), g.prompts().stream().map(PromptWork::ordinal).toList(),
+                "pending prompts keep their ordinals, new ones continue the count");
     }
 
     @Test

@@ -9,7 +9,7 @@ final class Rollouts {
     }
 
     static PromptWork prompt(long key, String answer) {
-        return new PromptWork(key, "p" + key, "prompt " + key, new int[] {1, 2}, answer, Map.of());
+        return new PromptWork(key, key, "p" + key, "prompt " + key, new int[] {1, 2}, answer, Map.of());
     }
 
     static Rollout rollout(long key, int sample, int groupSize, String text) {
