@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 /** {@code groupflow bench ...}: benchmarks that print JSON lines. */
 @Command(name = "bench", description = "Benchmarks; each prints JSON lines with its figures.",
         subcommands = {BenchCommand.SamplerBench.class, BenchCommand.LearnerBench.class,
-                BenchCommand.PipelineBenchCommand.class, BenchCommand.VerifierBenchCommand.class})
+                BenchCommand.PipelineBenchCommand.class, BenchCommand.VerifierBenchCommand.class,
+                BenchCommand.SoakBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -77,6 +78,25 @@ final class BenchCommand implements Runnable {
                 d.add(com.typesafe.config.ConfigFactory.parseString("d = " + l.trim()).getDuration("d"));
             }
             dev.groupflow.bench.VerifierBench.run(d, sets);
+            return 0;
+        }
+    }
+
+    @Command(name = "soak", description = "A long run watching resident and heap memory; prints their slopes (JSON).")
+    static final class SoakBenchCommand implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--minutes", defaultValue = "10", description = "length (default: ${DEFAULT-VALUE})")
+        double minutes;
+
+        @Option(names = "--interval-seconds", defaultValue = "15", description = "between samples (default: ${DEFAULT-VALUE})")
+        int interval;
+
+        @Option(names = "--set", description = "override a key of the run (repeatable)")
+        java.util.List<String> sets = new java.util.ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            System.out.println(dev.groupflow.bench.SoakBench.run(java.time.Duration.ofSeconds((long) (minutes * 60)),
+                    java.time.Duration.ofSeconds(interval), sets));
             return 0;
         }
     }

@@ -144,7 +144,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
                 core.recordStale(stale);
                 setup.gauges.groupsStale.addAndGet(stale.size());
                 supply.tell(new PromptSupply.Resolved(keys(stale), PromptSupply.Resolution.STALE));
-                getContext().getLog().warn("dropped {} stale group(s) (older than max-staleness)", stale.size());
+                getContext().getLog().debug("dropped {} stale group(s) (older than max-staleness)", stale.size());
                 continue;
             }
             List<Group> batch = core.nextBatch(buffer, draining);
