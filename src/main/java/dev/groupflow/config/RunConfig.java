@@ -31,7 +31,8 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     public record TaskSettings(String name, int minLength, int maxLength, int evalPrompts) {
     }
 
-    public record DataSettings(Path prompts, int epochs, boolean shuffle, String chatTemplate, int maxPromptTokens) {
+    public record DataSettings(Path prompts, int epochs, boolean shuffle, String chatTemplate, int maxPromptTokens,
+                               boolean failOnLongPrompts, double maxBadFraction) {
     }
 
     public record Latency(String distribution, Duration mean, double sigma) {
@@ -119,8 +120,12 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
 
         DataSettings data = new DataSettings(r.existingPath("data.prompts", false), r.integer("data.epochs"),
                 r.bool("data.shuffle"), r.choice("data.chat-template", Set.of("auto", "on", "off")),
-                r.integer("data.max-prompt-tokens"));
+                r.integer("data.max-prompt-tokens"), r.choice("data.long-prompts", Set.of("skip", "fail")).equals("fail"),
+                r.number("data.max-bad-fraction"));
         r.atLeast("data.epochs", data.epochs(), 0);
+        if (!(data.maxBadFraction() >= 0 && data.maxBadFraction() <= 1)) {
+            r.problem("data.max-bad-fraction", "must be in [0, 1], got " + data.maxBadFraction());
+        }
         r.atLeast("data.max-prompt-tokens", data.maxPromptTokens(), 0);
 
         Latency latency = new Latency(r.choice("verifier.latency.distribution", Set.of("none", "fixed", "lognormal")),

@@ -115,6 +115,25 @@ public final class RunFiles implements AutoCloseable {
         append(completions, line);
     }
 
+    /**
+     * Writes the malformed rows of a prompts file to {@code quarantine.jsonl} (replacing an earlier one): line
+     * number, reason and the row's text, so nothing is lost. Returns the file.
+     */
+    public synchronized Path quarantine(Path source, java.util.List<dev.groupflow.data.BadRow> rows) {
+        StringBuilder sb = new StringBuilder();
+        try {
+            for (dev.groupflow.data.BadRow b : rows) {
+                sb.append(JSON.writeValueAsString(java.util.Map.of("file", source.toString(), "line", b.line(),
+                        "reason", b.reason(), "text", b.text()))).append('\n');
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path f = dir.resolve("quarantine.jsonl");
+        write(f, sb.toString());
+        return f;
+    }
+
     /** Writes {@code eval.json} (atomically). */
     public void eval(Map<String, Object> result) {
         try {

@@ -23,9 +23,16 @@ public final class GroupAssembler {
     private final int groupSize;
     private final Map<Long, ScoredRollout[]> pending = new HashMap<>();
     private final Map<Long, Integer> arrived = new HashMap<>();
+    private final PipelineGauges gauges;
 
     public GroupAssembler(int groupSize) {
+        this(groupSize, null);
+    }
+
+    /** With gauges, duplicates (a sample delivered twice, say by a sampler that crashed mid-batch) are counted. */
+    public GroupAssembler(int groupSize, PipelineGauges gauges) {
         this.groupSize = groupSize;
+        this.gauges = gauges;
     }
 
     /** Adds one member; returns its group when it was the last one missing. */
@@ -35,6 +42,9 @@ public final class GroupAssembler {
         ScoredRollout[] slots = pending.computeIfAbsent(key, k -> new ScoredRollout[groupSize]);
         if (index < 0 || index >= groupSize || slots[index] != null) {
             LOG.warn("ignoring duplicate or out-of-range sample {} of prompt {}", index, key);
+            if (gauges != null) {
+                gauges.samplesDuplicate.incrementAndGet();
+            }
             return Optional.empty();
         }
         slots[index] = s;
@@ -55,8 +65,14 @@ public final class GroupAssembler {
     /** The assembler as a stream stage. */
     public static Flow<ScoredRollout, Group, NotUsed> flow(int groupSize, boolean filterZeroVariance,
                                                           Consumer<Group> onFiltered) {
+        return flow(groupSize, filterZeroVariance, null, onFiltered);
+    }
+
+    /** The assembler as a stream stage, counting duplicates in {@code gauges}. */
+    public static Flow<ScoredRollout, Group, NotUsed> flow(int groupSize, boolean filterZeroVariance,
+                                                          PipelineGauges gauges, Consumer<Group> onFiltered) {
         return Flow.<ScoredRollout>create()
-                .statefulMap(() -> new GroupAssembler(groupSize),
+                .statefulMap(() -> new GroupAssembler(groupSize, gauges),
                         (assembler, s) -> Pair.create(assembler, assembler.add(s)),
                         assembler -> Optional.empty())
                 .filter(Optional::isPresent)

@@ -143,6 +143,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
                 buffer.removeAll(stale);
                 core.recordStale(stale);
                 setup.gauges.groupsStale.addAndGet(stale.size());
+                stale.forEach(g -> setup.gauges.samplesDroppedStale.addAndGet(g.members().size()));
                 supply.tell(new PromptSupply.Resolved(keys(stale), PromptSupply.Resolution.STALE));
                 getContext().getLog().debug("dropped {} stale group(s) (older than max-staleness)", stale.size());
                 continue;

@@ -70,6 +70,7 @@ public final class LockstepTrainer {
                     for (Group g : score(rollouts, groupSize)) {
                         if (c.pipeline().filterZeroVariance() && g.zeroVariance()) {
                             setup.gauges.groupsFiltered.incrementAndGet();
+                            setup.gauges.samplesFiltered.addAndGet(g.members().size());
                             dropped++;
                         } else {
                             batch.add(g);
@@ -111,6 +112,10 @@ public final class LockstepTrainer {
                 long ordinal = again != null ? again.ordinal() : nextOrdinal++;
                 out.add(new PromptWork(key, ordinal, p.id(), p.displayText(), tokens, p.answer(), p.metadata()));
             } catch (PromptEncoder.Unusable e) {
+                if (setup.encoder.fatal()) {
+                    throw new IllegalArgumentException("prompt " + p.id() + " cannot be used: " + e.getMessage()
+                            + " (data.long-prompts = fail)");
+                }
                 skipped++;
                 setup.gauges.promptsSkipped.incrementAndGet();
             }

@@ -24,6 +24,12 @@ public final class PipelineGauges {
     public final AtomicLong promptsSkipped = new AtomicLong();
     public final AtomicLong groupsBuffered = new AtomicLong();
     public final AtomicLong stageRestarts = new AtomicLong();
+    // terminal outcomes of samples (each generated sample ends in exactly one, or is still in flight)
+    public final AtomicLong samplesTrainedScored = new AtomicLong();
+    public final AtomicLong samplesTrainedFailed = new AtomicLong();
+    public final AtomicLong samplesDroppedStale = new AtomicLong();
+    public final AtomicLong samplesFiltered = new AtomicLong();
+    public final AtomicLong samplesDuplicate = new AtomicLong();
 
     /** Counts a verifier outcome and its latency. */
     public void record(dev.groupflow.verify.Outcome o) {

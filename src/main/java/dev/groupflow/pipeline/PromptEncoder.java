@@ -14,12 +14,18 @@ public final class PromptEncoder {
     private final TextTokenizer tokenizer;
     private final boolean chat;
     private final int maxTokens;
+    private final boolean failOnUnusable;
+
+    public PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens) {
+        this(tokenizer, chatTemplate, maxTokens, false);
+    }
 
     /**
      * @param chatTemplate auto (use the tokenizer's template when it has one) | on | off
-     * @param maxTokens prompts longer than this are refused (null from {@link #encode})
+     * @param maxTokens prompts longer than this are refused ({@link Unusable})
+     * @param failOnUnusable whether an unusable prompt stops the run ({@link #fatal}) rather than being skipped
      */
-    public PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens) {
+    public PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens, boolean failOnUnusable) {
         this.tokenizer = tokenizer;
         boolean has = tokenizer.chatTemplate() != null;
         if (chatTemplate.equals("on") && !has) {
@@ -27,6 +33,12 @@ public final class PromptEncoder {
         }
         this.chat = chatTemplate.equals("on") || (chatTemplate.equals("auto") && has);
         this.maxTokens = maxTokens;
+        this.failOnUnusable = failOnUnusable;
+    }
+
+    /** Whether an unusable prompt must stop the run ({@code data.long-prompts = fail}). */
+    public boolean fatal() {
+        return failOnUnusable;
     }
 
     /** Whether prompts go through the chat template. */

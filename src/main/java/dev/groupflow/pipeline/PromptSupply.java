@@ -71,9 +71,10 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
 
     /** How the supply is set up. */
     public record Settings(PromptSource source, PromptEncoder encoder, int batchGroups, int maxStaleness,
-                           DataPosition resumeFrom, PipelineGauges gauges) {
+                           DataPosition resumeFrom, PipelineGauges gauges, java.util.function.Consumer<String> onFatal) {
     }
 
+    /** The supply; a data error it cannot go past (a rejected prompt) is reported to {@code onFatal}, then it stops. */
     public static Behavior<Command> create(Settings settings) {
         return Behaviors.setup(ctx -> new PromptSupply(ctx, settings));
     }
@@ -172,6 +173,11 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
             int[] tokens = settings.encoder().encode(p);
             return new PromptWork(key, nextOrdinal++, p.id(), p.displayText(), tokens, p.answer(), p.metadata());
         } catch (PromptEncoder.Unusable e) {
+            if (settings.encoder().fatal()) {
+                String reason = "prompt " + p.id() + " cannot be used: " + e.getMessage() + " (data.long-prompts = fail)";
+                settings.onFatal().accept(reason);
+                throw new IllegalArgumentException(reason); // stops the supply, and so the run
+            }
             skipped++;
             settings.gauges().promptsSkipped.incrementAndGet();
             getContext().getLog().warn("prompt {} ({}) skipped: {}", key, p.id(), e.getMessage());

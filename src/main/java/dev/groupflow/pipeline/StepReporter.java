@@ -64,6 +64,7 @@ public final class StepReporter {
         int samples = 0;
         for (Group g : batch) {
             for (ScoredRollout m : g.members()) {
+                (m.outcome().scored() ? gauges.samplesTrainedScored : gauges.samplesTrainedFailed).incrementAndGet();
                 long s = learnerVersion - m.rollout().policyVersion();
                 stalenessSum += s;
                 stalenessMax = Math.max(stalenessMax, s);
@@ -91,6 +92,11 @@ public final class StepReporter {
         line.put("skipped_prompts_total", gauges.promptsSkipped.get());
         line.put("stage_restarts_total", gauges.stageRestarts.get());
         line.put("samples_generated_total", gauges.samplesGenerated.get());
+        line.put("samples_trained_scored_total", gauges.samplesTrainedScored.get());
+        line.put("samples_trained_failed_total", gauges.samplesTrainedFailed.get());
+        line.put("samples_dropped_stale_total", gauges.samplesDroppedStale.get());
+        line.put("samples_filtered_total", gauges.samplesFiltered.get());
+        line.put("samples_duplicate_total", gauges.samplesDuplicate.get());
         line.put("samples_trained_total", samplesTrained);
         line.put("tokens_generated_total", gauges.tokensGenerated.get());
         line.put("tokens_trained_total", tokensTrained);

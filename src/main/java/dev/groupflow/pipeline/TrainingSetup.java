@@ -88,7 +88,8 @@ public final class TrainingSetup implements AutoCloseable {
         }
         int context = policy.config().maxPositionEmbeddings() - config.sampling().maxNewTokens();
         int maxPrompt = config.data().maxPromptTokens() > 0 ? Math.min(config.data().maxPromptTokens(), context) : context;
-        this.encoder = new PromptEncoder(tokenizer, config.data().chatTemplate(), maxPrompt);
+        this.encoder = new PromptEncoder(tokenizer, config.data().chatTemplate(), maxPrompt,
+                config.data().failOnLongPrompts());
         this.scheduler = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "groupflow-verifier-timer");
             t.setDaemon(true);
@@ -174,7 +175,7 @@ public final class TrainingSetup implements AutoCloseable {
             if (reference != null) {
                 reference.suppressTokens(tokenizer.neverGenerated());
             }
-            PromptSource source = source(config);
+            PromptSource source = source(config, files);
             return new TrainingSetup(config, manager, tokenizer, policy, reference, resumed, tokenizerFiles, source,
                     files, checkpointer);
         } catch (RuntimeException e) {
@@ -184,18 +185,32 @@ public final class TrainingSetup implements AutoCloseable {
         }
     }
 
-    static PromptSource source(RunConfig c) {
+    /**
+     * The prompt stream. A prompts file's malformed rows are quarantined (every one, with line number and reason, in
+     * RUN_DIR/quarantine.jsonl) and left out; above {@code data.max-bad-fraction} of all rows the run refuses to
+     * start, listing the first of them.
+     */
+    static PromptSource source(RunConfig c, RunFiles files) {
         if (c.data().prompts() == null) {
             return new DigitTask(c.task().name(), c.task().minLength(), c.task().maxLength(), c.seed(), false);
         }
         JsonlPrompts prompts = JsonlPrompts.open(c.data().prompts(), c.data().epochs(), c.data().shuffle(), c.seed());
-        if (!prompts.badRows().isEmpty()) {
-            StringBuilder sb = new StringBuilder(prompts.file() + ": " + prompts.badRows().size() + " invalid row(s):");
-            for (BadRow b : prompts.badRows().subList(0, Math.min(20, prompts.badRows().size()))) {
+        List<BadRow> bad = prompts.badRows();
+        if (!bad.isEmpty()) {
+            Path quarantine = files.quarantine(prompts.file(), bad);
+            double fraction = (double) bad.size() / prompts.totalRows();
+            StringBuilder sb = new StringBuilder(prompts.file() + ": " + bad.size() + " of " + prompts.totalRows()
+                    + " rows are malformed (quarantined in " + quarantine + "):");
+            for (BadRow b : bad.subList(0, Math.min(20, bad.size()))) {
                 sb.append("\n  line ").append(b.line()).append(": ").append(b.reason());
             }
-            prompts.close();
-            throw new IllegalArgumentException(sb.toString());
+            if (fraction > c.data().maxBadFraction()) {
+                prompts.close();
+                throw new IllegalArgumentException(sb + "\n" + String.format(java.util.Locale.ROOT,
+                        "that is %.2f%% of the rows, above data.max-bad-fraction (%.2f%%): fix the file or raise the "
+                                + "limit", 100 * fraction, 100 * c.data().maxBadFraction()));
+            }
+            LOG.warn("{}", sb);
         }
         if (prompts.size() == 0) {
             prompts.close();

@@ -63,6 +63,8 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     private final BoundedSourceQueue<Rollout> queue;
     private boolean finishing;
     private volatile boolean closing;
+    private final java.util.concurrent.atomic.AtomicReference<String> dataError =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     private TrainingSupervisor(ActorContext<Command> ctx, TrainingSetup setup, StepReporter reporter,
                                CompletableFuture<RunResult> result) {
@@ -72,7 +74,8 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         var c = setup.config;
         int groupSize = c.grpo().groupSize();
         supply = ctx.spawn(PromptSupply.create(new PromptSupply.Settings(setup.source, setup.encoder,
-                c.train().batchGroups(), c.pipeline().maxStaleness(), setup.startData, setup.gauges)), "supply");
+                c.train().batchGroups(), c.pipeline().maxStaleness(), setup.startData, setup.gauges, dataError::set)),
+                "supply");
         ctx.watchWith(supply, new ChildStopped("supply"));
 
         TrainingCore core = new TrainingCore(setup, reporter);
@@ -85,8 +88,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         int bound = Math.max(1024, 2 * (c.pipeline().maxStaleness() + 1) * c.train().batchGroups() * groupSize);
         queue = Source.<Rollout>queue(bound)
                 .via(VerifierStage.flow(setup.calls, c.verifier().concurrency(), setup.gauges))
-                .via(GroupAssembler.flow(groupSize, c.pipeline().filterZeroVariance(), g -> {
+                .via(GroupAssembler.flow(groupSize, c.pipeline().filterZeroVariance(), setup.gauges, g -> {
                     setup.gauges.groupsFiltered.incrementAndGet();
+                    setup.gauges.samplesFiltered.addAndGet(g.members().size());
                     supply.tell(new PromptSupply.Resolved(java.util.List.of(g.promptKey()),
                             PromptSupply.Resolution.FILTERED));
                 }))
@@ -155,6 +159,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     private Behavior<Command> onChildStopped(ChildStopped c) {
         if (finishing) {
             return this;
+        }
+        if (c.name().equals("supply") && dataError.get() != null) {
+            return finish(new RunResult(setup.startStep, false, dataError.get()));
         }
         return finish(new RunResult(setup.startStep, false, "the " + c.name() + " stage stopped unexpectedly"
                 + (c.name().startsWith("sampler") ? " (it failed more than pipeline.max-restarts times; see the log)"

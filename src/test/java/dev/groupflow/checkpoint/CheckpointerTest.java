@@ -60,6 +60,29 @@ class CheckpointerTest {
         }
     }
 
+    /** A write that fails part way (here, the disk fills up while the last files are written). */
+    @Test
+    void aFailedWriteIsAClearErrorAndLeavesThePreviousCheckpointIntact(@TempDir Path tmp) throws Exception {
+        try (NDManager m = NDManager.newBaseManager();
+             CausalLm model = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), m, 1)) {
+            Checkpointer c = new Checkpointer(tmp.resolve("checkpoints"), 1);
+            Path one = write(c, 1, model);
+            AdamW.State opt = new AdamW.State(2, Map.of("w", new float[] {1}), Map.of("w", new float[] {1}));
+            CheckpointException e = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                    () -> c.write(2, model, dir -> Tokenizers.save(TOKENIZER, dir), new Learner.State(2, 0, 0, opt),
+                            new TrainerState(2, 2, 2, 0, 0, 2, DataPosition.start(), 32), "seed = 1\n", dir -> {
+                                throw new java.io.UncheckedIOException(new java.io.IOException("No space left on device"));
+                            }));
+            assertTrue(e.getMessage().contains("No space left on device")
+                    && e.getMessage().contains("the previous checkpoint is untouched"), e.getMessage());
+            assertEquals(List.of(one), c.complete(), "keep = 1, yet step-1 survives: nothing is deleted before a commit");
+            assertNull(Checkpointer.verify(one));
+            try (java.util.stream.Stream<Path> left = Files.list(tmp.resolve("checkpoints"))) {
+                assertEquals(List.of("step-1"), left.map(p -> p.getFileName().toString()).toList(), "no debris");
+            }
+        }
+    }
+
     @Test
     void aCorruptOrTornCheckpointIsSkippedForThePreviousOne(@TempDir Path tmp) throws Exception {
         try (NDManager m = NDManager.newBaseManager();

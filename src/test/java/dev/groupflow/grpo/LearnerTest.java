@@ -222,6 +222,25 @@ class LearnerTest {
     }
 
     @Test
+    void emptyCompletionsTakePartWithoutTokens() {
+        try (CausalLm model = policy(8)) {
+            List<List<TrainingSample>> groups = batch(model, 4);
+            TrainingSample first = groups.get(0).get(0);
+            List<TrainingSample> g0 = new ArrayList<>(groups.get(0));
+            g0.set(0, new TrainingSample(first.promptKey(), 0, first.promptTokens(), new int[0], new float[0], 1.0,
+                    Map.of(), false, 0));
+            groups.set(0, g0);
+            long tokens = groups.stream().flatMap(List::stream).mapToLong(s -> s.completionTokens().length).sum();
+            try (Learner learner = new Learner(model, null, GrpoConfig.defaults(G, 6), TOKENIZER.padId())) {
+                Map<String, Double> m = learner.step(groups).metrics();
+                assertEquals(tokens, m.get("tokens").longValue(), "the empty completion adds no tokens");
+                assertEquals(0.0, m.get("completion_length_min"));
+                assertTrue(Double.isFinite(m.get("loss")));
+            }
+        }
+    }
+
+    @Test
     void betaZeroMeansNoReferenceModel() {
         try (CausalLm model = policy(5); CausalLm ref = model.copy(manager)) {
             assertThrows(IllegalArgumentException.class,

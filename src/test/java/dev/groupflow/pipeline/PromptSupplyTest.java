@@ -29,7 +29,7 @@ class PromptSupplyTest {
 
     private static ActorRef<PromptSupply.Command> supply(int batch, int staleness, DataPosition from) {
         return KIT.spawn(PromptSupply.create(new PromptSupply.Settings(new DigitTask("reverse", 3, 5, 1, false),
-                new PromptEncoder(TOKENIZER, "off", 100), batch, staleness, from, new PipelineGauges())));
+                new PromptEncoder(TOKENIZER, "off", 100), batch, staleness, from, new PipelineGauges(), r -> { })));
     }
 
     private static List<Long> keys(PromptSupply.Granted g) {
@@ -103,7 +103,7 @@ class PromptSupplyTest {
         Files.writeString(file, "{\"prompt\": \"12>\", \"answer\": \"21\"}\n{\"prompt\": \"345>\", \"answer\": \"543\"}\n");
         try (JsonlPrompts prompts = JsonlPrompts.open(file, 1, false, 0)) {
             ActorRef<PromptSupply.Command> supply = KIT.spawn(PromptSupply.create(new PromptSupply.Settings(prompts,
-                    new PromptEncoder(TOKENIZER, "off", 100), 4, 0, null, new PipelineGauges())));
+                    new PromptEncoder(TOKENIZER, "off", 100), 4, 0, null, new PipelineGauges(), r -> { })));
             TestProbe<PromptSupply.Granted> sampler = KIT.createTestProbe();
             TestProbe<LearnerActor.Command> learner = KIT.createTestProbe();
             supply.tell(new PromptSupply.RegisterLearner(learner.ref()));
