@@ -49,6 +49,11 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     /** Write a checkpoint after the current step. */
     public enum CheckpointNow implements Command { INSTANCE }
 
+    /** Train no further step until {@link Resume} (groups keep arriving and are buffered). */
+    public enum Pause implements Command { INSTANCE }
+
+    public enum Resume implements Command { INSTANCE }
+
     private record Position(DataPosition position) implements Command {
     }
 
@@ -76,6 +81,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     private final ActorRef<Report> parent;
     private final List<Group> buffer = new ArrayList<>();
     private boolean draining;
+    private boolean paused;
     private boolean stopRequested;
     private boolean done;
 
@@ -102,6 +108,14 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
                 .onMessageEquals(Drain.INSTANCE, this::onDrain)
                 .onMessageEquals(StopGracefully.INSTANCE, this::onStop)
                 .onMessageEquals(CheckpointNow.INSTANCE, this::onCheckpointNow)
+                .onMessageEquals(Pause.INSTANCE, () -> {
+                    paused = true;
+                    return this;
+                })
+                .onMessageEquals(Resume.INSTANCE, () -> {
+                    paused = false;
+                    return trainWhileReady();
+                })
                 .onMessage(Position.class, m -> this)
                 .build();
     }
@@ -137,7 +151,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     }
 
     private Behavior<Command> trainWhileReady() {
-        while (!done && !core.finished()) {
+        while (!done && !paused && !core.finished()) {
             List<Group> stale = core.stale(buffer);
             if (!stale.isEmpty()) {
                 buffer.removeAll(stale);

@@ -61,6 +61,12 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     public record GetState(ActorRef<DataPosition> replyTo) implements Command {
     }
 
+    /** Stop granting prompts until {@link Resume} (requests wait). */
+    public enum Pause implements Command { INSTANCE }
+
+    /** Grant again. */
+    public enum Resume implements Command { INSTANCE }
+
     /** The learner buffered these prompts' groups (they are waiting for a full batch). */
     public record Buffered(List<Long> keys) implements Command {
     }
@@ -87,6 +93,7 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     private final java.util.Set<Long> buffered = new java.util.HashSet<>();
     private ActorRef<LearnerActor.Command> learner;
     private boolean drainSent;
+    private boolean paused;
     private long nextIndex;
     private long nextOrdinal;
     private long trained;
@@ -114,6 +121,15 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
                 .onMessage(SamplerRestarted.class, this::onSamplerRestarted)
                 .onMessage(GetState.class, this::onGetState)
                 .onMessage(Buffered.class, this::onBuffered)
+                .onMessageEquals(Pause.INSTANCE, () -> {
+                    paused = true;
+                    return this;
+                })
+                .onMessageEquals(Resume.INSTANCE, () -> {
+                    paused = false;
+                    serveParked();
+                    return this;
+                })
                 .onMessage(RegisterLearner.class, this::onRegisterLearner)
                 .build();
     }
@@ -136,6 +152,9 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
 
     /** Grants what admission allows; false when nothing can be granted yet. */
     private boolean serve(RequestPrompts r) {
+        if (paused) {
+            return false;
+        }
         List<PromptWork> out = new ArrayList<>();
         while (out.size() < r.max() && capacity() > 0 && !exhausted()) {
             PromptWork w = admitNext();

@@ -12,10 +12,11 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * outcome. If the actor system stops without an outcome (its guardian failed), the outcome says so instead of
  * never arriving.
  */
-public final class StreamingRun implements AutoCloseable {
+public final class StreamingRun implements RunControl, AutoCloseable {
     private final TrainingSetup setup;
     private final ActorSystem<TrainingSupervisor.Command> system;
     private final CompletableFuture<RunResult> done = new CompletableFuture<>();
+    private volatile boolean paused;
 
     private StreamingRun(TrainingSetup setup, StepReporter reporter, String name) {
         this.setup = setup;
@@ -29,13 +30,37 @@ public final class StreamingRun implements AutoCloseable {
     }
 
     /** Finish the current step, checkpoint, stop (what SIGINT/SIGTERM do). */
+    @Override
     public void stopGracefully() {
         system.tell(TrainingSupervisor.GracefulStop.INSTANCE);
     }
 
     /** Write a checkpoint after the current step. */
+    @Override
     public void checkpointNow() {
         system.tell(TrainingSupervisor.CheckpointNow.INSTANCE);
+    }
+
+    @Override
+    public void pause() {
+        paused = true;
+        system.tell(TrainingSupervisor.Pause.INSTANCE);
+    }
+
+    @Override
+    public void resume() {
+        paused = false;
+        system.tell(TrainingSupervisor.Resume.INSTANCE);
+    }
+
+    @Override
+    public boolean paused() {
+        return paused;
+    }
+
+    /** The run's actor system (to serve a dashboard from it, for instance). */
+    public ActorSystem<TrainingSupervisor.Command> system() {
+        return system;
     }
 
     /** Waits for the outcome, then for the actor system to stop. */

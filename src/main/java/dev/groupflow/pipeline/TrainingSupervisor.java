@@ -41,6 +41,11 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     /** Write a checkpoint after the current step. */
     public enum CheckpointNow implements Command { INSTANCE }
 
+    /** Stop admitting prompts and training after the current step; {@link Resume} continues. */
+    public enum Pause implements Command { INSTANCE }
+
+    public enum Resume implements Command { INSTANCE }
+
     private record LearnerReported(LearnerActor.Report report) implements Command {
     }
 
@@ -139,6 +144,16 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
                 })
                 .onMessageEquals(CheckpointNow.INSTANCE, () -> {
                     learner.tell(LearnerActor.CheckpointNow.INSTANCE);
+                    return this;
+                })
+                .onMessageEquals(Pause.INSTANCE, () -> {
+                    supply.tell(PromptSupply.Pause.INSTANCE);
+                    learner.tell(LearnerActor.Pause.INSTANCE);
+                    return this;
+                })
+                .onMessageEquals(Resume.INSTANCE, () -> {
+                    supply.tell(PromptSupply.Resume.INSTANCE);
+                    learner.tell(LearnerActor.Resume.INSTANCE);
                     return this;
                 })
                 .onSignal(Terminated.class, t -> this)

@@ -79,6 +79,32 @@ class PipelineTest {
                 Files.readAllLines(tmp.resolve("jittery/ledger.jsonl")), "the same prompts in the same steps");
     }
 
+    @Test
+    void pauseStopsTheStepCounterAndResumeContinues(@TempDir Path tmp) throws Exception {
+        RunConfig c = PipelineRuns.config("train.steps=8");
+        AtomicLong steps = new AtomicLong();
+        try (TrainingSetup setup = PipelineRuns.setup(c, tmp)) {
+            StepReporter reporter = new StepReporter(setup.files, setup.gauges, 8, 1000, 0, PipelineRuns.QUIET, 0);
+            reporter.addListener(line -> steps.set(((Number) line.get("step")).longValue()));
+            try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+                while (steps.get() < 2) {
+                    Thread.sleep(5);
+                }
+                run.pause();
+                assertTrue(run.paused());
+                Thread.sleep(1000); // the step in progress may finish
+                long atPause = steps.get();
+                Thread.sleep(1500);
+                assertEquals(atPause, steps.get(), "no step while paused");
+                assertTrue(atPause < 8);
+                run.resume();
+                RunResult r = run.await(java.time.Duration.ofSeconds(120));
+                assertTrue(r.ok(), r.failure());
+                assertEquals(8, r.steps());
+            }
+        }
+    }
+
     /**
      * The end of a run races the learner's stop against the stream noticing it; whichever comes first, the run
      * must report its outcome (a regression: the supervisor once failed completing an already-ended stream).
