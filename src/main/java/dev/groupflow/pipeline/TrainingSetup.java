@@ -60,9 +60,17 @@ public final class TrainingSetup implements AutoCloseable {
     public final long samplesTrainedBefore;
     private final Consumer<Path> tokenizerFiles;
 
+    /**
+     * What an embedding application supplies instead of the configuration's: a prompt source (say, a Pekko Streams
+     * source of its own), a verifier (say, one of its actors), or both. Null fields mean "from the configuration".
+     */
+    public record Overrides(PromptSource source, Verifier verifier) {
+        public static final Overrides NONE = new Overrides(null, null);
+    }
+
     private TrainingSetup(RunConfig config, NDManager manager, TextTokenizer tokenizer, CausalLm policy,
                           CausalLm reference, Checkpointer.Loaded resumed, Consumer<Path> tokenizerFiles,
-                          PromptSource source, RunFiles files, Checkpointer checkpointer) {
+                          PromptSource source, RunFiles files, Checkpointer checkpointer, Verifier verifierOverride) {
         this.config = config;
         this.manager = manager;
         this.tokenizer = tokenizer;
@@ -95,7 +103,7 @@ public final class TrainingSetup implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.verifier = verifier(config, scheduler);
+        this.verifier = verifierOverride != null ? verifierOverride : verifier(config, scheduler);
         this.calls = new VerifierCalls(verifier, config.verifier().timeout(), config.verifier().retries(),
                 config.verifier().retryBackoff(), scheduler);
     }
@@ -132,6 +140,11 @@ public final class TrainingSetup implements AutoCloseable {
      * optimizer state and data position.
      */
     public static TrainingSetup create(RunConfig config, Path runDir, boolean resume) {
+        return create(config, runDir, resume, Overrides.NONE);
+    }
+
+    /** As {@link #create(RunConfig, Path, boolean)}, with the prompt source or verifier supplied by the caller. */
+    public static TrainingSetup create(RunConfig config, Path runDir, boolean resume, Overrides overrides) {
         RunFiles files = new RunFiles(runDir);
         Checkpointer checkpointer = new Checkpointer(files.checkpoints(), config.checkpoint().keep());
         Checkpointer.Loaded resumed = null;
@@ -175,9 +188,9 @@ public final class TrainingSetup implements AutoCloseable {
             if (reference != null) {
                 reference.suppressTokens(tokenizer.neverGenerated());
             }
-            PromptSource source = source(config, files);
+            PromptSource source = overrides.source() != null ? overrides.source() : source(config, files);
             return new TrainingSetup(config, manager, tokenizer, policy, reference, resumed, tokenizerFiles, source,
-                    files, checkpointer);
+                    files, checkpointer, overrides.verifier());
         } catch (RuntimeException e) {
             manager.close();
             files.close();

@@ -80,7 +80,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         int groupSize = c.grpo().groupSize();
         supply = ctx.spawn(PromptSupply.create(new PromptSupply.Settings(setup.source, setup.encoder,
                 c.train().batchGroups(), c.pipeline().maxStaleness(), setup.startData, setup.gauges, dataError::set)),
-                "supply");
+                "supply", setup.source instanceof StreamPromptSource
+                        ? DispatcherSelector.blocking() // it waits on the application's stream
+                        : DispatcherSelector.defaultDispatcher());
         ctx.watchWith(supply, new ChildStopped("supply"));
 
         TrainingCore core = new TrainingCore(setup, reporter);
