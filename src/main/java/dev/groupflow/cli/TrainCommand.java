@@ -107,6 +107,11 @@ final class TrainCommand implements Callable<Integer> {
             } else {
                 try (StreamingRun run = StreamingRun.start(setup, reporter)) {
                     Signals.onTerminate(run::stopGracefully);
+                    if (rc.cluster().enabled()) {
+                        System.err.println("groupflow: learner node at " + run.address()
+                                + " (workers: groupflow worker --role verifier|sampler --seed-nodes " + run.address()
+                                + ")");
+                    }
                     result = run.await(java.time.Duration.ofDays(365));
                 }
             }
@@ -145,7 +150,7 @@ final class TrainCommand implements Callable<Integer> {
         SamplingParams params = new SamplingParams(rc.eval().temperature(), p.topK(), p.topP(), p.minP(),
                 p.maxNewTokens(), p.stop());
         return Evaluation.run(setup.policy, setup.tokenizer, setup.encoder, heldOut, count, rc.eval().samples(), params,
-                setup.calls, rc.seed());
+                setup.evaluationCalls(), rc.seed());
     }
 
     private static String seconds(long t0) {

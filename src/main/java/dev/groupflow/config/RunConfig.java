@@ -22,7 +22,7 @@ import java.util.Set;
 public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSettings model, TaskSettings task, DataSettings data,
                         VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
                         PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
-                        Config raw) {
+                        dev.groupflow.cluster.ClusterSettings cluster, Config raw) {
 
     public record ModelSettings(Path path, String device, int hiddenSize, int intermediateSize, int layers, int heads,
                                 int kvHeads) {
@@ -183,6 +183,16 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         if (grpo != null) {
             r.problems.addAll(grpo.problems());
         }
+        dev.groupflow.cluster.ClusterSettings cluster = null;
+        try {
+            cluster = dev.groupflow.cluster.ClusterSettings.from(c);
+            r.problems.addAll(cluster.problems());
+            if (deterministic && cluster.remoteSamplers()) {
+                r.problem("cluster.remote-samplers", "cannot be used with deterministic = true");
+            }
+        } catch (com.typesafe.config.ConfigException e) {
+            r.problems.add("cluster: " + e.getMessage());
+        }
         if (deterministic && pipeline.filterZeroVariance()) {
             r.problem("pipeline.filter-zero-variance", "cannot be used with deterministic = true (filtered groups "
                     + "would make batch membership depend on timing)");
@@ -191,7 +201,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             throw new ConfigProblems(r.problems);
         }
         return new RunConfig(seed, deterministic, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
-                train, pipeline, checkpoint, eval, log, c);
+                train, pipeline, checkpoint, eval, log, cluster, c);
     }
 
     /**

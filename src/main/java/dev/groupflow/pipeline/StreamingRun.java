@@ -20,7 +20,19 @@ public final class StreamingRun implements RunControl, AutoCloseable {
 
     private StreamingRun(TrainingSetup setup, StepReporter reporter, String name) {
         this.setup = setup;
-        this.system = ActorSystem.create(TrainingSupervisor.create(setup, reporter, done), name);
+        dev.groupflow.cluster.ClusterSettings cluster = setup.config.cluster();
+        if (cluster.enabled()) {
+            // the learner node: forms the cluster itself when it has no seed nodes
+            this.system = ActorSystem.create(TrainingSupervisor.create(setup, reporter, done),
+                    dev.groupflow.cluster.ClusterSettings.SYSTEM,
+                    cluster.pekkoConfig("learner", cluster.seedNodes()));
+            if (cluster.seedNodes().isEmpty()) { // otherwise the configured seed nodes are joined automatically
+                var c = org.apache.pekko.cluster.typed.Cluster.get(system);
+                c.manager().tell(new org.apache.pekko.cluster.typed.Join(c.selfMember().address()));
+            }
+        } else {
+            this.system = ActorSystem.create(TrainingSupervisor.create(setup, reporter, done), name);
+        }
         system.getWhenTerminated().thenRun(() -> done.complete(new RunResult(setup.startStep, false,
                 "the actor system stopped before the run finished (see the log)")));
     }
@@ -56,6 +68,11 @@ public final class StreamingRun implements RunControl, AutoCloseable {
     @Override
     public boolean paused() {
         return paused;
+    }
+
+    /** This node's cluster address (when clustered), for workers' --seed-nodes. */
+    public String address() {
+        return system.address().toString();
     }
 
     /** The run's actor system (to serve a dashboard from it, for instance). */

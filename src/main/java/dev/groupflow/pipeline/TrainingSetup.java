@@ -103,9 +103,30 @@ public final class TrainingSetup implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.verifier = verifierOverride != null ? verifierOverride : verifier(config, scheduler);
+        this.verifier = verifierOverride != null ? verifierOverride
+                : config.cluster().remoteVerifiers() ? new dev.groupflow.cluster.RemoteVerifier()
+                : verifier(config, scheduler);
         this.calls = new VerifierCalls(verifier, config.verifier().timeout(), config.verifier().retries(),
                 config.verifier().retryBackoff(), scheduler);
+    }
+
+    private Verifier localVerifier;
+    private VerifierCalls localCalls;
+
+    /**
+     * Verifier calls that work without the run's actor system (the held-out evaluation after a run): the run's own
+     * calls, or, when verification runs on cluster workers, calls to a verifier built here from the configuration.
+     */
+    public synchronized VerifierCalls evaluationCalls() {
+        if (!(verifier instanceof dev.groupflow.cluster.RemoteVerifier)) {
+            return calls;
+        }
+        if (localCalls == null) {
+            localVerifier = verifier(config, scheduler);
+            localCalls = new VerifierCalls(localVerifier, config.verifier().timeout(), config.verifier().retries(),
+                    config.verifier().retryBackoff(), scheduler);
+        }
+        return localCalls;
     }
 
     private static final java.util.regex.Pattern OLDER = java.util.regex.Pattern.compile("weights-v(\\d+)\\.safetensors");
@@ -240,6 +261,11 @@ public final class TrainingSetup implements AutoCloseable {
                 : new LatencyVerifier(v, l.distribution(), l.mean(), l.sigma(), c.seed(), scheduler);
     }
 
+    /** Writes the tokenizer's files into a directory (a checkpoint, or weights shared with sampler workers). */
+    public void writeTokenizerFiles(Path dir) {
+        tokenizerFiles.accept(dir);
+    }
+
     /** A fresh replica of the published policy (for a sampler), on the run's device. */
     public Supplier<CausalLm> replicaFactory() {
         return () -> weights.newReplica(manager);
@@ -267,6 +293,11 @@ public final class TrainingSetup implements AutoCloseable {
     @Override
     public void close() {
         verifier.close();
+        synchronized (this) {
+            if (localVerifier != null) {
+                localVerifier.close();
+            }
+        }
         scheduler.shutdownNow();
         learner.close();
         weights.close();

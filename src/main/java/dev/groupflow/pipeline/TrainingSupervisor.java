@@ -64,7 +64,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     private final CompletableFuture<RunResult> result;
     private final ActorRef<PromptSupply.Command> supply;
     private final ActorRef<LearnerActor.Command> learner;
-    private final ActorRef<SamplerActor.Command> sampler;
+    private final ActorRef<SamplerActor.Command> sampler; // null when sampling runs on sampler workers
     private final BoundedSourceQueue<Rollout> queue;
     private boolean finishing;
     private volatile boolean closing;
@@ -107,6 +107,23 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
                         t -> new LearnerActor.StreamFailed(String.valueOf(t))))
                 .run(Materializer.createMaterializer(ctx));
 
+        if (setup.verifier instanceof dev.groupflow.cluster.RemoteVerifier remote) {
+            remote.bind(ctx);
+        }
+        if (c.cluster().remoteSamplers()) {
+            sampler = null;
+            var bridge = ctx.spawn(Behaviors.supervise(dev.groupflow.cluster.RemoteSamplerBridge.create(
+                    new dev.groupflow.cluster.RemoteSamplerBridge.Settings(supply, setup.weights,
+                            setup.replicaFactory(), setup::writeTokenizerFiles, setup.files.dir().resolve("weights"),
+                            this::offer, c.sampling(), groupSize, c.pipeline().samplerBatchPrompts(),
+                            c.cluster().samplerJobs(), c.seed(), c.pipeline().maxStaleness() + 2, setup.gauges)))
+                            .onFailure(Exception.class, SupervisorStrategy.restartWithBackoff(
+                                    c.pipeline().restartMinBackoff(), c.pipeline().restartMaxBackoff(), 0.2)
+                                    .withMaxRestarts(c.pipeline().maxRestarts())),
+                    "remote-samplers", DispatcherSelector.fromConfig(PINNED));
+            ctx.watchWith(bridge, new ChildStopped("remote-samplers"));
+            return;
+        }
         AtomicInteger incarnations = new AtomicInteger();
         SamplerActor.Settings samplerSettings = new SamplerActor.Settings("sampler-0", () -> {
             if (incarnations.getAndIncrement() > 0) {
@@ -189,7 +206,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         finishing = true;
         closing = true;
         result.complete(r); // first: nothing below may keep the outcome from being reported
-        sampler.tell(SamplerActor.Stop.INSTANCE);
+        if (sampler != null) {
+            sampler.tell(SamplerActor.Stop.INSTANCE);
+        }
         try {
             queue.complete();
         } catch (RuntimeException alreadyDone) {

@@ -1,0 +1,100 @@
+package dev.groupflow.cli;
+
+import dev.groupflow.cluster.ClusterSettings;
+import dev.groupflow.cluster.SamplerWorker;
+import dev.groupflow.cluster.VerifierWorker;
+import dev.groupflow.config.ConfigProblems;
+import dev.groupflow.config.RunConfig;
+import dev.groupflow.model.Devices;
+import dev.groupflow.pipeline.TrainingSupervisor;
+import dev.groupflow.verify.LatencyVerifier;
+import dev.groupflow.verify.Verifier;
+import dev.groupflow.verify.Verifiers;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code groupflow worker}: a verifier or sampler worker joining a learner's cluster. */
+@Command(name = "worker", description = "Join a training cluster as a verifier or sampler worker (docs/cluster.md).")
+final class WorkerCommand implements Callable<Integer> {
+
+    @Option(names = "--role", required = true, description = "verifier | sampler")
+    String role;
+
+    @Option(names = "--seed-nodes", required = true, split = ",",
+            description = "cluster nodes to join, e.g. pekko://groupflow@10.0.0.5:25520 (comma-separated)")
+    List<String> seedNodes;
+
+    @Option(names = "--hostname", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String hostname;
+
+    @Option(names = "--port", defaultValue = "0", description = "port to bind; 0 = any (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--config", description = "HOCON file (the verifier's settings, for a verifier worker)")
+    java.nio.file.Path config;
+
+    @Option(names = "--set", description = "override one key (repeatable), e.g. --set verifier.name=math")
+    List<String> sets = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if (!role.equals("verifier") && !role.equals("sampler")) {
+            System.err.println("groupflow: --role must be verifier or sampler, got " + role);
+            return 2;
+        }
+        List<String> all = new ArrayList<>(sets);
+        all.add("cluster.enabled=true");
+        all.add("cluster.hostname=" + hostname);
+        all.add("cluster.port=" + port);
+        RunConfig rc;
+        try {
+            rc = RunConfig.load(config, all);
+        } catch (ConfigProblems e) {
+            System.err.println("groupflow: " + e.getMessage());
+            return 2;
+        }
+        ClusterSettings cluster = rc.cluster();
+        ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "groupflow-worker-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        Verifier verifier = null;
+        if (role.equals("verifier")) {
+            verifier = Verifiers.builtIn().create(rc.raw().getConfig("verifier"), scheduler);
+            RunConfig.Latency l = rc.verifier().latency();
+            if (!l.distribution().equals("none")) {
+                verifier = new LatencyVerifier(verifier, l.distribution(), l.mean(), l.sigma(), rc.seed(), scheduler);
+            }
+        }
+        Verifier scoring = verifier;
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.<Void>setup(ctx -> {
+            ctx.spawn(dev.groupflow.cluster.LearnerWatch.create(), "learner-watch");
+            if (scoring != null) {
+                for (int i = 0; i < cluster.workerConcurrency(); i++) {
+                    ctx.spawn(VerifierWorker.consumer(scoring), "verifier-" + i);
+                }
+            } else {
+                ctx.spawn(SamplerWorker.consumer(Devices.resolve(rc.model().device())), "sampler",
+                        DispatcherSelector.fromConfig(TrainingSupervisor.PINNED));
+            }
+            return Behaviors.empty();
+        }), ClusterSettings.SYSTEM, cluster.pekkoConfig(role, seedNodes));
+        System.err.println("groupflow: " + role + " worker at " + system.address() + " joining " + seedNodes);
+        Signals.onTerminate(system::terminate);
+        system.getWhenTerminated().toCompletableFuture().get();
+        if (verifier != null) {
+            verifier.close();
+        }
+        scheduler.shutdownNow();
+        return 0;
+    }
+}

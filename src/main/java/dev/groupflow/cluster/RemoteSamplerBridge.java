@@ -1,0 +1,205 @@
+package dev.groupflow.cluster;
+
+import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.Checkpoints;
+import dev.groupflow.pipeline.PipelineGauges;
+import dev.groupflow.pipeline.PromptSupply;
+import dev.groupflow.pipeline.PromptWork;
+import dev.groupflow.pipeline.Rollout;
+import dev.groupflow.pipeline.WeightStore;
+import dev.groupflow.sampling.SamplingParams;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.delivery.ConsumerController;
+import org.apache.pekko.actor.typed.delivery.WorkPullingProducerController;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * The sampler stage when sampling runs on sampler workers. Towards the supply it behaves like a local sampler
+ * (asks for prompts, reports them dispatched when their rollouts arrive); towards the workers it is a
+ * work-pulling producer of {@link SampleJob}s. Each policy version a job needs is written once as a checkpoint
+ * directory under {@code weightsRoot} (the weights go out of band; jobs only name the version and the directory).
+ * A worker that dies before confirming has its job re-sent; a failed job is queued again; duplicate rollouts are
+ * dropped downstream by the group assembler.
+ */
+public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBridge.Command> {
+    /** Where sampler workers register their consumers. */
+    public static final ServiceKey<ConsumerController.Command<SampleJob>> KEY =
+            ServiceKey.create(ConsumerController.serviceKeyClass(), "groupflow-sampler");
+    public static final String ID = "remote-samplers";
+
+    public interface Command {
+    }
+
+    private record Granted(PromptSupply.Granted granted) implements Command {
+    }
+
+    private record Next(WorkPullingProducerController.RequestNext<SampleJob> next) implements Command {
+    }
+
+    private record Answered(SampleAnswer answer) implements Command {
+    }
+
+    /** Everything the bridge needs. */
+    public record Settings(ActorRef<PromptSupply.Command> supply, WeightStore weights,
+                           java.util.function.Supplier<CausalLm> replica, Consumer<Path> tokenizerFiles,
+                           Path weightsRoot, Consumer<Rollout> sink, SamplingParams params, int groupSize,
+                           int batchPrompts, int jobsInFlight, long seed, int keepVersions, PipelineGauges gauges) {
+    }
+
+    public static Behavior<Command> create(Settings settings) {
+        return Behaviors.setup(ctx -> new RemoteSamplerBridge(ctx, settings));
+    }
+
+    private final Settings settings;
+    private final ActorRef<PromptSupply.Granted> grants;
+    private final ActorRef<SampleAnswer> answers;
+    private final Deque<SampleJob> queue = new ArrayDeque<>();
+    private final Map<Long, SampleJob> inFlight = new HashMap<>();
+    private ActorRef<SampleJob> sendTo;
+    private boolean requesting;
+    private boolean exhausted;
+    private long nextId;
+
+    private RemoteSamplerBridge(ActorContext<Command> ctx, Settings settings) {
+        super(ctx);
+        this.settings = settings;
+        ActorRef<WorkPullingProducerController.Command<SampleJob>> producer = ctx.spawn(
+                WorkPullingProducerController.create(SampleJob.class, "sample-jobs", KEY, Optional.empty()),
+                "producer");
+        producer.tell(new WorkPullingProducerController.Start<>(
+                ctx.messageAdapter(WorkPullingProducerController.requestNextClass(), Next::new)));
+        this.grants = ctx.messageAdapter(PromptSupply.Granted.class, Granted::new);
+        this.answers = ctx.messageAdapter(SampleAnswer.class, Answered::new);
+        settings.supply().tell(new PromptSupply.SamplerRestarted(ID)); // recover what a failed bridge held
+        requestMore();
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Granted.class, this::onGranted)
+                .onMessage(Next.class, n -> {
+                    sendTo = n.next().sendNextTo();
+                    flush();
+                    return this;
+                })
+                .onMessage(Answered.class, this::onAnswer)
+                .build();
+    }
+
+    private void requestMore() {
+        if (!requesting && !exhausted && inFlight.size() < settings.jobsInFlight()) {
+            requesting = true;
+            settings.supply().tell(new PromptSupply.RequestPrompts(ID, settings.batchPrompts(), grants));
+        }
+    }
+
+    private Behavior<Command> onGranted(Granted g) {
+        requesting = false;
+        List<PromptWork> prompts = g.granted().prompts();
+        if (prompts.isEmpty()) {
+            exhausted = g.granted().exhausted();
+            return this;
+        }
+        long version = settings.weights().version();
+        Path dir = weightsFor(version);
+        SampleJob job = new SampleJob(++nextId, prompts, settings.groupSize(), version, dir.toString(),
+                settings.params(), settings.seed(), answers);
+        inFlight.put(job.id(), job);
+        queue.add(job);
+        flush();
+        requestMore();
+        return this;
+    }
+
+    private Behavior<Command> onAnswer(Answered a) {
+        SampleAnswer answer = a.answer();
+        SampleJob job = inFlight.get(answer.id());
+        if (job == null) {
+            return this; // a duplicate after a re-sent job
+        }
+        if (answer.failure() != null) {
+            getContext().getLog().warn("sampler worker {} failed a job ({}); sending it again", answer.worker(),
+                    answer.failure());
+            queue.add(job);
+            flush();
+            return this;
+        }
+        inFlight.remove(answer.id());
+        for (Rollout r : answer.rollouts()) {
+            settings.gauges().samplesGenerated.incrementAndGet();
+            settings.gauges().tokensGenerated.addAndGet(r.tokens().length);
+            settings.sink().accept(r);
+        }
+        settings.supply().tell(new PromptSupply.Dispatched(ID, job.prompts().stream().map(PromptWork::key).toList()));
+        requestMore();
+        return this;
+    }
+
+    private void flush() {
+        if (sendTo != null && !queue.isEmpty()) {
+            sendTo.tell(queue.poll());
+            sendTo = null;
+        }
+    }
+
+    /** The checkpoint directory of a version, written (atomically) the first time a job needs it. */
+    private Path weightsFor(long version) {
+        Path dir = settings.weightsRoot().resolve("v-" + version);
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        Path tmp = settings.weightsRoot().resolve("v-" + version + ".tmp");
+        try {
+            Files.createDirectories(settings.weightsRoot());
+            try (CausalLm replica = settings.replica().get()) {
+                settings.weights().copyInto(replica, version);
+                Checkpoints.save(replica, tmp, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
+            }
+            settings.tokenizerFiles().accept(tmp);
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            prune(version);
+            return dir;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot share the weights of version " + version + " in " + dir + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private void prune(long newest) {
+        try (Stream<Path> s = Files.list(settings.weightsRoot())) {
+            for (Path p : s.filter(x -> x.getFileName().toString().matches("v-\\d+")).toList()) {
+                long v = Long.parseLong(p.getFileName().toString().substring(2));
+                boolean needed = inFlight.values().stream().anyMatch(j -> j.version() == v);
+                if (v < newest - settings.keepVersions() && !needed) {
+                    try (Stream<Path> w = Files.walk(p)) {
+                        for (Path f : w.sorted(Comparator.reverseOrder()).toList()) {
+                            Files.delete(f);
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
