@@ -30,7 +30,7 @@ public final class LearnerWatch {
                                 ctx.getLog().info("joined the learner at {}", e.member().address());
                             }
                             seen[0] = true;
-                        } else if (seen[0] && (e instanceof ClusterEvent.MemberRemoved
+                        } else if (seen[0] && (e instanceof ClusterEvent.MemberRemoved || e instanceof ClusterEvent.MemberLeft
                                 || e instanceof ClusterEvent.MemberExited || e instanceof ClusterEvent.MemberDowned)) {
                             boolean anyLearner = false;
                             for (var m : cluster.state().getMembers()) {

@@ -78,6 +78,7 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
     private boolean requesting;
     private boolean exhausted;
     private long nextId;
+    private final java.util.Set<String> workersSeen = new java.util.HashSet<>();
 
     private RemoteSamplerBridge(ActorContext<Command> ctx, Settings settings) {
         super(ctx);
@@ -145,6 +146,9 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
             return this;
         }
         inFlight.remove(answer.id());
+        if (workersSeen.add(answer.worker())) {
+            getContext().getLog().info("sampler worker {} answered its first job", answer.worker());
+        }
         for (Rollout r : answer.rollouts()) {
             settings.gauges().samplesGenerated.incrementAndGet();
             settings.gauges().tokensGenerated.addAndGet(r.tokens().length);
@@ -171,6 +175,7 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
         Path tmp = settings.weightsRoot().resolve("v-" + version + ".tmp");
         try {
             Files.createDirectories(settings.weightsRoot());
+            deleteTree(tmp); // left by a bridge that failed while writing
             try (CausalLm replica = settings.replica().get()) {
                 settings.weights().copyInto(replica, version);
                 Checkpoints.save(replica, tmp, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
@@ -185,17 +190,24 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
         }
     }
 
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> w = Files.walk(p)) {
+            for (Path f : w.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
+    }
+
     private void prune(long newest) {
         try (Stream<Path> s = Files.list(settings.weightsRoot())) {
             for (Path p : s.filter(x -> x.getFileName().toString().matches("v-\\d+")).toList()) {
                 long v = Long.parseLong(p.getFileName().toString().substring(2));
                 boolean needed = inFlight.values().stream().anyMatch(j -> j.version() == v);
                 if (v < newest - settings.keepVersions() && !needed) {
-                    try (Stream<Path> w = Files.walk(p)) {
-                        for (Path f : w.sorted(Comparator.reverseOrder()).toList()) {
-                            Files.delete(f);
-                        }
-                    }
+                    deleteTree(p);
                 }
             }
         } catch (IOException e) {

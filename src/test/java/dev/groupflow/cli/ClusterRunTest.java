@@ -102,6 +102,15 @@ class ClusterRunTest {
 
     private static final Pattern FIRST = Pattern.compile("verifier worker (\\S+) answered its first job");
 
+    static int count(String log, String regex) {
+        Set<String> distinct = new HashSet<>();
+        Matcher m = Pattern.compile(regex).matcher(log);
+        while (m.find()) {
+            distinct.add(m.group(1));
+        }
+        return distinct.size();
+    }
+
     private static Set<String> firstAnswers(String log) {
         Set<String> workers = new HashSet<>();
         Matcher m = FIRST.matcher(log);
@@ -111,7 +120,7 @@ class ClusterRunTest {
         return workers;
     }
 
-    private static int metricsLines(Path run) {
+    static int metricsLines(Path run) {
         try {
             return GracefulStopTest.metricsLines(run);
         } catch (Exception e) {
@@ -119,7 +128,7 @@ class ClusterRunTest {
         }
     }
 
-    private static String log(Path p) {
+    static String log(Path p) {
         try {
             return Files.exists(p) ? Files.readString(p) : "";
         } catch (java.io.IOException e) {
@@ -127,7 +136,7 @@ class ClusterRunTest {
         }
     }
 
-    private static void waitFor(BooleanSupplier done, Process p, int seconds, Path log) throws Exception {
+    static void waitFor(BooleanSupplier done, Process p, int seconds, Path log) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!done.getAsBoolean()) {
             assertTrue(p.isAlive(), "the learner exited early:\n" + log(log));
