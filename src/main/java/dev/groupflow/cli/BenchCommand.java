@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", description = "Benchmarks; each prints JSON lines with its figures.",
         subcommands = {BenchCommand.SamplerBench.class, BenchCommand.LearnerBench.class,
                 BenchCommand.PipelineBenchCommand.class, BenchCommand.VerifierBenchCommand.class,
-                BenchCommand.SoakBenchCommand.class})
+                BenchCommand.SoakBenchCommand.class, BenchCommand.ClusterBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -97,6 +97,34 @@ final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             System.out.println(dev.groupflow.bench.SoakBench.run(java.time.Duration.ofSeconds((long) (minutes * 60)),
                     java.time.Duration.ofSeconds(interval), sets));
+            return 0;
+        }
+    }
+
+    @Command(name = "cluster", description = "A verifier-bound run on the learner, then on 1..N verifier worker JVMs "
+            + "joined over Pekko Cluster (JSON lines).")
+    static final class ClusterBenchCommand implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--workers", defaultValue = "2", description = "most worker JVMs (default: ${DEFAULT-VALUE})")
+        int workers;
+
+        @Option(names = "--latency", defaultValue = "250ms", description = "fixed verifier latency (default: ${DEFAULT-VALUE})")
+        String latency;
+
+        @Option(names = "--concurrency", defaultValue = "8",
+                description = "verifier calls at once per verifying node (default: ${DEFAULT-VALUE})")
+        int concurrency;
+
+        @Option(names = "--steps", defaultValue = "15", description = "steps per run (default: ${DEFAULT-VALUE})")
+        int steps;
+
+        @Option(names = "--set", description = "override a key of the learner's runs (repeatable)")
+        java.util.List<String> sets = new java.util.ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            dev.groupflow.bench.ClusterBench.run(workers,
+                    com.typesafe.config.ConfigFactory.parseString("d = " + latency).getDuration("d"), concurrency,
+                    steps, sets);
             return 0;
         }
     }
