@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "groupflow", mixinStandardHelpOptions = true, version = "groupflow 0.1.0",
         description = "GRPO training for language models on the JVM.",
         subcommands = {TrainCommand.class, SampleCommand.class, VerifyCommand.class, BenchCommand.class,
+                PlotCommand.class, EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
