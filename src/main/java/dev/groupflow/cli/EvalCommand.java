@@ -96,7 +96,8 @@ final class EvalCommand implements Callable<Integer> {
         ((Map<String, Map<String, Object>>) r.get("pass_at_k")).forEach((k, v) -> sb.append(String.format(
                 "  pass@%-7s %s%n", k, withInterval(v.get("estimate"), v.get("ci95")))));
         sb.append(String.format("  (reward >= %s is correct; %s; %s completions failed, %s prompts skipped, "
-                        + "%s rows malformed)%n", r.get("pass_threshold"), r.get("ci_method"), r.get("completions_failed"),
+                        + "%s rows malformed)%n", r.get("pass_threshold"), r.get("ci_method"),
+                r.get("completions_failed"),
                 r.get("prompts_skipped"), r.get("prompts_malformed")));
         return sb.toString();
     }

@@ -51,14 +51,15 @@ public final class Charts {
                         Series.of("max", m, "completion_length_max"))
                 .line(Series.of("mean", m, "completion_length_mean")));
         plots.put("clipping", new Plot("Clipped fraction of tokens", "fraction of tokens")
-                .line(Series.of("low (ratio < 1 - eps-low)", m, "clip_low"))
-                .line(Series.of("high (ratio > 1 + eps-high)", m, "clip_high"))
+                .line(Series.of("low (ratio < 1 - eps-low, A < 0)", m, "clip_low"))
+                .line(Series.of("high (ratio > 1 + eps-high, A > 0)", m, "clip_high"))
                 .line(Series.of("region (either)", m, "clip_region")));
         plots.put("entropy", new Plot("Policy entropy", "nats per token").line(Series.of("entropy", m, "entropy")));
         plots.put("staleness", new Plot("Staleness of trained samples", "policy versions behind the learner")
                 .line(Series.of("mean", m, "staleness_mean")).line(Series.of("max", m, "staleness_max")));
         plots.put("verifier_latency", new Plot("Verifier latency", "milliseconds")
-                .line(Series.of("p50", m, "verifier_latency_p50_ms")).line(Series.of("p95", m, "verifier_latency_p95_ms")));
+                .line(Series.of("p50", m, "verifier_latency_p50_ms"))
+                .line(Series.of("p95", m, "verifier_latency_p95_ms")));
         plots.put("throughput", new Plot("Throughput (over " + Rates.window(m.size()) + " steps)", "samples / s")
                 .line(Rates.perSecond("samples trained / s", m, "samples_trained_total"))
                 .line(Rates.perSecond("samples generated / s", m, "samples_generated_total"))
@@ -74,12 +75,13 @@ public final class Charts {
         if (minMax) {
             p.band("min - max", Series.of("min", m, "reward_min"), Series.of("max", m, "reward_max"));
         } else {
-            p.band("mean ± std", Series.of("low", m, n -> bothOrNaN(n, -1)), Series.of("high", m, n -> bothOrNaN(n, 1)));
+            p.band("mean ± std", Series.of("low", m, n -> meanPlusStd(n, -1)),
+                    Series.of("high", m, n -> meanPlusStd(n, 1)));
         }
         return p.line(Series.of("mean", m, "reward_mean"));
     }
 
-    private static double bothOrNaN(JsonNode n, int sign) {
+    private static double meanPlusStd(JsonNode n, int sign) {
         return JsonLines.number(n, "reward_mean") + sign * JsonLines.number(n, "reward_std");
     }
 

@@ -12,7 +12,7 @@ import java.util.function.ToDoubleFunction;
  */
 public record Series(String label, double[] x, double[] y) {
     /** Most points drawn per series; longer series are thinned to every k-th point (the last one always kept). */
-    public static final int MAX_POINTS = 2000;
+    public static final int MAX_POINTS = 600;
 
     /** The metric {@code key} of each line against its step. */
     public static Series of(String label, List<JsonNode> lines, String... key) {

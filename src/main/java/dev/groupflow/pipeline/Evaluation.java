@@ -53,7 +53,8 @@ public final class Evaluation {
         for (long i = 0; prompts.size() < settings.maxPrompts() && !source.exhausted(i); i++) {
             Prompt p = source.at(i);
             try {
-                prompts.add(new PromptWork(i, prompts.size(), p.id(), p.displayText(), encoder.encode(p), p.answer(), p.metadata()));
+                prompts.add(new PromptWork(i, prompts.size(), p.id(), p.displayText(), encoder.encode(p), p.answer(),
+                        p.metadata()));
             } catch (PromptEncoder.Unusable e) {
                 skipped++;
             }

@@ -94,11 +94,14 @@ class ChartsTest {
         }
         sb.append("{\"step\": 31, \"reward_mean\": 0.4, \"wall_sec");
         Files.writeString(tmp.resolve("metrics.jsonl"), sb);
-        Files.writeString(tmp.resolve("eval.jsonl"), """
-                {"step": 10, "mean_reward": 0.2, "pass_at_k": {"1": {"estimate": 0.1, "ci95": [0.05, 0.2]}, "4": {"estimate": 0.3, "ci95": [0.2, 0.4]}}}
-                {"step": 20, "mean_reward": 0.3, "pass_at_k": {"1": {"estimate": 0.2, "ci95": [0.1, 0.3]}, "4": {"estimate": 0.5, "ci95": [0.4, 0.6]}}}
-                {"step": 30, "mean_reward": 0.4, "pass_at_k": {"1": {"estimate": 0.3, "ci95": [0.2, 0.4]}, "4": {"estimate": 0.6, "ci95": [0.5, 0.7]}}}
-                {"step": 40, "mean_rew""");
+        StringBuilder evals = new StringBuilder();
+        for (int i = 1; i <= 3; i++) {
+            evals.append(String.format(java.util.Locale.ROOT, "{\"step\": %d, \"mean_reward\": %.1f, \"pass_at_k\": "
+                    + "{\"1\": {\"estimate\": %.1f, \"ci95\": [%.2f, %.2f]}, \"4\": {\"estimate\": %.1f}}}%n",
+                    10 * i, 0.1 + 0.1 * i, 0.1 * i, 0.1 * i - 0.05, 0.1 * i + 0.1, 0.2 + 0.1 * i));
+        }
+        evals.append("{\"step\": 40, \"mean_rew");
+        Files.writeString(tmp.resolve("eval.jsonl"), evals);
         assertEquals(30, JsonLines.read(tmp.resolve("metrics.jsonl")).size());
         List<Path> written = Charts.render(tmp);
         assertTrue(written.contains(tmp.resolve("charts/eval.png")), written.toString());

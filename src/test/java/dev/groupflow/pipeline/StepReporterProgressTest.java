@@ -25,7 +25,8 @@ class StepReporterProgressTest {
     private final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
 
     private static Learner.StepResult result(int step) {
-        return new Learner.StepResult(true, Map.of("reward_mean", 0.1 * step, "loss", -0.01, "kl", 0.002), new double[0]);
+        return new Learner.StepResult(true, Map.of("reward_mean", 0.1 * step, "loss", -0.01, "kl", 0.002),
+                new double[0]);
     }
 
     private void report(StepReporter reporter, int steps) {
