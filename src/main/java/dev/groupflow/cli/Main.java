@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code groupflow} command line. */
 @Command(name = "groupflow", mixinStandardHelpOptions = true, version = "groupflow 0.1.0",
         description = "GRPO training for language models on the JVM.",
-        subcommands = {TrainCommand.class, SampleCommand.class, VerifyCommand.class, BenchCommand.class, WorkerCommand.class,
+        subcommands = {TrainCommand.class, SampleCommand.class, VerifyCommand.class, BenchCommand.class,
+                PlotCommand.class, EvalCommand.class, WorkerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -4,16 +4,15 @@ import dev.groupflow.checkpoint.Checkpointer;
 import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.RunConfig;
 import dev.groupflow.config.Settings;
-import dev.groupflow.data.DigitTask;
-import dev.groupflow.data.JsonlPrompts;
-import dev.groupflow.data.PromptSource;
-import dev.groupflow.pipeline.Evaluation;
+import dev.groupflow.metrics.ChartRefresher;
+import dev.groupflow.metrics.Charts;
+import dev.groupflow.metrics.ProgressLine;
+import dev.groupflow.pipeline.HeldOutEvaluation;
 import dev.groupflow.pipeline.LockstepTrainer;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
 import dev.groupflow.pipeline.StreamingRun;
 import dev.groupflow.pipeline.TrainingSetup;
-import dev.groupflow.sampling.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,6 +90,13 @@ final class TrainCommand implements Callable<Integer> {
 
     static int run(RunConfig rc, Path dir, boolean resume) throws Exception {
         long t0 = System.nanoTime();
+        // progress: in place on a terminal; other output to stderr goes through its guard, so it never garbles it
+        java.io.PrintStream console = System.err;
+        ProgressLine progress = ProgressLine.forConsole(rc.log().progress(), console);
+        if (progress.inPlace()) {
+            System.setErr(progress.guard());
+        }
+        ChartRefresher charts = new ChartRefresher(dir, rc.charts().every());
         try (TrainingSetup setup = TrainingSetup.create(rc, dir, resume)) {
             setup.files.writeConfig(Settings.render(rc.raw()));
             System.err.printf("groupflow: %s mode, %s, policy %,d parameters (%s), %d steps from step %d, run dir %s%n",
@@ -98,7 +104,10 @@ final class TrainCommand implements Callable<Integer> {
                     setup.policy.parameterCount(), setup.policy.config().modelType(), rc.train().steps(),
                     setup.startStep, dir);
             StepReporter reporter = new StepReporter(setup.files, setup.gauges, rc.train().steps(), rc.log().every(),
-                    rc.log().completionsEvery(), System.err, setup.samplesTrainedBefore);
+                    rc.log().completionsEvery(), progress, setup.samplesTrainedBefore);
+            reporter.addListener(charts);
+            HeldOutEvaluation heldOut = new HeldOutEvaluation(setup, progress);
+            reporter.addListener(heldOut);
             AtomicBoolean stop = new AtomicBoolean();
             RunResult result;
             if (rc.pipeline().mode() == RunConfig.Mode.LOCKSTEP) {
@@ -115,6 +124,7 @@ final class TrainCommand implements Callable<Integer> {
                     result = run.await(java.time.Duration.ofDays(365));
                 }
             }
+            progress.finish();
             if (!result.ok()) {
                 System.err.println("groupflow: training failed: " + result.failure());
                 return 1;
@@ -124,33 +134,20 @@ final class TrainCommand implements Callable<Integer> {
                         result.steps());
                 return 0;
             }
-            Map<String, Object> eval = evaluate(rc, setup);
+            Map<String, Object> eval = heldOut.evaluate(result.steps());
             setup.files.eval(eval);
             System.err.printf("groupflow: done: %d steps in %s; held-out mean reward %s over %s prompts x %s "
                             + "(eval.json in %s)%n", result.steps(), seconds(t0), eval.get("mean_reward"),
                     eval.get("prompts"), eval.get("samples_per_prompt"), dir);
+            System.err.println("groupflow: " + HeldOutEvaluation.summary(eval));
             return 0;
+        } finally {
+            progress.finish();
+            if (!charts.finish().isEmpty()) {
+                System.err.println("groupflow: charts in " + dir.resolve(Charts.DIR));
+            }
+            System.setErr(console);
         }
-    }
-
-    static Map<String, Object> evaluate(RunConfig rc, TrainingSetup setup) {
-        PromptSource heldOut;
-        int count;
-        if (rc.data().prompts() == null) {
-            heldOut = new DigitTask(rc.task().name(), rc.task().minLength(), rc.task().maxLength(), rc.seed(), true);
-            count = rc.task().evalPrompts();
-        } else if (rc.eval().prompts() != null) {
-            heldOut = JsonlPrompts.open(rc.eval().prompts(), 1, false, rc.seed());
-            count = Integer.MAX_VALUE;
-        } else {
-            return Map.of("mean_reward", "n/a", "prompts", 0, "samples_per_prompt", rc.eval().samples(),
-                    "note", "no held-out prompts: set eval.prompts");
-        }
-        SamplingParams p = rc.sampling();
-        SamplingParams params = new SamplingParams(rc.eval().temperature(), p.topK(), p.topP(), p.minP(),
-                p.maxNewTokens(), p.stop());
-        return Evaluation.run(setup.policy, setup.tokenizer, setup.encoder, heldOut, count, rc.eval().samples(), params,
-                setup.evaluationCalls(), rc.seed());
     }
 
     private static String seconds(long t0) {

@@ -76,6 +76,10 @@ final class Reader {
         return read(key, () -> config.getStringList(key), List.of());
     }
 
+    List<Integer> integers(String key) {
+        return read(key, () -> config.getIntList(key), List.of());
+    }
+
     Duration duration(String key) {
         return read(key, () -> config.getDuration(key), Duration.ZERO);
     }

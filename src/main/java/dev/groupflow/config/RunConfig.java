@@ -22,7 +22,8 @@ import java.util.Set;
 public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSettings model, TaskSettings task, DataSettings data,
                         VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
                         PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
-                        dev.groupflow.cluster.ClusterSettings cluster, Config raw) {
+                        dev.groupflow.cluster.ClusterSettings cluster,
+                        ChartSettings charts, Config raw) {
 
     public record ModelSettings(Path path, String device, int hiddenSize, int intermediateSize, int layers, int heads,
                                 int kvHeads) {
@@ -54,10 +55,21 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     public record CheckpointSettings(int every, int keep) {
     }
 
-    public record EvalSettings(int samples, double temperature, Path prompts) {
+    /**
+     * @param every evaluate every this many steps during training (0 = only at the end)
+     * @param passThreshold a completion with at least this reward counts as correct for pass@k
+     * @param passK the k of pass@k reported besides 1 and samples
+     */
+    public record EvalSettings(int samples, double temperature, Path prompts, int every, double passThreshold,
+                               List<Integer> passK) {
     }
 
-    public record LogSettings(int every, int completionsEvery) {
+    /** @param progress auto | tty | plain (dev.groupflow.metrics.ProgressLine) */
+    public record LogSettings(int every, int completionsEvery, String progress) {
+    }
+
+    /** @param every redraw RUN_DIR/charts every this many steps (0 = only at the end) */
+    public record ChartSettings(int every) {
     }
 
     /** Verifier names the pipeline knows (those of {@link Verifiers#builtIn()}). */
@@ -172,12 +184,25 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         r.atLeast("checkpoint.every", checkpoint.every(), 0);
         r.atLeast("checkpoint.keep", checkpoint.keep(), 1);
         EvalSettings eval = new EvalSettings(r.integer("eval.samples"), r.number("eval.temperature"),
-                r.existingPath("eval.prompts", false));
+                r.existingPath("eval.prompts", false), r.integer("eval.every"), r.number("eval.pass-threshold"),
+                r.integers("eval.pass-k"));
         r.atLeast("eval.samples", eval.samples(), 1);
         r.atLeast("eval.temperature", eval.temperature(), 0);
-        LogSettings log = new LogSettings(r.integer("log.every"), r.integer("log.completions-every"));
+        r.atLeast("eval.every", eval.every(), 0);
+        for (int k : eval.passK()) {
+            if (k < 1 || k > eval.samples()) {
+                r.problem("eval.pass-k", "k = " + k + " must be in [1, eval.samples = " + eval.samples() + "]");
+            }
+        }
+        if (eval.every() > 0 && data.prompts() != null && eval.prompts() == null) {
+            r.problem("eval.every", "needs held-out prompts: set eval.prompts (or eval.every = 0)");
+        }
+        LogSettings log = new LogSettings(r.integer("log.every"), r.integer("log.completions-every"),
+                r.choice("log.progress", Set.of("auto", "tty", "plain")));
         r.atLeast("log.every", log.every(), 1);
         r.atLeast("log.completions-every", log.completionsEvery(), 0);
+        ChartSettings charts = new ChartSettings(r.integer("charts.every"));
+        r.atLeast("charts.every", charts.every(), 0);
 
         GrpoConfig grpo = grpo(r, sampling, train);
         if (grpo != null) {
@@ -201,7 +226,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             throw new ConfigProblems(r.problems);
         }
         return new RunConfig(seed, deterministic, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
-                train, pipeline, checkpoint, eval, log, cluster, c);
+                train, pipeline, checkpoint, eval, log, cluster, charts, c);
     }
 
     /**

@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * The files of a run directory: {@code config.conf} (the resolved configuration), {@code metrics.jsonl} (one line
  * per learner step), {@code completions.jsonl} (a sample of prompts, completions, rewards and advantages),
- * {@code eval.json} and {@code checkpoints/}. Lines are appended and flushed one at a time, so a reader (or a
+ * {@code eval.json} (the last held-out evaluation), {@code eval.jsonl} (every one, with its step) and
+ * {@code checkpoints/}. Lines are appended and flushed one at a time, so a reader (or a
  * crash) never sees half a line. Thread-safe.
  */
 public final class RunFiles implements AutoCloseable {
@@ -70,7 +71,7 @@ public final class RunFiles implements AutoCloseable {
      */
     public synchronized void truncateTo(long step) {
         close();
-        for (String name : new String[] {"metrics.jsonl", "completions.jsonl", LEDGER}) {
+        for (String name : new String[] {"metrics.jsonl", "completions.jsonl", LEDGER, EVALS}) {
             Path f = dir.resolve(name);
             if (!Files.exists(f)) {
                 continue;
@@ -140,6 +141,19 @@ public final class RunFiles implements AutoCloseable {
             write(dir.resolve("eval.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every held-out evaluation of the run, one line each, with its step. */
+    public static final String EVALS = "eval.jsonl";
+
+    /** Appends one evaluation to {@code eval.jsonl} (created on first use). */
+    public synchronized void evalLine(Map<String, Object> result) {
+        try {
+            Files.writeString(dir.resolve(EVALS), JSON.writeValueAsString(result) + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(EVALS) + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.groupflow.pipeline;
 
 import dev.groupflow.grpo.Learner;
+import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.metrics.RunFiles;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -10,7 +11,8 @@ import java.util.Map;
 /**
  * Records a finished learner step: one line of {@code metrics.jsonl} (the learner's metrics plus the pipeline's:
  * policy version, staleness, verifier latency percentiles, in-flight counts, totals, wall time), one group of the
- * batch in {@code completions.jsonl} every few steps, and a progress line every few steps.
+ * batch in {@code completions.jsonl} every few steps, and the progress: on a terminal one line updated in place
+ * every step, otherwise a line every few steps ({@link ProgressLine}). Listeners see each line after it is written.
  */
 public final class StepReporter {
     private final RunFiles files;
@@ -18,7 +20,7 @@ public final class StepReporter {
     private final int totalSteps;
     private final int progressEvery;
     private final int completionsEvery;
-    private final PrintStream progress;
+    private final ProgressLine progress;
     private final long startNanos = System.nanoTime();
     private long samplesTrained;
     private long tokensTrained;
@@ -28,6 +30,13 @@ public final class StepReporter {
 
     public StepReporter(RunFiles files, PipelineGauges gauges, int totalSteps, int progressEvery, int completionsEvery,
                         PrintStream progress, long samplesTrainedBefore) {
+        this(files, gauges, totalSteps, progressEvery, completionsEvery, ProgressLine.plain(progress),
+                samplesTrainedBefore);
+    }
+
+    /** As above, with the progress written to {@code progress} (in place or plain). */
+    public StepReporter(RunFiles files, PipelineGauges gauges, int totalSteps, int progressEvery, int completionsEvery,
+                        ProgressLine progress, long samplesTrainedBefore) {
         this.files = files;
         this.gauges = gauges;
         this.totalSteps = totalSteps;
@@ -42,6 +51,11 @@ public final class StepReporter {
         listeners.add(listener);
     }
 
+    /** Where progress goes; messages printed through it never garble an in-place progress line. */
+    public ProgressLine progress() {
+        return progress;
+    }
+
     public long samplesTrained() {
         return samplesTrained;
     }
@@ -52,13 +66,25 @@ public final class StepReporter {
     }
 
     /**
+     * Records the step, then calls the listeners (outside this reporter's lock, so a slow listener never blocks
+     * {@link #last()}).
+     *
      * @param step the step just finished (1-based)
      * @param version the policy version after it
      * @param batch the groups trained, in training order
      * @param learnerVersion the version the batch was trained at (staleness = learnerVersion − sample version)
      */
-    public synchronized Map<String, Object> report(long step, long version, List<Group> batch, long learnerVersion,
-                                                   Learner.StepResult result) {
+    public Map<String, Object> report(long step, long version, List<Group> batch, long learnerVersion,
+                                      Learner.StepResult result) {
+        Map<String, Object> line = record(step, version, batch, learnerVersion, result);
+        for (var l : listeners) {
+            l.accept(line);
+        }
+        return line;
+    }
+
+    private synchronized Map<String, Object> record(long step, long version, List<Group> batch, long learnerVersion,
+                                                    Learner.StepResult result) {
         double stalenessSum = 0;
         long stalenessMax = 0;
         int samples = 0;
@@ -105,13 +131,10 @@ public final class StepReporter {
         if (completionsEvery > 0 && step % completionsEvery == 0 && !batch.isEmpty()) {
             writeCompletions(step, batch.get(0), result.advantages());
         }
-        if (step % progressEvery == 0 || step == totalSteps) {
+        if (progress.inPlace() || step % progressEvery == 0 || step == totalSteps) {
             printProgress(line, step, wall);
         }
         last = line;
-        for (var l : listeners) {
-            l.accept(line);
-        }
         return line;
     }
 
@@ -136,13 +159,19 @@ public final class StepReporter {
     private void printProgress(Map<String, Object> line, long step, double wall) {
         double perStep = wall / Math.max(1, step);
         double eta = perStep * Math.max(0, totalSteps - step);
-        progress.printf("step %d/%d  reward %.3f  loss %+.4f  kl %s  samples/s %.1f  staleness %.2f  "
-                        + "verifier p95 %.0f ms  eta %s%n",
-                step, totalSteps, num(line.get("reward_mean")), num(line.get("loss")),
-                line.containsKey("kl") ? String.format("%.4f", num(line.get("kl"))) : "-",
-                samplesTrained / Math.max(1e-9, wall), num(line.get("staleness_mean")),
-                num(line.get("verifier_latency_p95_ms")), duration(eta));
-        progress.flush();
+        double samplesPerSecond = samplesTrained / Math.max(1e-9, wall);
+        String kl = line.containsKey("kl") ? String.format("%.4f", num(line.get("kl"))) : "-";
+        if (progress.inPlace()) {
+            progress.update(String.format("step %d/%d  eta %s  reward %.3f  kl %s  %.0f samples/s  staleness %.2f  "
+                            + "verifier p95 %.0f ms", step, totalSteps, duration(eta), num(line.get("reward_mean")), kl,
+                    samplesPerSecond, num(line.get("staleness_mean")), num(line.get("verifier_latency_p95_ms"))),
+                    step == totalSteps);
+        } else {
+            progress.update(String.format("step %d/%d  reward %.3f  loss %+.4f  kl %s  samples/s %.1f  staleness %.2f  "
+                            + "verifier p95 %.0f ms  eta %s", step, totalSteps, num(line.get("reward_mean")),
+                    num(line.get("loss")), kl, samplesPerSecond, num(line.get("staleness_mean")),
+                    num(line.get("verifier_latency_p95_ms")), duration(eta)), step == totalSteps);
+        }
     }
 
     private static double num(Object o) {
