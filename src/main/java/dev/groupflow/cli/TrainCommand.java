@@ -7,7 +7,10 @@ import dev.groupflow.config.Settings;
 import dev.groupflow.data.DigitTask;
 import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.data.PromptSource;
+import dev.groupflow.metrics.LiveMonitoring;
+import dev.groupflow.metrics.RunMonitor;
 import dev.groupflow.pipeline.Evaluation;
+import dev.groupflow.pipeline.LockstepControl;
 import dev.groupflow.pipeline.LockstepTrainer;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
@@ -20,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,6 +51,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--verifier", description = "reward function (verifier.name)")
     String verifier;
 
+    @Option(names = "--no-dashboard", description = "do not serve the live dashboard (dashboard.enabled = false)")
+    boolean noDashboard;
+
     @Override
     public Integer call() throws Exception {
         List<String> all = new ArrayList<>();
@@ -63,6 +68,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (runDir != null) {
             all.add("run-dir=" + runDir);
+        }
+        if (noDashboard) {
+            all.add("dashboard.enabled=false");
         }
         all.addAll(sets);
         RunConfig rc;
@@ -99,33 +107,46 @@ final class TrainCommand implements Callable<Integer> {
                     setup.startStep, dir);
             StepReporter reporter = new StepReporter(setup.files, setup.gauges, rc.train().steps(), rc.log().every(),
                     rc.log().completionsEvery(), System.err, setup.samplesTrainedBefore);
-            AtomicBoolean stop = new AtomicBoolean();
-            RunResult result;
-            if (rc.pipeline().mode() == RunConfig.Mode.LOCKSTEP) {
-                Signals.onTerminate(() -> stop.set(true));
-                result = new LockstepTrainer(setup, reporter).run(stop::get);
-            } else {
-                try (StreamingRun run = StreamingRun.start(setup, reporter)) {
-                    Signals.onTerminate(run::stopGracefully);
-                    result = run.await(java.time.Duration.ofDays(365));
-                }
+            try (LiveMonitoring live = LiveMonitoring.open(rc, setup.gauges, reporter, dir, System.err, System.out)) {
+                return train(rc, setup, reporter, live, dir, t0);
             }
-            if (!result.ok()) {
-                System.err.println("groupflow: training failed: " + result.failure());
-                return 1;
+        }
+    }
+
+    private static int train(RunConfig rc, TrainingSetup setup, StepReporter reporter, LiveMonitoring live, Path dir,
+                             long t0) throws Exception {
+        RunResult result;
+        if (rc.pipeline().mode() == RunConfig.Mode.LOCKSTEP) {
+            LockstepControl control = new LockstepControl();
+            live.control(control);
+            Signals.onTerminate(control::stopGracefully);
+            result = new LockstepTrainer(setup, reporter).run(control);
+        } else {
+            try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+                live.control(run);
+                Signals.onTerminate(run::stopGracefully);
+                result = run.await(java.time.Duration.ofDays(365));
             }
-            if (result.interrupted()) {
-                System.err.printf("groupflow: stopped at step %d; checkpoint written; continue with --resume%n",
-                        result.steps());
-                return 0;
-            }
-            Map<String, Object> eval = evaluate(rc, setup);
-            setup.files.eval(eval);
-            System.err.printf("groupflow: done: %d steps in %s; held-out mean reward %s over %s prompts x %s "
-                            + "(eval.json in %s)%n", result.steps(), seconds(t0), eval.get("mean_reward"),
-                    eval.get("prompts"), eval.get("samples_per_prompt"), dir);
+        }
+        if (!result.ok()) {
+            live.phase(RunMonitor.Phase.FAILED, result.failure());
+            System.err.println("groupflow: training failed: " + result.failure());
+            return 1;
+        }
+        if (result.interrupted()) {
+            live.phase(RunMonitor.Phase.STOPPED, "stopped at step " + result.steps());
+            System.err.printf("groupflow: stopped at step %d; checkpoint written; continue with --resume%n",
+                    result.steps());
             return 0;
         }
+        live.phase(RunMonitor.Phase.EVALUATING, "held-out evaluation");
+        Map<String, Object> eval = evaluate(rc, setup);
+        setup.files.eval(eval);
+        System.err.printf("groupflow: done: %d steps in %s; held-out mean reward %s over %s prompts x %s "
+                        + "(eval.json in %s)%n", result.steps(), seconds(t0), eval.get("mean_reward"),
+                eval.get("prompts"), eval.get("samples_per_prompt"), dir);
+        live.phase(RunMonitor.Phase.DONE, "held-out mean reward " + eval.get("mean_reward"));
+        return 0;
     }
 
     static Map<String, Object> evaluate(RunConfig rc, TrainingSetup setup) {

@@ -22,7 +22,7 @@ import java.util.Set;
 public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSettings model, TaskSettings task, DataSettings data,
                         VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
                         PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
-                        Config raw) {
+                        DashboardSettings dashboard, Config raw) {
 
     public record ModelSettings(Path path, String device, int hiddenSize, int intermediateSize, int layers, int heads,
                                 int kvHeads) {
@@ -57,7 +57,12 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     public record EvalSettings(int samples, double temperature, Path prompts) {
     }
 
-    public record LogSettings(int every, int completionsEvery) {
+    /** {@code json}: print each metrics line to stdout as one JSON line. */
+    public record LogSettings(int every, int completionsEvery, boolean json) {
+    }
+
+    /** The live dashboard of {@code train} (docs/dashboard.md): served on 127.0.0.1 at {@code port} (0 = any). */
+    public record DashboardSettings(boolean enabled, int port, int history) {
     }
 
     /** Verifier names the pipeline knows (those of {@link Verifiers#builtIn()}). */
@@ -175,9 +180,16 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                 r.existingPath("eval.prompts", false));
         r.atLeast("eval.samples", eval.samples(), 1);
         r.atLeast("eval.temperature", eval.temperature(), 0);
-        LogSettings log = new LogSettings(r.integer("log.every"), r.integer("log.completions-every"));
+        LogSettings log = new LogSettings(r.integer("log.every"), r.integer("log.completions-every"),
+                r.bool("log.json"));
         r.atLeast("log.every", log.every(), 1);
         r.atLeast("log.completions-every", log.completionsEvery(), 0);
+        DashboardSettings dashboard = new DashboardSettings(r.bool("dashboard.enabled"), r.integer("dashboard.port"),
+                r.integer("dashboard.history"));
+        if (dashboard.port() < 0 || dashboard.port() > 65535) {
+            r.problem("dashboard.port", "must be in [0, 65535], got " + dashboard.port());
+        }
+        r.atLeast("dashboard.history", dashboard.history(), 1);
 
         GrpoConfig grpo = grpo(r, sampling, train);
         if (grpo != null) {
@@ -191,7 +203,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             throw new ConfigProblems(r.problems);
         }
         return new RunConfig(seed, deterministic, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
-                train, pipeline, checkpoint, eval, log, c);
+                train, pipeline, checkpoint, eval, log, dashboard, c);
     }
 
     /**

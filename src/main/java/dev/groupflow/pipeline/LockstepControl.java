@@ -1,0 +1,69 @@
+package dev.groupflow.pipeline;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@link RunControl} of a {@link LockstepTrainer}: requests are flags the trainer checks between steps. A pause
+ * holds the trainer before its next batch (the step in progress finishes); a checkpoint request is written after
+ * the next step.
+ */
+public final class LockstepControl implements RunControl {
+    private final BooleanSupplier externalStop;
+    private volatile boolean stop;
+    private volatile boolean paused;
+    private volatile boolean checkpoint;
+
+    public LockstepControl() {
+        this(() -> false);
+    }
+
+    /** @param externalStop also stops the run when it turns true (polled) */
+    public LockstepControl(BooleanSupplier externalStop) {
+        this.externalStop = externalStop;
+    }
+
+    @Override
+    public synchronized void pause() {
+        paused = true;
+    }
+
+    @Override
+    public synchronized void resume() {
+        paused = false;
+        notifyAll();
+    }
+
+    @Override
+    public void checkpointNow() {
+        checkpoint = true;
+    }
+
+    @Override
+    public synchronized void stopGracefully() {
+        stop = true;
+        notifyAll();
+    }
+
+    @Override
+    public boolean paused() {
+        return paused;
+    }
+
+    boolean stopRequested() {
+        return stop || externalStop.getAsBoolean();
+    }
+
+    /** Returns a checkpoint request (clearing it). */
+    boolean takeCheckpointRequest() {
+        boolean c = checkpoint;
+        checkpoint = false;
+        return c;
+    }
+
+    /** Waits while paused, until resumed or asked to stop. */
+    synchronized void awaitUnpaused() throws InterruptedException {
+        while (paused && !stopRequested()) {
+            wait(200); // also polls the external stop
+        }
+    }
+}
