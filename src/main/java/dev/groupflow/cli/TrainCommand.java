@@ -6,8 +6,11 @@ import dev.groupflow.config.RunConfig;
 import dev.groupflow.config.Settings;
 import dev.groupflow.metrics.ChartRefresher;
 import dev.groupflow.metrics.Charts;
+import dev.groupflow.metrics.LiveMonitoring;
+import dev.groupflow.metrics.RunMonitor;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.HeldOutEvaluation;
+import dev.groupflow.pipeline.LockstepControl;
 import dev.groupflow.pipeline.LockstepTrainer;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
@@ -19,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -48,6 +50,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--verifier", description = "reward function (verifier.name)")
     String verifier;
 
+    @Option(names = "--no-dashboard", description = "do not serve the live dashboard (dashboard.enabled = false)")
+    boolean noDashboard;
+
     @Override
     public Integer call() throws Exception {
         List<String> all = new ArrayList<>();
@@ -62,6 +67,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (runDir != null) {
             all.add("run-dir=" + runDir);
+        }
+        if (noDashboard) {
+            all.add("dashboard.enabled=false");
         }
         all.addAll(sets);
         RunConfig rc;
@@ -108,39 +116,9 @@ final class TrainCommand implements Callable<Integer> {
             reporter.addListener(charts);
             HeldOutEvaluation heldOut = new HeldOutEvaluation(setup, progress);
             reporter.addListener(heldOut);
-            AtomicBoolean stop = new AtomicBoolean();
-            RunResult result;
-            if (rc.pipeline().mode() == RunConfig.Mode.LOCKSTEP) {
-                Signals.onTerminate(() -> stop.set(true));
-                result = new LockstepTrainer(setup, reporter).run(stop::get);
-            } else {
-                try (StreamingRun run = StreamingRun.start(setup, reporter)) {
-                    Signals.onTerminate(run::stopGracefully);
-                    if (rc.cluster().enabled()) {
-                        System.err.println("groupflow: learner node at " + run.address()
-                                + " (workers: groupflow worker --role verifier|sampler --seed-nodes " + run.address()
-                                + ")");
-                    }
-                    result = run.await(java.time.Duration.ofDays(365));
-                }
+            try (LiveMonitoring live = LiveMonitoring.open(rc, setup.gauges, reporter, dir, System.err, System.out)) {
+                return train(rc, setup, reporter, live, heldOut, progress, dir, t0);
             }
-            progress.finish();
-            if (!result.ok()) {
-                System.err.println("groupflow: training failed: " + result.failure());
-                return 1;
-            }
-            if (result.interrupted()) {
-                System.err.printf("groupflow: stopped at step %d; checkpoint written; continue with --resume%n",
-                        result.steps());
-                return 0;
-            }
-            Map<String, Object> eval = heldOut.evaluate(result.steps());
-            setup.files.eval(eval);
-            System.err.printf("groupflow: done: %d steps in %s; held-out mean reward %s over %s prompts x %s "
-                            + "(eval.json in %s)%n", result.steps(), seconds(t0), eval.get("mean_reward"),
-                    eval.get("prompts"), eval.get("samples_per_prompt"), dir);
-            System.err.println("groupflow: " + HeldOutEvaluation.summary(eval));
-            return 0;
         } finally {
             progress.finish();
             if (!charts.finish().isEmpty()) {
@@ -148,6 +126,49 @@ final class TrainCommand implements Callable<Integer> {
             }
             System.setErr(console);
         }
+    }
+
+    private static int train(RunConfig rc, TrainingSetup setup, StepReporter reporter, LiveMonitoring live,
+                             HeldOutEvaluation heldOut, ProgressLine progress, Path dir, long t0) throws Exception {
+        RunResult result;
+        if (rc.pipeline().mode() == RunConfig.Mode.LOCKSTEP) {
+            LockstepControl control = new LockstepControl();
+            live.control(control);
+            Signals.onTerminate(control::stopGracefully);
+            result = new LockstepTrainer(setup, reporter).run(control);
+        } else {
+            try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+                live.control(run);
+                Signals.onTerminate(run::stopGracefully);
+                if (rc.cluster().enabled()) {
+                    System.err.println("groupflow: learner node at " + run.address()
+                            + " (workers: groupflow worker --role verifier|sampler --seed-nodes " + run.address()
+                            + ")");
+                }
+                result = run.await(java.time.Duration.ofDays(365));
+            }
+        }
+        progress.finish();
+        if (!result.ok()) {
+            live.phase(RunMonitor.Phase.FAILED, result.failure());
+            System.err.println("groupflow: training failed: " + result.failure());
+            return 1;
+        }
+        if (result.interrupted()) {
+            live.phase(RunMonitor.Phase.STOPPED, "stopped at step " + result.steps());
+            System.err.printf("groupflow: stopped at step %d; checkpoint written; continue with --resume%n",
+                    result.steps());
+            return 0;
+        }
+        live.phase(RunMonitor.Phase.EVALUATING, "held-out evaluation");
+        Map<String, Object> eval = heldOut.evaluate(result.steps());
+        setup.files.eval(eval);
+        System.err.printf("groupflow: done: %d steps in %s; held-out mean reward %s over %s prompts x %s "
+                        + "(eval.json in %s)%n", result.steps(), seconds(t0), eval.get("mean_reward"),
+                eval.get("prompts"), eval.get("samples_per_prompt"), dir);
+        System.err.println("groupflow: " + HeldOutEvaluation.summary(eval));
+        live.phase(RunMonitor.Phase.DONE, "held-out mean reward " + eval.get("mean_reward"));
+        return 0;
     }
 
     private static String seconds(long t0) {

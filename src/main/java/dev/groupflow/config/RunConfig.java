@@ -23,7 +23,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                         VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
                         PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
                         dev.groupflow.cluster.ClusterSettings cluster,
-                        ChartSettings charts, Config raw) {
+                        ChartSettings charts, DashboardSettings dashboard, Config raw) {
 
     public record ModelSettings(Path path, String device, int hiddenSize, int intermediateSize, int layers, int heads,
                                 int kvHeads) {
@@ -64,12 +64,19 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                                List<Integer> passK) {
     }
 
-    /** @param progress auto | tty | plain (dev.groupflow.metrics.ProgressLine) */
-    public record LogSettings(int every, int completionsEvery, String progress) {
+    /**
+     * @param progress auto | tty | plain (dev.groupflow.metrics.ProgressLine)
+     * @param json also print each metrics line to stdout as one JSON line
+     */
+    public record LogSettings(int every, int completionsEvery, String progress, boolean json) {
     }
 
     /** @param every redraw RUN_DIR/charts every this many steps (0 = only at the end) */
     public record ChartSettings(int every) {
+    }
+
+    /** The live dashboard of {@code train} (docs/dashboard.md): served on 127.0.0.1 at {@code port} (0 = any). */
+    public record DashboardSettings(boolean enabled, int port, int history) {
     }
 
     /** Verifier names the pipeline knows (those of {@link Verifiers#builtIn()}). */
@@ -198,11 +205,17 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             r.problem("eval.every", "needs held-out prompts: set eval.prompts (or eval.every = 0)");
         }
         LogSettings log = new LogSettings(r.integer("log.every"), r.integer("log.completions-every"),
-                r.choice("log.progress", Set.of("auto", "tty", "plain")));
+                r.choice("log.progress", Set.of("auto", "tty", "plain")), r.bool("log.json"));
         r.atLeast("log.every", log.every(), 1);
         r.atLeast("log.completions-every", log.completionsEvery(), 0);
         ChartSettings charts = new ChartSettings(r.integer("charts.every"));
         r.atLeast("charts.every", charts.every(), 0);
+        DashboardSettings dashboard = new DashboardSettings(r.bool("dashboard.enabled"), r.integer("dashboard.port"),
+                r.integer("dashboard.history"));
+        if (dashboard.port() < 0 || dashboard.port() > 65535) {
+            r.problem("dashboard.port", "must be in [0, 65535], got " + dashboard.port());
+        }
+        r.atLeast("dashboard.history", dashboard.history(), 1);
 
         GrpoConfig grpo = grpo(r, sampling, train);
         if (grpo != null) {
@@ -226,7 +239,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             throw new ConfigProblems(r.problems);
         }
         return new RunConfig(seed, deterministic, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
-                train, pipeline, checkpoint, eval, log, cluster, charts, c);
+                train, pipeline, checkpoint, eval, log, cluster, charts, dashboard, c);
     }
 
     /**

@@ -42,6 +42,14 @@ public final class LockstepTrainer {
 
     /** Runs until the configured steps are done, the data runs out, or {@code stop} turns true. */
     public RunResult run(BooleanSupplier stop) {
+        return run(new LockstepControl(stop));
+    }
+
+    /**
+     * Runs until the configured steps are done, the data runs out, or {@code control} is asked to stop; waits
+     * before a batch while it is paused and checkpoints after a step when asked to.
+     */
+    public RunResult run(LockstepControl control) {
         var c = setup.config;
         int groupSize = c.grpo().groupSize();
         int chunk = c.pipeline().samplerBatchPrompts();
@@ -49,7 +57,12 @@ public final class LockstepTrainer {
             replica.setRequiresGradient(false);
             Sampler sampler = new Sampler(replica, setup.tokenizer);
             while (!core.finished()) {
-                if (stop.getAsBoolean()) {
+                awaitUnpaused(control);
+                while (control.paused() && !control.stopRequested() && control.takeCheckpointRequest()) {
+                    core.checkpoint(position()); // asked for while paused: no step to wait for
+                    awaitUnpaused(control);
+                }
+                if (control.stopRequested()) {
                     core.checkpoint(position());
                     return new RunResult(core.step(), true, null);
                 }
@@ -84,12 +97,22 @@ public final class LockstepTrainer {
                 if (exhausted) {
                     break;
                 }
-                if (core.checkpointDue()) {
+                boolean asked = control.takeCheckpointRequest();
+                if (core.checkpointDue() || asked) {
                     core.checkpoint(position());
                 }
             }
             core.checkpoint(position());
             return new RunResult(core.step(), false, null);
+        }
+    }
+
+    private static void awaitUnpaused(LockstepControl control) {
+        try {
+            control.awaitUnpaused();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            control.stopGracefully();
         }
     }
 

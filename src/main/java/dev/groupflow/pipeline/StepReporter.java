@@ -27,6 +27,8 @@ public final class StepReporter {
     private Map<String, Object> last = Map.of();
     private final List<java.util.function.Consumer<Map<String, Object>>> listeners =
             new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<java.util.function.Consumer<List<Map<String, Object>>>> completionListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public StepReporter(RunFiles files, PipelineGauges gauges, int totalSteps, int progressEvery, int completionsEvery,
                         PrintStream progress, long samplesTrainedBefore) {
@@ -54,6 +56,14 @@ public final class StepReporter {
     /** Where progress goes; messages printed through it never garble an in-place progress line. */
     public ProgressLine progress() {
         return progress;
+    }
+
+    /**
+     * Called with the completion records of one group (the lines written to {@code completions.jsonl}) every
+     * {@code completionsEvery} steps, on the learner's thread, after they are written.
+     */
+    public void addCompletionsListener(java.util.function.Consumer<List<Map<String, Object>>> listener) {
+        completionListeners.add(listener);
     }
 
     public long samplesTrained() {
@@ -139,6 +149,7 @@ public final class StepReporter {
     }
 
     private void writeCompletions(long step, Group g, double[] advantages) {
+        List<Map<String, Object>> records = new java.util.ArrayList<>(g.members().size());
         for (ScoredRollout m : g.members()) {
             Map<String, Object> c = new LinkedHashMap<>();
             c.put("step", step);
@@ -153,6 +164,10 @@ public final class StepReporter {
             c.put("policy_version", m.rollout().policyVersion());
             c.put("truncated", m.rollout().truncated());
             files.completion(c);
+            records.add(c);
+        }
+        for (var l : completionListeners) {
+            l.accept(List.copyOf(records));
         }
     }
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class GracefulStopTest {
     static final List<String> SMALL = List.of("--set", "grpo.group-size=4", "--set", "train.batch-groups=4",
             "--set", "pipeline.sampler-batch-prompts=4", "--set", "checkpoint.every=0", "--set", "log.every=1",
-            "--set", "model.device=cpu", "--set", "task.eval-prompts=20");
+            "--set", "model.device=cpu", "--set", "task.eval-prompts=20", "--set", "dashboard.port=0");
 
     static Process launch(Path runDir, Path log, List<String> args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("bin/groupflow", "train", "--run-dir", runDir.toString()));

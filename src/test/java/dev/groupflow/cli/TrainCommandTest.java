@@ -40,8 +40,9 @@ class TrainCommandTest {
     void theBuiltInTaskLearnsEndToEnd(@TempDir Path tmp) throws Exception {
         Path run = tmp.resolve("run");
         SampleCommandTest.Run r = SampleCommandTest.run("train", "--run-dir", run.toString(), "--set", "train.steps=500",
-                "--set", "checkpoint.every=250", "--set", "log.every=250", "--set", "model.device=cpu");
+                "--set", "checkpoint.every=250", "--set", "log.every=250", "--set", "model.device=cpu", "--no-dashboard");
         assertEquals(0, r.code(), r.err());
+        assertFalse(r.err().contains("dashboard"), "--no-dashboard serves none: " + r.err());
         JsonNode eval = JSON.readTree(run.resolve("eval.json").toFile());
         List<JsonNode> metrics = Files.readAllLines(run.resolve("metrics.jsonl")).stream().map(l -> {
             try {
@@ -99,8 +100,10 @@ class TrainCommandTest {
                         prompts.toString(), "--verifier", "exact", "--run-dir", run.toString(),
                         "--set", "train.steps=2", "--set", "grpo.group-size=2", "--set", "train.batch-groups=2",
                         "--set", "pipeline.sampler-batch-prompts=2", "--set", "sampling.max-new-tokens=4",
-                        "--set", "optim.lr=1e-3", "--set", "model.device=cpu", "--set", "eval.prompts=" + prompts);
+                        "--set", "optim.lr=1e-3", "--set", "model.device=cpu", "--set", "eval.prompts=" + prompts,
+                        "--set", "dashboard.port=0");
                 assertEquals(0, r.code(), src.getFileName() + ": " + r.err());
+                assertTrue(r.err().contains("groupflow: dashboard at http://127.0.0.1:"), r.err());
                 Path checkpoint = run.resolve("checkpoints/step-2");
                 try (NDManager m = NDManager.newBaseManager();
                      CausalLm original = Checkpoints.load(src, m);

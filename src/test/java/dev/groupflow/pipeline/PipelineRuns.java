@@ -9,12 +9,12 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /** Runs the real pipeline in-process for tests. */
-final class PipelineRuns {
+public final class PipelineRuns {
     private PipelineRuns() {
     }
 
     /** A small, fast configuration of the built-in task; extra --set overrides after it. */
-    static RunConfig config(String... sets) {
+    public static RunConfig config(String... sets) {
         List<String> all = new ArrayList<>(List.of("task.name=reverse", "grpo.group-size=4", "train.batch-groups=4",
                 "pipeline.sampler-batch-prompts=2", "train.steps=6", "checkpoint.every=0", "log.every=1000",
                 "log.completions-every=0", "sampling.max-new-tokens=6", "model.device=cpu"));
@@ -22,7 +22,7 @@ final class PipelineRuns {
         return RunConfig.load(null, all);
     }
 
-    static final PrintStream QUIET = new PrintStream(java.io.OutputStream.nullOutputStream());
+    public static final PrintStream QUIET = new PrintStream(java.io.OutputStream.nullOutputStream());
 
     /** Runs the streaming pipeline to the end; the setup stays open for inspection (caller closes it). */
     static RunResult streaming(TrainingSetup setup, Consumer<Map<String, Object>> listener) throws Exception {
@@ -61,7 +61,7 @@ final class PipelineRuns {
         return dev.groupflow.model.TinyModels.flatWeights(setup.policy);
     }
 
-    static TrainingSetup setup(RunConfig c, Path dir) {
+    public static TrainingSetup setup(RunConfig c, Path dir) {
         return TrainingSetup.create(c, dir, false);
     }
 }

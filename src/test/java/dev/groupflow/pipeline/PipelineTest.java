@@ -2,6 +2,7 @@ package dev.groupflow.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -102,6 +103,41 @@ class PipelineTest {
                 assertTrue(r.ok(), r.failure());
                 assertEquals(8, r.steps());
             }
+        }
+    }
+
+    @Test
+    void lockstepPausesCheckpointsWhilePausedAndResumes(@TempDir Path tmp) throws Exception {
+        RunConfig c = PipelineRuns.config("train.steps=8", "pipeline.mode=lockstep");
+        AtomicLong steps = new AtomicLong();
+        LockstepControl control = new LockstepControl();
+        try (TrainingSetup setup = PipelineRuns.setup(c, tmp)) {
+            StepReporter reporter = new StepReporter(setup.files, setup.gauges, 8, 1000, 0, PipelineRuns.QUIET, 0);
+            reporter.addListener(line -> {
+                steps.set(((Number) line.get("step")).longValue());
+                if (steps.get() == 3) {
+                    control.pause(); // on the trainer's own thread: the next batch waits
+                }
+            });
+            java.util.concurrent.CompletableFuture<RunResult> result = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> new LockstepTrainer(setup, reporter).run(control));
+            while (steps.get() < 3) {
+                Thread.sleep(5);
+            }
+            Thread.sleep(1000);
+            assertEquals(3, steps.get(), "no step while paused");
+            assertTrue(control.paused());
+            assertFalse(Files.exists(tmp.resolve("checkpoints/step-3")));
+            control.checkpointNow(); // while paused: written at once, with no step to wait for
+            for (int i = 0; i < 200 && !Files.exists(tmp.resolve("checkpoints/step-3")); i++) {
+                Thread.sleep(50);
+            }
+            assertTrue(Files.isDirectory(tmp.resolve("checkpoints/step-3")), "checkpoint written while paused");
+            assertEquals(3, steps.get(), "still paused after the checkpoint");
+            control.resume();
+            RunResult r = result.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(r.ok(), r.failure());
+            assertEquals(8, r.steps());
         }
     }
 
