@@ -57,6 +57,14 @@ public final class GrpoLoss {
     public static Output compute(NDArray cur, NDArray old, NDArray ref, NDArray mask, NDArray advantages,
                                  Settings s, Normaliser n) {
         Shape shape = cur.getShape();
+        // positions outside the mask (padding) may hold -inf (a token the model never generates, such as the pad
+        // token, has log-probability -inf): keep them out of the arithmetic, where -inf - -inf or -inf * 0 is NaN
+        // (clamped to a finite floor first, then zeroed by the mask: no gradient reaches those positions)
+        cur = finiteUnderMask(cur, mask);                                               // [b, C]
+        old = finiteUnderMask(old, mask);                                               // [b, C]
+        if (ref != null) {
+            ref = finiteUnderMask(ref, mask);                                           // [b, C]
+        }
         NDArray tokensPerSeq = mask.sum(new int[] {1}).maximum(1.0);                  // [b]
         NDArray logRatio = cur.sub(old);                                                // [b, C]
         if (s.ratioLevel() == RatioLevel.SEQUENCE) {
@@ -91,5 +99,10 @@ public final class GrpoLoss {
         NDArray high = r.gt(1 + s.epsHigh()).toType(DataType.FLOAT64, false).mul(positive).mul(mask);
         NDArray klOut = kl == null ? mask.zerosLike() : kl.stopGradient().mul(mask);
         return new Output(loss, r, low, high, klOut);
+    }
+
+    /** Log-probabilities with every position outside the mask set to 0 (they may be -inf there). */
+    private static NDArray finiteUnderMask(NDArray logprobs, NDArray mask) {
+        return logprobs.maximum(-1e4).mul(mask);
     }
 }
