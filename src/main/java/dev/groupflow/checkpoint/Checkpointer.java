@@ -273,6 +273,18 @@ public final class Checkpointer {
                 LOG.warn("cannot delete old checkpoint {}: {}", all.get(i), e.getMessage());
             }
         }
+        // step-N.tmp left by a process killed while writing (this one has just renamed its own)
+        try (java.util.stream.Stream<Path> s = Files.list(root)) {
+            for (Path tmp : s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.tmp")).toList()) {
+                try {
+                    deleteTree(tmp);
+                } catch (IOException e) {
+                    LOG.warn("cannot delete the unfinished checkpoint {}: {}", tmp, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot list {}: {}", root, e.getMessage());
+        }
     }
 
     static void deleteTree(Path p) throws IOException {

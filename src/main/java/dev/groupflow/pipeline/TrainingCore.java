@@ -63,9 +63,14 @@ public final class TrainingCore {
         return result;
     }
 
-    /** Records groups dropped as stale (before the step that would have trained them). */
+    /**
+     * Records groups dropped as stale, under the step that would have trained them (the next one): a drop after
+     * the checkpoint of step N is then cut from the ledger when a run resumes from N, which admits those prompts
+     * again (they were pending in the checkpoint), so no prompt appears in the ledger twice.
+     */
     public void recordStale(List<Group> groups) {
-        setup.files.ledger(java.util.Map.of("step", step, "stale", groups.stream().map(Group::promptKey).toList()));
+        setup.files.ledger(java.util.Map.of("step", step + 1, "stale",
+                groups.stream().map(Group::promptKey).toList()));
     }
 
     /**

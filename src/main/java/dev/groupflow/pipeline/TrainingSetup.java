@@ -22,6 +22,7 @@ import dev.groupflow.verify.LatencyVerifier;
 import dev.groupflow.verify.Verifier;
 import dev.groupflow.verify.VerifierCalls;
 import dev.groupflow.verify.Verifiers;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -45,6 +46,9 @@ public final class TrainingSetup implements AutoCloseable {
     public final TextTokenizer tokenizer;
     public final CausalLm policy;
     public final CausalLm reference;
+
+    /** In a checkpoint: the reference model's weights, when {@code grpo.ref-sync-every} moves them. */
+    public static final String REFERENCE_FILE = "reference.safetensors";
     public final Learner learner;
     public final WeightStore weights;
     public final PromptSource source;
@@ -93,6 +97,11 @@ public final class TrainingSetup implements AutoCloseable {
         this.weights = new WeightStore(policy, manager, startStep, retain);
         if (resumed != null && config.deterministic()) {
             restoreOlderVersions(resumed.dir());
+        }
+        if (config.cluster() != null && config.cluster().remoteSamplers()) {
+            // weights shared with sampler workers by an earlier process of this run (it crashed, this one resumes)
+            // may hold other weights under the version numbers this process will publish
+            dev.groupflow.cluster.RemoteSamplerBridge.clearShared(files.dir().resolve("weights"));
         }
         int context = policy.config().maxPositionEmbeddings() - config.sampling().maxNewTokens();
         int maxPrompt = config.data().maxPromptTokens() > 0 ? Math.min(config.data().maxPromptTokens(), context) : context;
@@ -205,6 +214,12 @@ public final class TrainingSetup implements AutoCloseable {
                     reference = CausalLm.random(arch, manager, config.seed());
                 }
             }
+            if (reference != null && resumed != null && Files.isRegularFile(resumed.dir().resolve(REFERENCE_FILE))) {
+                CausalLm synced = Checkpoints.loadWeightsFile(reference.config(), resumed.dir().resolve(REFERENCE_FILE),
+                        manager);
+                reference.close();
+                reference = synced;
+            }
             policy.suppressTokens(tokenizer.neverGenerated());
             if (reference != null) {
                 reference.suppressTokens(tokenizer.neverGenerated());
@@ -286,6 +301,10 @@ public final class TrainingSetup implements AutoCloseable {
                     if (config.deterministic()) {
                         weights.forEachOlder((v, m) -> Checkpoints.saveWeightsFile(m,
                                 dir.resolve("weights-v" + v + ".safetensors")));
+                    }
+                    if (reference != null && config.grpo().refSyncEvery() > 0) {
+                        // the reference has moved towards the policy: a resume must start from where it is now
+                        Checkpoints.saveWeightsFile(reference, dir.resolve(REFERENCE_FILE));
                     }
                 });
     }

@@ -2,6 +2,7 @@ package dev.groupflow.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,14 +38,19 @@ class CheckpointerTest {
     }
 
     @Test
-    void writesAReloadableCheckpointAndKeepsTheNewestK(@TempDir Path tmp) {
+    void writesAReloadableCheckpointAndKeepsTheNewestK(@TempDir Path tmp) throws Exception {
         try (NDManager m = NDManager.newBaseManager();
              CausalLm model = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), m, 1)) {
             Checkpointer c = new Checkpointer(tmp.resolve("checkpoints"), 2);
+            // what a process killed inside a checkpoint write leaves behind
+            Path torn = tmp.resolve("checkpoints/step-0.tmp");
+            Files.createDirectories(torn);
+            Files.writeString(torn.resolve("model.safetensors"), "half");
             for (long step = 1; step <= 4; step++) {
                 write(c, step, model);
             }
             assertEquals(List.of("step-4", "step-3"), c.complete().stream().map(p -> p.getFileName().toString()).toList());
+            assertFalse(Files.exists(torn), "an unfinished write of an earlier process is deleted");
             Checkpointer.Loaded latest = c.latest().orElseThrow();
             assertEquals(4, latest.state().step());
             assertEquals(List.of(15L), latest.state().data().pendingKeys());
