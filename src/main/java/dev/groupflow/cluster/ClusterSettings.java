@@ -76,6 +76,9 @@ public record ClusterSettings(boolean enabled, String hostname, int port, List<S
         m.put("pekko.cluster.split-brain-resolver.keep-oldest.role", "learner");
         m.put("pekko.cluster.split-brain-resolver.keep-oldest.down-if-alone", "off");
         m.put("pekko.cluster.split-brain-resolver.stable-after", downUnreachableAfter.toMillis() + "ms");
+        // on a flapping network Pekko would by default down every node, the learner included; instead keep
+        // applying keep-oldest, which never downs the learner
+        m.put("pekko.cluster.split-brain-resolver.down-all-when-unstable", "off");
         m.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
         m.put("pekko.coordinated-shutdown.exit-jvm", "off");
         m.put("pekko.log-dead-letters-during-shutdown", "off");

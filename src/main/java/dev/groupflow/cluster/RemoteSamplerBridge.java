@@ -121,8 +121,9 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
             exhausted = g.granted().exhausted();
             return this;
         }
-        long version = settings.weights().version();
-        Path dir = weightsFor(version);
+        Shared shared = newestWeights();
+        long version = shared.version();
+        Path dir = shared.dir();
         SampleJob job = new SampleJob(++nextId, prompts, settings.groupSize(), version, dir.toString(),
                 settings.params(), settings.seed(), answers);
         inFlight.put(job.id(), job);
@@ -166,27 +167,53 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
         }
     }
 
-    /** The checkpoint directory of a version, written (atomically) the first time a job needs it. */
-    private Path weightsFor(long version) {
-        Path dir = settings.weightsRoot().resolve("v-" + version);
-        if (Files.isDirectory(dir)) {
-            return dir;
+    /** A version of the weights and the directory that holds it. */
+    private record Shared(long version, Path dir) {
+    }
+
+    /**
+     * The newest weights as a checkpoint directory, written (atomically) the first time a job needs that version.
+     * The version is the one actually copied: the learner may publish a newer one meanwhile, and the store may
+     * then no longer keep the one read a moment before.
+     */
+    private Shared newestWeights() {
+        long newest = settings.weights().version();
+        Path existing = settings.weightsRoot().resolve("v-" + newest);
+        if (Files.isDirectory(existing)) {
+            return new Shared(newest, existing);
         }
-        Path tmp = settings.weightsRoot().resolve("v-" + version + ".tmp");
         try {
             Files.createDirectories(settings.weightsRoot());
-            deleteTree(tmp); // left by a bridge that failed while writing
+            Path tmp = Files.createTempDirectory(settings.weightsRoot(), "writing-");
+            long version;
             try (CausalLm replica = settings.replica().get()) {
-                settings.weights().copyInto(replica, version);
+                version = settings.weights().copyInto(replica);
                 Checkpoints.save(replica, tmp, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
             }
             settings.tokenizerFiles().accept(tmp);
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            Path dir = settings.weightsRoot().resolve("v-" + version);
+            if (Files.isDirectory(dir)) {
+                deleteTree(tmp); // written by this bridge before a restart: the same weights
+            } else {
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            }
             prune(version);
-            return dir;
+            return new Shared(version, dir);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot share the weights of version " + version + " in " + dir + ": "
-                    + e.getMessage(), e);
+            throw new IllegalStateException("cannot share the weights of version " + newest + " in "
+                    + settings.weightsRoot() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Empties the weights directory of a run at the start of a process: versions left by an earlier process of the
+     * run (one that crashed, before a resume) may hold other weights under the same version numbers.
+     */
+    public static void clearShared(Path weightsRoot) {
+        try {
+            deleteTree(weightsRoot);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + weightsRoot + ": " + e.getMessage(), e);
         }
     }
 

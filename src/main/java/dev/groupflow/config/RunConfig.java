@@ -225,6 +225,9 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         try {
             cluster = dev.groupflow.cluster.ClusterSettings.from(c);
             r.problems.addAll(cluster.problems());
+            if (cluster.enabled() && pipeline != null && pipeline.mode() == Mode.LOCKSTEP) {
+                r.problem("cluster.enabled", "needs pipeline.mode = streaming (lockstep runs on one machine)");
+            }
             if (deterministic && cluster.remoteSamplers()) {
                 r.problem("cluster.remote-samplers", "cannot be used with deterministic = true");
             }
