@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", description = "Benchmarks; each prints JSON lines with its figures.",
         subcommands = {BenchCommand.SamplerBench.class, BenchCommand.LearnerBench.class,
                 BenchCommand.PipelineBenchCommand.class, BenchCommand.VerifierBenchCommand.class,
-                BenchCommand.SoakBenchCommand.class, BenchCommand.ClusterBenchCommand.class})
+                BenchCommand.SoakBenchCommand.class, BenchCommand.ClusterBenchCommand.class,
+                BenchCommand.DeterministicBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -78,6 +79,27 @@ final class BenchCommand implements Runnable {
                 d.add(com.typesafe.config.ConfigFactory.parseString("d = " + l.trim()).getDuration("d"));
             }
             dev.groupflow.bench.VerifierBench.run(d, sets);
+            return 0;
+        }
+    }
+
+    @Command(name = "deterministic", description = "Streaming throughput with deterministic = false, then true, "
+            + "compute-bound and with a slow verifier; prints the ratios (JSON).")
+    static final class DeterministicBenchCommand implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--compute-steps", defaultValue = "200",
+                description = "steps of the compute-bound runs (default: ${DEFAULT-VALUE})")
+        int computeSteps;
+
+        @Option(names = "--slow-steps", defaultValue = "15",
+                description = "steps of the slow-verifier runs (default: ${DEFAULT-VALUE})")
+        int slowSteps;
+
+        @Option(names = "--set", description = "override a key of every run (repeatable)")
+        java.util.List<String> sets = new java.util.ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            dev.groupflow.bench.DeterministicBench.run(computeSteps, slowSteps, sets);
             return 0;
         }
     }
