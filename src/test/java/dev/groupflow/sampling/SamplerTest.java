@@ -210,7 +210,9 @@ class SamplerTest {
             float[][] learner = TokenLogprobs.evaluate(suppressing, prompts, drawn.stream().map(Completion::tokens)
                     .toList(), TOKENIZER.padId(), 4.0, 4096);
             for (int i = 0; i < drawn.size(); i++) {
-                assertArrayEquals(drawn.get(i).logprobs(), learner[i], 1e-4f);
+                // logits in the hundreds (weights scaled by 20): the KV-cache and full-forward paths differ in float
+                // summation order by up to a few 1e-4 here, depending on the CPU's kernels
+                assertArrayEquals(drawn.get(i).logprobs(), learner[i], 5e-4f);
             }
             try (CausalLm copy = suppressing.copy(manager)) {
                 assertEquals(never, copy.suppressedTokens(), "replicas keep the suppression");
