@@ -151,16 +151,10 @@ public final class Checkpointer {
     }
 
     static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                d.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(d.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        try {
+            return dev.groupflow.data.FileDigest.sha256(file);
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 

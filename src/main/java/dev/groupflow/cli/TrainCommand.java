@@ -204,6 +204,18 @@ final class TrainCommand implements Callable<Integer> {
                     out.add(key + ": checkpoint has " + a + ", now " + b);
                 }
             }
+            // the data position and the ledger name rows of the prompts file: they must be the same rows
+            String recorded = dev.groupflow.data.FileDigest.recorded(latest.get().dir());
+            Path prompts = now.data().prompts();
+            if (recorded != null && prompts != null && java.nio.file.Files.isRegularFile(prompts)) {
+                String digest = dev.groupflow.data.FileDigest.sha256(prompts);
+                if (!digest.equals(recorded)) {
+                    out.add("data.prompts: " + prompts + " has changed since the checkpoint (sha256 "
+                            + recorded.substring(0, 12) + "..., now " + digest.substring(0, 12) + "...); the "
+                            + "checkpoint's data position and ledger refer to the rows as they were: restore the "
+                            + "file, or start a new run (another --run-dir) with the checkpoint's weights as --model");
+                }
+            }
             return out;
         }
 

@@ -47,6 +47,9 @@ public final class TrainingSetup implements AutoCloseable {
     public final CausalLm policy;
     public final CausalLm reference;
 
+    /** SHA-256 of the prompts file as it was when this process started (null: no prompts file). */
+    private final String promptsDigest;
+
     /** In a checkpoint: the reference model's weights, when {@code grpo.ref-sync-every} moves them. */
     public static final String REFERENCE_FILE = "reference.safetensors";
     public final Learner learner;
@@ -90,6 +93,8 @@ public final class TrainingSetup implements AutoCloseable {
             learner.importState(new Learner.State(state.updates(), state.skippedUpdates(), state.consecutiveNonFinite(),
                     resumed.optimizer()));
         }
+        this.promptsDigest = source instanceof dev.groupflow.data.JsonlPrompts jsonl
+                ? dev.groupflow.data.FileDigest.sha256(jsonl.file()) : null;
         this.startStep = state == null ? 0 : state.step();
         this.startData = state == null ? DataPosition.start() : state.data();
         this.samplesTrainedBefore = state == null ? 0 : state.samplesTrained();
@@ -302,6 +307,11 @@ public final class TrainingSetup implements AutoCloseable {
                         weights.forEachOlder((v, m) -> Checkpoints.saveWeightsFile(m,
                                 dir.resolve("weights-v" + v + ".safetensors")));
                     }
+                    if (promptsDigest != null) {
+                        // a resume refuses a prompts file whose rows have changed under the recorded keys
+                        writeString(dir.resolve(dev.groupflow.data.FileDigest.PROMPTS_FILE), promptsDigest + "  "
+                                + ((dev.groupflow.data.JsonlPrompts) source).file().getFileName() + "\n");
+                    }
                     if (reference != null && config.grpo().refSyncEvery() > 0) {
                         // the reference has moved towards the policy: a resume must start from where it is now
                         Checkpoints.saveWeightsFile(reference, dir.resolve(REFERENCE_FILE));
@@ -330,5 +340,13 @@ public final class TrainingSetup implements AutoCloseable {
         tokenizer.close();
         files.close();
         manager.close();
+    }
+
+    private static void writeString(Path file, String text) {
+        try {
+            Files.writeString(file, text);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

@@ -130,6 +130,10 @@ class KillResumeTest {
         byte[] expected = Files.readAllBytes(reference.resolve("checkpoints/step-10/model.safetensors"));
         byte[] actual = Files.readAllBytes(run.resolve("checkpoints/step-10/model.safetensors"));
         assertArrayEquals(expected, actual, "bit-identical weights after kills at " + killedAt);
+        // and the optimizer's moments: a resumed run continues exactly, not just lands on the same weights
+        assertArrayEquals(Files.readAllBytes(reference.resolve("checkpoints/step-10/optimizer.safetensors")),
+                Files.readAllBytes(run.resolve("checkpoints/step-10/optimizer.safetensors")),
+                "bit-identical AdamW state after kills at " + killedAt);
 
         List<List<Long>> trained = ledger(run);
         assertEquals(ledger(reference), trained, "the same prompts, trained in the same steps");

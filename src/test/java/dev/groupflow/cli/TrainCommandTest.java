@@ -84,6 +84,8 @@ class TrainCommandTest {
                 {"prompt": "this row cannot be encoded by the model's tokenizer", "answer": "x"}
                 """);
         Path fixtures = Path.of(getClass().getResource("/fixtures/models").toURI());
+        Path lastModel = null;
+        Path lastRun = null;
         try (Stream<Path> models = Files.list(fixtures)) {
             for (Path src : models.sorted().toList()) {
                 Path model = tmp.resolve(src.getFileName() + "-model");
@@ -123,7 +125,31 @@ class TrainCommandTest {
                 JsonNode eval = JSON.readTree(run.resolve("eval.json").toFile());
                 assertEquals(3, eval.get("prompts").asInt());
                 assertEquals(1, eval.get("prompts_skipped").asInt());
+                lastModel = model;
+                lastRun = run;
             }
         }
+
+        // the checkpoint records the prompts file's digest: a resume on the same rows continues ...
+        List<String> resume = List.of("train", "--model", lastModel.toString(), "--prompts", prompts.toString(),
+                "--verifier", "exact", "--run-dir", lastRun.toString(), "--resume", "--set", "grpo.group-size=2",
+                "--set", "train.batch-groups=2", "--set", "pipeline.sampler-batch-prompts=2",
+                "--set", "sampling.max-new-tokens=4", "--set", "optim.lr=1e-3", "--set", "model.device=cpu",
+                "--set", "eval.prompts=" + prompts, "--set", "dashboard.enabled=false");
+        List<String> three = new java.util.ArrayList<>(resume);
+        three.addAll(List.of("--set", "train.steps=3"));
+        SampleCommandTest.Run continued = SampleCommandTest.run(three.toArray(String[]::new));
+        assertEquals(0, continued.code(), continued.err());
+        assertEquals(3, Files.readAllLines(lastRun.resolve("metrics.jsonl")).size());
+        // ... and one whose rows changed under the recorded keys is refused before anything starts
+        Files.writeString(prompts, "{\"prompt\": \"cc>\", \"answer\": \"cc\"}\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        List<String> four = new java.util.ArrayList<>(resume);
+        four.addAll(List.of("--set", "train.steps=4"));
+        SampleCommandTest.Run refused = SampleCommandTest.run(four.toArray(String[]::new));
+        assertEquals(2, refused.code(), refused.err());
+        assertTrue(refused.err().contains("data.prompts: " + prompts + " has changed since the checkpoint"),
+                refused.err());
+        assertEquals(3, Files.readAllLines(lastRun.resolve("metrics.jsonl")).size(), "nothing ran");
     }
 }

@@ -1,0 +1,48 @@
+package dev.groupflow.data;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** SHA-256 of a file's bytes, read in blocks (prompts files can be large). */
+public final class FileDigest {
+    /** The name of the file in a checkpoint that records the digest of the run's prompts file. */
+    public static final String PROMPTS_FILE = "prompts.sha256";
+
+    private FileDigest() {
+    }
+
+    public static String sha256(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] block = new byte[1 << 16];
+            for (int n; (n = in.read(block)) > 0; ) {
+                md.update(block, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The digest recorded in a checkpoint ({@code sha256sum} format: "HEX  NAME"), or null when there is none. */
+    public static String recorded(Path checkpoint) {
+        Path f = checkpoint.resolve(PROMPTS_FILE);
+        if (!Files.isRegularFile(f)) {
+            return null;
+        }
+        try {
+            String text = Files.readString(f).trim();
+            return text.isEmpty() ? null : text.split("\\s+")[0];
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
+        }
+    }
+}
