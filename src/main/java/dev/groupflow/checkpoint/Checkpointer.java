@@ -46,13 +46,17 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * A checkpoint is written into {@code step-N.tmp}, every file synced to disk, then renamed; only after the rename
- * are checkpoints beyond the newest {@code keep} deleted. A directory without a manifest, or whose files do not
+ * are checkpoints beyond the newest {@code keep} deleted. A second checkpoint of a step already committed (a final
+ * one right after a periodic one) sets the first aside as {@code step-N.replaced} before taking its name, and
+ * deletes it only after. A directory without a manifest, or whose files do not
  * match it, is incomplete or corrupt: {@link #latest} skips it (with a warning) for the previous one.
  */
 public final class Checkpointer {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String MANIFEST = "manifest.json";
+    /** Suffix of a committed checkpoint set aside while a new checkpoint of the same step takes its name. */
+    static final String REPLACED = ".replaced";
 
     private final Path root;
     private final int keep;
@@ -100,9 +104,18 @@ public final class Checkpointer {
             Files.writeString(tmp.resolve("run.conf"), configHocon);
             extraFiles.accept(tmp);
             writeManifest(tmp, step);
-            deleteTree(dir);
+            // a checkpoint of the same step (a final one after a periodic one, with a newer data position)
+            // replaces the committed one without a moment in which neither is on disk: the old one is set
+            // aside by a rename, still a candidate for latest() should this process die before the next rename
+            Path replaced = root.resolve("step-" + step + REPLACED);
+            if (Files.exists(dir)) {
+                deleteTree(replaced); // dir is newer: an earlier writer got as far as its second rename
+                Files.move(dir, replaced, StandardCopyOption.ATOMIC_MOVE);
+                syncDirectory(root);
+            }
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             syncDirectory(root);
+            deleteTree(replaced);
         } catch (IOException | RuntimeException e) {
             try {
                 deleteTree(tmp);
@@ -179,8 +192,13 @@ public final class Checkpointer {
             return out;
         }
         try (Stream<Path> s = Files.list(root)) {
-            s.filter(p -> p.getFileName().toString().matches("step-\\d+") && Files.isDirectory(p))
-                    .sorted((a, b) -> Long.compare(stepOf(b), stepOf(a))).forEach(out::add);
+            // step-N.replaced: the previous checkpoint of step N, set aside by a writer that died before its
+            // replacement took the name step-N (after step-N when both are there)
+            s.filter(p -> p.getFileName().toString().matches("step-\\d+(" + java.util.regex.Pattern.quote(REPLACED)
+                            + ")?") && Files.isDirectory(p))
+                    .sorted(java.util.Comparator.comparingLong(Checkpointer::stepOf).reversed()
+                            .thenComparing(p -> p.getFileName().toString().endsWith(REPLACED)))
+                    .forEach(out::add);
         } catch (IOException e) {
             throw new CheckpointException("cannot list " + root + ": " + e.getMessage(), e);
         }
@@ -188,7 +206,11 @@ public final class Checkpointer {
     }
 
     static long stepOf(Path p) {
-        return Long.parseLong(p.getFileName().toString().substring("step-".length()));
+        String name = p.getFileName().toString();
+        if (name.endsWith(REPLACED)) {
+            name = name.substring(0, name.length() - REPLACED.length());
+        }
+        return Long.parseLong(name.substring("step-".length()));
     }
 
     /** What is wrong with a checkpoint directory, or null when its manifest matches every file. */

@@ -112,4 +112,40 @@ class CheckpointerTest {
             assertEquals(1, c.latest().orElseThrow().state().step());
         }
     }
+    /** A final checkpoint at the step of a periodic one (a stop right after it) replaces it without a gap. */
+    @Test
+    void aSecondCheckpointOfTheSameStepReplacesTheFirstWithNoMomentWithoutOne(@TempDir Path tmp) throws Exception {
+        try (NDManager m = NDManager.newBaseManager();
+             CausalLm model = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), m, 1)) {
+            Checkpointer c = new Checkpointer(tmp.resolve("checkpoints"), 1);
+            write(c, 1, model);
+            Path first = write(c, 2, model);
+            // the second write at step 2: its extra-files hook runs while the first is still committed
+            AdamW.State opt = new AdamW.State(2, Map.of("w", new float[] {7}), Map.of("w", new float[] {8}));
+            Path second = c.write(2, model, dir -> Tokenizers.save(TOKENIZER, dir), new Learner.State(2, 0, 0, opt),
+                    new TrainerState(2, 2, 2, 0, 0, 2, DataPosition.start(), 32), "seed = 1\n",
+                    dir -> assertEquals(2, c.latest().orElseThrow().state().step(), "the first one still stands"));
+            assertEquals(first, second);
+            assertArrayEquals(new float[] {8}, c.latest().orElseThrow().optimizer().expAvgSq().get("w"), "the newer one");
+            try (java.util.stream.Stream<Path> left = Files.list(tmp.resolve("checkpoints"))) {
+                assertEquals(List.of("step-2"), left.map(p -> p.getFileName().toString()).toList(), "no debris");
+            }
+
+            // a writer killed between its two renames leaves the old one set aside and the new one unnamed:
+            // the set-aside one is still found, and the next write of that step does not delete it first
+            Files.move(second, tmp.resolve("checkpoints/step-2" + Checkpointer.REPLACED));
+            Files.createDirectories(tmp.resolve("checkpoints/step-2.tmp"));
+            Checkpointer.Loaded found = c.latest().orElseThrow();
+            assertEquals(2, found.state().step());
+            assertArrayEquals(new float[] {8}, found.optimizer().expAvgSq().get("w"));
+            Path third = c.write(2, model, dir -> Tokenizers.save(TOKENIZER, dir), new Learner.State(2, 0, 0, opt),
+                    new TrainerState(2, 2, 2, 0, 0, 2, DataPosition.start(), 32), "seed = 1\n",
+                    dir -> assertTrue(Files.isDirectory(tmp.resolve("checkpoints/step-2" + Checkpointer.REPLACED)),
+                            "kept until the new one is committed"));
+            assertNull(Checkpointer.verify(third));
+            try (java.util.stream.Stream<Path> left = Files.list(tmp.resolve("checkpoints"))) {
+                assertEquals(List.of("step-2"), left.map(p -> p.getFileName().toString()).toList(), "no debris");
+            }
+        }
+    }
 }
