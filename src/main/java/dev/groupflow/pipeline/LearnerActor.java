@@ -70,8 +70,14 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
 
     public static Behavior<Command> create(TrainingSetup setup, TrainingCore core,
                                            ActorRef<PromptSupply.Command> supply, ActorRef<Report> parent) {
-        return Behaviors.withStash(1_000_000, stash -> Behaviors.setup(ctx ->
-                new LearnerActor(ctx, stash, setup, core, supply, parent)));
+        return Behaviors.withStash(1_000_000, stash -> Behaviors.setup(ctx -> {
+            if (core.finished()) {
+                // resumed from a checkpoint of the last step: nothing to train, and its checkpoint stands
+                parent.tell(new Finished(core.step(), false));
+                return Behaviors.stopped();
+            }
+            return new LearnerActor(ctx, stash, setup, core, supply, parent);
+        }));
     }
 
     private final StashBuffer<Command> stash;

@@ -141,6 +141,11 @@ class TrainCommandTest {
         SampleCommandTest.Run continued = SampleCommandTest.run(three.toArray(String[]::new));
         assertEquals(0, continued.code(), continued.err());
         assertEquals(3, Files.readAllLines(lastRun.resolve("metrics.jsonl")).size());
+        // a resume of a run that has done all its steps has nothing to train: it ends (with its evaluation)
+        SampleCommandTest.Run again = SampleCommandTest.run(three.toArray(String[]::new));
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("groupflow: done: 3 steps"), again.err());
+        assertEquals(3, Files.readAllLines(lastRun.resolve("metrics.jsonl")).size());
         // ... and one whose rows changed under the recorded keys is refused before anything starts
         Files.writeString(prompts, "{\"prompt\": \"cc>\", \"answer\": \"cc\"}\n",
                 java.nio.file.StandardOpenOption.APPEND);
