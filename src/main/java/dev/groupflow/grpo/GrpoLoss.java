@@ -3,6 +3,7 @@ package dev.groupflow.grpo;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.groupflow.model.Scalars;
 
 /**
  * The GRPO objective for one micro-batch, written as the equations in {@code docs/algorithm.md}:
@@ -84,13 +85,13 @@ public final class GrpoLoss {
         if (s.beta() != 0) {
             NDArray d = ref.sub(cur);                                                   // [b, C]
             kl = d.exp().sub(d).sub(1.0);                                               // k3 ≥ 0
-            perToken = perToken.add(kl.mul(s.beta()));
+            perToken = perToken.add(Scalars.mul(kl, s.beta()));
         }
         NDArray masked = perToken.mul(mask);
         NDArray loss = switch (s.aggregation()) {
-            case SEQ_MEAN_TOKEN_MEAN -> masked.sum(new int[] {1}).div(tokensPerSeq).sum().div(n.sequences());
-            case TOKEN_MEAN -> masked.sum().div(Math.max(1, n.tokens()));
-            case SEQ_SUM_NORM -> masked.sum().div((double) n.sequences() * s.maxCompletionLength());
+            case SEQ_MEAN_TOKEN_MEAN -> Scalars.div(masked.sum(new int[] {1}).div(tokensPerSeq).sum(), n.sequences());
+            case TOKEN_MEAN -> Scalars.div(masked.sum(), Math.max(1, n.tokens()));
+            case SEQ_SUM_NORM -> Scalars.div(masked.sum(), (double) n.sequences() * s.maxCompletionLength());
         };
         NDArray r = ratio.stopGradient();
         NDArray negative = a.lt(0).toType(DataType.FLOAT64, false);
@@ -103,6 +104,6 @@ public final class GrpoLoss {
 
     /** Log-probabilities with every position outside the mask set to 0 (they may be -inf there). */
     private static NDArray finiteUnderMask(NDArray logprobs, NDArray mask) {
-        return logprobs.maximum(-1e4).mul(mask);
+        return Scalars.maximum(logprobs, -1e4).mul(mask);
     }
 }

@@ -89,7 +89,7 @@ public final class Attention extends LmBlock {
             q = RmsNorm.normalize(q, eps).mul(qNorm.getArray());
             k = RmsNorm.normalize(k, eps).mul(kNorm.getArray());
         }
-        q = Rope.apply(q, cos, sin).mul(scale).transpose(0, 2, 1, 3);       // [B, H, T, D]
+        q = Scalars.mul(Rope.apply(q, cos, sin), scale).transpose(0, 2, 1, 3); // [B, H, T, D]
         k = Rope.apply(k, cos, sin).transpose(0, 2, 1, 3);                  // [B, KV, T, D]
         v = v.transpose(0, 2, 1, 3);                                         // [B, KV, T, D]
         if (cache != null) {

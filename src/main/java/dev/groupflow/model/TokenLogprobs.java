@@ -109,7 +109,7 @@ public final class TokenLogprobs {
         NDArray predicting = hidden.get(":, {}:{}, :", promptWidth - 1, promptWidth - 1 + c);            // [B, C, E]
         NDArray logits = model.logits(predicting);                                                        // [B, C, V]
         if (temperature > 0 && temperature != 1.0) {
-            logits = logits.div((float) temperature);
+            logits = Scalars.div(logits, (float) temperature);
         }
         NDArray logp = logits.logSoftmax(-1);                                                             // [B, C, V]
         NDArray tokenLogp = logp.gather(completionIds.expandDims(2), 2).squeeze(2);                      // [B, C]
