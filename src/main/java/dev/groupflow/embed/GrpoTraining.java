@@ -62,7 +62,11 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
 
     public enum CheckpointNow implements Command { INSTANCE }
 
-    /** Finish the current step, checkpoint, and stop training (the actor stays to answer {@link GetStatus}). */
+    /**
+     * Finish the current step, checkpoint, and stop training (the actor stays to answer {@link GetStatus}). Sent
+     * while training is still starting, it ends training before its first step ({@link Finished} with
+     * {@code interrupted}); Pause, Resume and CheckpointNow sent then are applied, in order, once it runs.
+     */
     public enum Stop implements Command { INSTANCE }
 
     public record GetStatus(ActorRef<Status> replyTo) implements Command {
@@ -191,6 +195,10 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
     private TrainingSetup setup;
     private ActorRef<TrainingSupervisor.Command> supervisor;
     private String state = "idle";
+    /** Controls that arrived while the pipeline was being built, applied in order once it runs. */
+    private final java.util.List<Command> early = new java.util.ArrayList<>();
+    private CompletableFuture<TrainingSetup> building;
+    private boolean adopted;
     private String failure;
     private long step;
     private Map<String, Object> last = Map.of();
@@ -209,12 +217,10 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
                 .onMessage(SetupDone.class, this::onSetupDone)
                 .onMessage(StepLine.class, this::onStep)
                 .onMessage(RunDone.class, this::onRunDone)
-                .onMessageEquals(Pause.INSTANCE, () -> control(TrainingSupervisor.Pause.INSTANCE, "paused", new Paused()))
-                .onMessageEquals(Resume.INSTANCE, () -> control(TrainingSupervisor.Resume.INSTANCE, "running",
-                        new Resumed()))
-                .onMessageEquals(CheckpointNow.INSTANCE, () -> control(TrainingSupervisor.CheckpointNow.INSTANCE, null,
-                        null))
-                .onMessageEquals(Stop.INSTANCE, () -> control(TrainingSupervisor.GracefulStop.INSTANCE, null, null))
+                .onMessageEquals(Pause.INSTANCE, () -> onControl(Pause.INSTANCE))
+                .onMessageEquals(Resume.INSTANCE, () -> onControl(Resume.INSTANCE))
+                .onMessageEquals(CheckpointNow.INSTANCE, () -> onControl(CheckpointNow.INSTANCE))
+                .onMessageEquals(Stop.INSTANCE, () -> onControl(Stop.INSTANCE))
                 .onMessage(GetStatus.class, m -> {
                     m.replyTo().tell(new Status(state, step, config.train().steps(), last, failure));
                     return this;
@@ -239,6 +245,10 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
                 })
                 .onSignal(PostStop.class, s -> {
                     closeSetup();
+                    if (!adopted && building != null) {
+                        // stopped while the setup was still being built: free it whenever it is done
+                        building.thenAccept(TrainingSetup::close);
+                    }
                     return this;
                 })
                 .build();
@@ -250,7 +260,7 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
         }
         state = "starting";
         int keep = Math.max(1024, 4 * (config.pipeline().maxStaleness() + 1) * config.train().batchGroups());
-        CompletableFuture<TrainingSetup> building = CompletableFuture.supplyAsync(() -> {
+        building = CompletableFuture.supplyAsync(() -> {
             StreamPromptSource stream = builder.prompts == null ? null
                     : new StreamPromptSource(builder.prompts, getContext().getSystem(), keep, Duration.ofMinutes(10));
             return TrainingSetup.create(config, config.resolvedRunDir(), builder.resume,
@@ -266,6 +276,15 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
             return fail("could not start: " + d.failure());
         }
         setup = d.setup();
+        adopted = true;
+        if (early.contains(Stop.INSTANCE)) {
+            // stopped before it ran: nothing trained, nothing to checkpoint
+            step = setup.startStep;
+            closeSetup();
+            state = "finished";
+            publish(new Finished(step, true));
+            return this;
+        }
         StepReporter reporter = new StepReporter(setup.files, setup.gauges, config.train().steps(), Integer.MAX_VALUE, 
                 config.log().completionsEvery(), new PrintStream(OutputStream.nullOutputStream()),
                 setup.samplesTrainedBefore);
@@ -279,7 +298,24 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
                 : new RunResult(step, false, String.valueOf(e))));
         state = "running";
         publish(new Started(setup.files.dir().toString()));
+        early.forEach(this::onControl);
+        early.clear();
         return this;
+    }
+
+    private Behavior<Command> onControl(Command c) {
+        if (state.equals("starting")) {
+            early.add(c);
+            return this;
+        }
+        if (c == Pause.INSTANCE) {
+            return control(TrainingSupervisor.Pause.INSTANCE, "paused", new Paused());
+        } else if (c == Resume.INSTANCE) {
+            return control(TrainingSupervisor.Resume.INSTANCE, "running", new Resumed());
+        } else if (c == CheckpointNow.INSTANCE) {
+            return control(TrainingSupervisor.CheckpointNow.INSTANCE, null, null);
+        }
+        return control(TrainingSupervisor.GracefulStop.INSTANCE, null, null);
     }
 
     private Behavior<Command> onStep(StepLine m) {
