@@ -53,6 +53,9 @@ class ClusterRunTest {
             waitFor(() -> firstAnswers(log(learnerLog)).size() == 2, learner, 120, learnerLog);
             waitFor(() -> metricsLines(run) >= 8, learner, 120, learnerLog);
             workers.get(0).destroyForcibly(); // SIGKILL: no goodbye to the cluster, jobs unconfirmed
+            // at most (S + 1) x B = 8 prompts are between admission and resolution: every prompt admitted by now
+            // (the dead worker's jobs among them) has a key below what was resolved plus 8
+            int admittedBound = resolvedKeys(run).size() + 8;
 
             assertTrue(learner.waitFor(300, TimeUnit.SECONDS), "the run finishes without the killed worker");
             String log = log(learnerLog);
@@ -81,6 +84,12 @@ class ClusterRunTest {
                 JsonNode keys = n.has("trained") ? n.get("trained") : n.get("stale");
                 keys.forEach(k -> assertTrue(seen.add(k.asLong()), "prompt " + k + " in the ledger once"));
             }
+            // nothing admitted before the kill was lost: each such prompt reached its terminal outcome (trained, or
+            // dropped as stale and counted); none still waits for an answer that will never come
+            Set<Long> resolved = resolvedKeys(run);
+            for (long k = 0; k < admittedBound; k++) {
+                assertTrue(resolved.contains(k), "prompt " + k + " (admitted before the kill) was resolved");
+            }
             // every answer came from one of the two workers, and the survivor took over the dead one's share
             assertTrue(log.contains("verifier answers by worker"), log);
 
@@ -93,6 +102,23 @@ class ClusterRunTest {
             learner.destroyForcibly();
             workers.forEach(Process::destroyForcibly);
         }
+    }
+
+    /** Prompt keys the ledger records as trained or dropped stale. */
+    private static Set<Long> resolvedKeys(Path run) {
+        Set<Long> keys = new HashSet<>();
+        try {
+            ObjectMapper json = new ObjectMapper();
+            for (String line : Files.readAllLines(run.resolve("ledger.jsonl"))) {
+                if (line.endsWith("}")) {
+                    JsonNode n = json.readTree(line);
+                    (n.has("trained") ? n.get("trained") : n.get("stale")).forEach(k -> keys.add(k.asLong()));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return keys;
     }
 
     private static Process worker(String seed, Path log) throws Exception {
