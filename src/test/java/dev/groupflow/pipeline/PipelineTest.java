@@ -145,6 +145,35 @@ class PipelineTest {
      * The end of a run races the learner's stop against the stream noticing it; whichever comes first, the run
      * must report its outcome (a regression: the supervisor once failed completing an already-ended stream).
      */
+    /**
+     * DAPO's dynamic sampling: a random policy on the built-in task often scores a whole group alike (all 0), and such
+     * groups are dropped and replaced by fresh prompts, so every step still trains B groups, none of them flat; the
+     * drops are counted. Both pipeline modes.
+     */
+    @Test
+    void zeroVarianceGroupsAreFilteredAndReplacedSoBatchesStayFull(@TempDir Path tmp) throws Exception {
+        for (String mode : List.of("streaming", "lockstep")) {
+            RunConfig c = PipelineRuns.config("pipeline.filter-zero-variance=true", "seed=4", "pipeline.mode=" + mode);
+            try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve(mode))) {
+                RunResult r = mode.equals("lockstep") ? PipelineRuns.lockstep(setup) : PipelineRuns.streaming(setup, null);
+                assertTrue(r.ok(), r.failure());
+                assertEquals(6, r.steps());
+            }
+            ObjectMapper json = new ObjectMapper();
+            List<String> lines = Files.readAllLines(tmp.resolve(mode + "/metrics.jsonl"));
+            assertEquals(6, lines.size());
+            for (String line : lines) {
+                JsonNode m = json.readTree(line);
+                assertEquals(4, m.get("groups").asInt(), mode + ": a full batch every step: " + line);
+                assertEquals(0.0, m.get("zero_std_fraction").asDouble(), mode + ": no flat group trained: " + line);
+            }
+            JsonNode last = json.readTree(lines.get(lines.size() - 1));
+            long filtered = last.get("filtered_groups_total").asLong();
+            assertTrue(filtered > 0, mode + ": the random policy's flat groups were filtered: " + last);
+            assertEquals(4 * filtered, last.get("samples_filtered_total").asLong(), mode);
+        }
+    }
+
     @Test
     void everyRunReportsItsOutcome(@TempDir Path tmp) throws Exception {
         for (int i = 0; i < 12; i++) {
