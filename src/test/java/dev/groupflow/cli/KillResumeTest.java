@@ -23,15 +23,17 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real {@code bin/groupflow train} in deterministic mode is killed with SIGKILL again and again (while sampling,
  * between steps, inside a checkpoint write) and resumed each time; it must end with weights bit-identical to an
- * uninterrupted run, and its ledger must show every prompt trained exactly once, in the same steps.
+ * uninterrupted run, and its ledger must show every prompt trained exactly once, in the same steps. Checkpoints
+ * come every 2 steps, so a kill after an odd step loses it and the resumed run trains it again; at least one kill
+ * must land inside a checkpoint write (its step-N.tmp is left behind).
  */
 class KillResumeTest {
     private static final List<String> RUN = List.of("--set", "deterministic=true", "--set", "pipeline.max-staleness=1",
             "--set", "grpo.group-size=4", "--set", "train.batch-groups=4", "--set", "pipeline.sampler-batch-prompts=2",
-            "--set", "train.steps=10", "--set", "checkpoint.every=1", "--set", "checkpoint.keep=2",
+            "--set", "train.steps=10", "--set", "checkpoint.every=2", "--set", "checkpoint.keep=2",
             "--set", "log.every=1", "--set", "model.device=cpu", "--set", "task.eval-prompts=8",
             "--set", "sampling.max-new-tokens=6", "--set", "verifier.latency.distribution=lognormal",
-            "--set", "verifier.latency.mean=15ms", "--set", "seed=11");
+            "--set", "verifier.latency.mean=15ms", "--set", "seed=11", "--set", "dashboard.port=0");
 
     private static Process launch(Path run, Path log, boolean resume) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("bin/groupflow", "train", "--run-dir", run.toString()));
@@ -63,40 +65,56 @@ class KillResumeTest {
         }
     }
 
-    /** Waits until {@code when} holds (or the process exits), then kills it with SIGKILL; true if it was killed. */
-    private static boolean killWhen(Process p, Predicate<Void> when) throws Exception {
+    /** Waits for the process to exit on its own; one that does not is killed (no process outlives the test). */
+    private static boolean finishes(Process p) throws InterruptedException {
+        if (p.waitFor(300, TimeUnit.SECONDS)) {
+            return true;
+        }
+        p.destroyForcibly().waitFor(60, TimeUnit.SECONDS);
+        return false;
+    }
+
+    /** How a kill went: whether the process was still running, and whether {@code when} held when it was killed. */
+    private record Kill(boolean killed, boolean onCue) {
+    }
+
+    /** Waits until {@code when} holds (or the process exits, or 120 s pass), then kills it with SIGKILL. */
+    private static Kill killWhen(Process p, Predicate<Void> when) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (p.isAlive() && !when.test(null) && System.nanoTime() < deadline) {
+        boolean onCue = false;
+        while (p.isAlive() && !(onCue = when.test(null)) && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
         if (!p.isAlive()) {
-            return false;
+            return new Kill(false, false);
         }
         p.destroyForcibly(); // SIGKILL: no shutdown hook, no final checkpoint
         p.waitFor(60, TimeUnit.SECONDS);
-        return true;
+        return new Kill(true, onCue);
     }
 
     @Test
     void killedAnywhereAndResumedEndsWithTheUninterruptedWeights(@TempDir Path tmp) throws Exception {
         Path reference = tmp.resolve("reference");
         Process r = launch(reference, tmp.resolve("reference.log"), false);
-        assertTrue(r.waitFor(300, TimeUnit.SECONDS));
+        assertTrue(finishes(r), Files.readString(tmp.resolve("reference.log")));
         assertEquals(0, r.exitValue(), Files.readString(tmp.resolve("reference.log")));
 
         Path run = tmp.resolve("killed");
         Path log = tmp.resolve("killed.log");
         Random random = new Random(7);
         List<String> killedAt = new ArrayList<>();
+        int midWrite = 0;
         // kill points, in order: during the first sampling, after some steps, inside checkpoint writes, ...
         List<String> plan = List.of("start", "steps", "checkpoint", "steps", "checkpoint", "steps", "checkpoint");
         for (String point : plan) {
             Process p = launch(run, log, hasCheckpoint(run));
             int before = steps(run);
-            boolean killed = switch (point) {
+            Kill kill = switch (point) {
                 case "start" -> killWhen(p, x -> Files.exists(run.resolve("config.conf")));
                 case "steps" -> {
-                    int target = before + 1 + random.nextInt(2);
+                    // an odd step: no checkpoint follows it (every 2), so the kill loses it and the resume replays it
+                    int target = Math.min(9, before + 1 + 2 * random.nextInt(2));
                     yield killWhen(p, x -> {
                         try {
                             return steps(run) >= target;
@@ -113,16 +131,24 @@ class KillResumeTest {
                     }
                 });
             };
-            if (killed) {
-                killedAt.add(point + "@" + steps(run));
+            if (kill.killed()) {
+                // a kill inside a checkpoint write leaves its step-N.tmp behind, unrenamed
+                boolean torn = writingCheckpoint(run);
+                killedAt.add(point + "@" + steps(run) + (kill.onCue() ? "" : "(late)") + (torn ? "(mid-write)" : ""));
+                if (torn) {
+                    midWrite++;
+                }
             }
         }
         System.out.println("killed at (point@steps reported): " + killedAt);
         assertTrue(killedAt.size() >= 5, "killed at least 5 times: " + killedAt);
+        assertTrue(midWrite >= 1, "at least one kill landed inside a checkpoint write: " + killedAt);
+        // with checkpoint.every = 2, a kill after an odd step loses it: the resumed run trains it again, and the
+        // run files (metrics, ledger) are cut back to the checkpoint so that it is counted once
         boolean finished = false;
         for (int attempt = 0; attempt < 3 && !finished; attempt++) {
             Process p = launch(run, log, hasCheckpoint(run));
-            assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+            assertTrue(finishes(p), Files.readString(log));
             finished = p.exitValue() == 0;
         }
         assertTrue(finished, Files.readString(log));
