@@ -162,6 +162,89 @@ class LearnerTest {
         }
     }
 
+    /** With mask-truncated, truncated completions take no part in the update: what they hold changes nothing. */
+    @Test
+    void maskedTruncatedCompletionsDoNotReachTheUpdate() {
+        try (CausalLm model = policy(9)) {
+            List<List<TrainingSample>> groups = batch(model, 6);
+            long truncated = groups.stream().flatMap(List::stream).filter(TrainingSample::truncated).count();
+            assertTrue(truncated > 0 && truncated < 3 * G, "the batch mixes truncated and finished completions");
+            // the same batch, the truncated members' tokens and log-probabilities replaced (rewards kept)
+            List<List<TrainingSample>> altered = new ArrayList<>();
+            for (List<TrainingSample> g : groups) {
+                List<TrainingSample> ng = new ArrayList<>();
+                for (TrainingSample s : g) {
+                    if (!s.truncated()) {
+                        ng.add(s);
+                        continue;
+                    }
+                    int[] tokens = s.completionTokens().clone();
+                    float[] lp = s.behaviourLogprobs().clone();
+                    for (int i = 0; i < tokens.length; i++) {
+                        tokens[i] = (tokens[i] + 1) % 10;
+                        lp[i] -= 0.5f;
+                    }
+                    ng.add(new TrainingSample(s.promptKey(), s.sampleIndex(), s.promptTokens(), tokens, lp, s.reward(),
+                            s.rewardComponents(), true, s.policyVersion()));
+                }
+                altered.add(ng);
+            }
+            long finishedTokens = groups.stream().flatMap(List::stream).filter(s -> !s.truncated())
+                    .mapToLong(s -> s.completionTokens().length).sum();
+            for (boolean mask : new boolean[] {true, false}) {
+                GrpoConfig config = GrpoConfig.defaults(G, 6).with(c -> {
+                    c.maskTruncated = mask;
+                    c.schedule = LrSchedule.constant(1e-2);
+                });
+                float[][] weights = new float[2][];
+                Map<String, Double> metrics = null;
+                int i = 0;
+                for (List<List<TrainingSample>> b : List.of(groups, altered)) {
+                    try (CausalLm p = policy(9); Learner learner = new Learner(p, null, config, TOKENIZER.padId())) {
+                        metrics = learner.step(b).metrics();
+                        weights[i++] = TinyModels.flatWeights(p);
+                    }
+                }
+                if (mask) {
+                    assertArrayEquals(weights[0], weights[1], 0f, "truncated rows changed the masked update");
+                    assertEquals(finishedTokens, metrics.get("tokens").longValue(), "only finished rows' tokens");
+                } else {
+                    assertFalse(Arrays.equals(weights[0], weights[1]), "unmasked, truncated rows are trained on");
+                }
+            }
+        }
+    }
+
+    /** A finite loss whose gradient overflows float32 is skipped like a non-finite loss. */
+    @Test
+    void aNonFiniteGradientWithAFiniteLossIsSkipped() {
+        try (CausalLm model = policy(3)) {
+            GrpoConfig config = GrpoConfig.defaults(G, 6).with(c -> {
+                c.scale = AdvantageScale.NONE; // advantages = reward − mean, unbounded
+                c.maxGradNorm = 0;
+            });
+            try (Learner learner = new Learner(model, null, config, TOKENIZER.padId())) {
+                List<List<TrainingSample>> huge = new ArrayList<>();
+                for (List<TrainingSample> g : batch(model, 1)) {
+                    List<TrainingSample> ng = new ArrayList<>();
+                    for (TrainingSample s : g) {
+                        ng.add(new TrainingSample(s.promptKey(), s.sampleIndex(), s.promptTokens(), s.completionTokens(),
+                                s.behaviourLogprobs(), s.sampleIndex() % 2 == 0 ? 1e37 : -1e37, Map.of(),
+                                s.truncated(), s.policyVersion()));
+                    }
+                    huge.add(ng);
+                }
+                float[] weights = TinyModels.flatWeights(model);
+                Learner.StepResult r = learner.step(huge);
+                assertTrue(Double.isFinite(r.metrics().get("loss")), "the loss itself is finite: " + r.metrics());
+                assertFalse(Double.isFinite(r.metrics().get("grad_norm")), "the gradient is not: " + r.metrics());
+                assertFalse(r.updated());
+                assertEquals(1.0, r.metrics().get("skipped_updates"));
+                assertArrayEquals(weights, TinyModels.flatWeights(model), 0f, "weights untouched");
+            }
+        }
+    }
+
     private static List<List<TrainingSample>> poison(List<List<TrainingSample>> groups) {
         List<List<TrainingSample>> out = new ArrayList<>();
         for (List<TrainingSample> g : groups) {

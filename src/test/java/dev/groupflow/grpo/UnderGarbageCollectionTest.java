@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class UnderGarbageCollectionTest {
     private static final CharTokenizer TOKENIZER = new CharTokenizer("0123456789>");
     private static final int G = 4;
-    private static final int REPEATS = 8;
+    private static final int REPEATS = 5;
 
     private static List<List<TrainingSample>> batch(CausalLm model) {
         Sampler sampler = new Sampler(model, TOKENIZER);
