@@ -13,7 +13,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A short training run scored by an HTTP service that fails, stalls and answers garbage in turn never stalls. */
+/**
+ * A short training run scored by an HTTP service that fails, stalls, answers garbage and drops connections in turn
+ * never stalls.
+ */
 class HttpVerifierRunTest {
 
     @Test

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code /huge}, {@code /nan}, {@code /infinite}, {@code /string-reward}; {@code /flaky} answers 500 while
  * {@link #healthy} is false; {@code /busy} holds each request for a while and records the most held at once;
  * {@code /mixed} cycles through seven behaviours by request number (scores, a 500 then a score on the retry, a
- * reply held past any short timeout, garbage), so a run sees every kind of outcome.
+ * reply held past any short timeout, garbage, a dropped connection), so a run sees every kind of outcome.
  */
 public final class TestScoringServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -117,6 +117,7 @@ public final class TestScoringServer implements AutoCloseable {
                 reply(ex, 200, "{\"reward\": 1}");
             }
             case 5 -> reply(ex, 200, "not json at all");
+            case 6 -> ex.close(); // the connection dropped without a reply
             default -> {
                 JsonNode req = JSON.readTree(body);
                 String completion = req.get("completion").asText();
