@@ -112,6 +112,7 @@ class CheckpointerTest {
             assertEquals(1, c.latest().orElseThrow().state().step());
         }
     }
+
     /** A final checkpoint at the step of a periodic one (a stop right after it) replaces it without a gap. */
     @Test
     void aSecondCheckpointOfTheSameStepReplacesTheFirstWithNoMomentWithoutOne(@TempDir Path tmp) throws Exception {
@@ -122,8 +123,7 @@ class CheckpointerTest {
             Path first = write(c, 2, model);
             // the second write at step 2: its extra-files hook runs while the first is still committed
             AdamW.State opt = new AdamW.State(2, Map.of("w", new float[] {7}), Map.of("w", new float[] {8}));
-            Path second = c.write(2, model, dir -> Tokenizers.save(TOKENIZER, dir), new Learner.State(2, 0, 0, opt),
-                    new TrainerState(2, 2, 2, 0, 0, 2, DataPosition.start(), 32), "seed = 1\n",
+            Path second = rewrite(c, model, opt,
                     dir -> assertEquals(2, c.latest().orElseThrow().state().step(), "the first one still stands"));
             assertEquals(first, second);
             assertArrayEquals(new float[] {8}, c.latest().orElseThrow().optimizer().expAvgSq().get("w"), "the newer one");
@@ -138,8 +138,7 @@ class CheckpointerTest {
             Checkpointer.Loaded found = c.latest().orElseThrow();
             assertEquals(2, found.state().step());
             assertArrayEquals(new float[] {8}, found.optimizer().expAvgSq().get("w"));
-            Path third = c.write(2, model, dir -> Tokenizers.save(TOKENIZER, dir), new Learner.State(2, 0, 0, opt),
-                    new TrainerState(2, 2, 2, 0, 0, 2, DataPosition.start(), 32), "seed = 1\n",
+            Path third = rewrite(c, model, opt,
                     dir -> assertTrue(Files.isDirectory(tmp.resolve("checkpoints/step-2" + Checkpointer.REPLACED)),
                             "kept until the new one is committed"));
             assertNull(Checkpointer.verify(third));
@@ -147,5 +146,12 @@ class CheckpointerTest {
                 assertEquals(List.of("step-2"), left.map(p -> p.getFileName().toString()).toList(), "no debris");
             }
         }
+    }
+
+    /** Writes step 2 again with the given optimizer state; {@code duringWrite} runs before the manifest. */
+    private static Path rewrite(Checkpointer c, CausalLm model, AdamW.State opt,
+                                java.util.function.Consumer<Path> duringWrite) {
+        return c.write(2, model, dir -> Tokenizers.save(TOKENIZER, dir), new Learner.State(2, 0, 0, opt),
+                new TrainerState(2, 2, 2, 0, 0, 2, DataPosition.start(), 32), "seed = 1\n", duringWrite);
     }
 }
