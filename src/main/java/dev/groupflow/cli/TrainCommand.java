@@ -208,7 +208,7 @@ final class TrainCommand implements Callable<Integer> {
             String recorded = dev.groupflow.data.FileDigest.recorded(latest.get().dir());
             Path prompts = now.data().prompts();
             if (recorded != null && prompts != null && java.nio.file.Files.isRegularFile(prompts)) {
-                String digest = dev.groupflow.data.FileDigest.sha256(prompts);
+                String digest = dev.groupflow.data.FileDigest.sha256Remembered(prompts);
                 if (!digest.equals(recorded)) {
                     out.add("data.prompts: " + prompts + " has changed since the checkpoint (sha256 "
                             + recorded.substring(0, 12) + "..., now " + digest.substring(0, 12) + "...); the "

@@ -17,7 +17,42 @@ public final class FileDigest {
     private FileDigest() {
     }
 
+    /** The last file hashed by {@link #sha256Remembered}, so the resume check and the run read a prompts file once. */
+    private static final java.util.concurrent.atomic.AtomicReference<Memo> LAST =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    private record Memo(Path file, long size, long modified, String digest) {
+    }
+
+    /** SHA-256 of the file's bytes, read now. */
     public static String sha256(Path file) {
+        return compute(file);
+    }
+
+    /**
+     * As {@link #sha256}, but the same file, unchanged in size and modification time since the last call, is not read
+     * again (for a prompts file of many gigabytes; never for integrity checks, which must read what is there).
+     */
+    public static String sha256Remembered(Path file) {
+        Path abs = file.toAbsolutePath().normalize();
+        long size;
+        long modified;
+        try {
+            size = Files.size(abs);
+            modified = Files.getLastModifiedTime(abs).toMillis();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        Memo m = LAST.get();
+        if (m != null && m.file().equals(abs) && m.size() == size && m.modified() == modified) {
+            return m.digest();
+        }
+        String digest = compute(file);
+        LAST.set(new Memo(abs, size, modified, digest));
+        return digest;
+    }
+
+    private static String compute(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] block = new byte[1 << 16];

@@ -94,7 +94,7 @@ public final class TrainingSetup implements AutoCloseable {
                     resumed.optimizer()));
         }
         this.promptsDigest = source instanceof dev.groupflow.data.JsonlPrompts jsonl
-                ? dev.groupflow.data.FileDigest.sha256(jsonl.file()) : null;
+                ? dev.groupflow.data.FileDigest.sha256Remembered(jsonl.file()) : null;
         this.startStep = state == null ? 0 : state.step();
         this.startData = state == null ? DataPosition.start() : state.data();
         this.samplesTrainedBefore = state == null ? 0 : state.samplesTrained();
