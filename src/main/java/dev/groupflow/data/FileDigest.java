@@ -14,14 +14,14 @@ public final class FileDigest {
     /** The name of the file in a checkpoint that records the digest of the run's prompts file. */
     public static final String PROMPTS_FILE = "prompts.sha256";
 
-    private FileDigest() {
-    }
-
     /** The last file hashed by {@link #sha256Remembered}, so the resume check and the run read a prompts file once. */
     private static final java.util.concurrent.atomic.AtomicReference<Memo> LAST =
             new java.util.concurrent.atomic.AtomicReference<>();
 
     private record Memo(Path file, long size, long modified, String digest) {
+    }
+
+    private FileDigest() {
     }
 
     /** SHA-256 of the file's bytes, read now. */
@@ -64,6 +64,15 @@ public final class FileDigest {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Records {@code digest} of {@code file} in a checkpoint directory, as {@code sha256sum} writes it. */
+    public static void record(Path checkpoint, String digest, Path file) {
+        try {
+            Files.writeString(checkpoint.resolve(PROMPTS_FILE), digest + "  " + file.getFileName() + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + checkpoint.resolve(PROMPTS_FILE) + ": " + e.getMessage(), e);
         }
     }
 

@@ -47,7 +47,8 @@ public final class TrainingSetup implements AutoCloseable {
     public final CausalLm policy;
     public final CausalLm reference;
 
-    /** SHA-256 of the prompts file as it was when this process started (null: no prompts file). */
+    /** The prompts file and its SHA-256 as it was when this process started (both null: no prompts file). */
+    private final Path promptsFile;
     private final String promptsDigest;
 
     /** In a checkpoint: the reference model's weights, when {@code grpo.ref-sync-every} moves them. */
@@ -93,8 +94,8 @@ public final class TrainingSetup implements AutoCloseable {
             learner.importState(new Learner.State(state.updates(), state.skippedUpdates(), state.consecutiveNonFinite(),
                     resumed.optimizer()));
         }
-        this.promptsDigest = source instanceof dev.groupflow.data.JsonlPrompts jsonl
-                ? dev.groupflow.data.FileDigest.sha256Remembered(jsonl.file()) : null;
+        this.promptsFile = source instanceof dev.groupflow.data.JsonlPrompts jsonl ? jsonl.file() : null;
+        this.promptsDigest = promptsFile == null ? null : dev.groupflow.data.FileDigest.sha256Remembered(promptsFile);
         this.startStep = state == null ? 0 : state.step();
         this.startData = state == null ? DataPosition.start() : state.data();
         this.samplesTrainedBefore = state == null ? 0 : state.samplesTrained();
@@ -309,8 +310,7 @@ public final class TrainingSetup implements AutoCloseable {
                     }
                     if (promptsDigest != null) {
                         // a resume refuses a prompts file whose rows have changed under the recorded keys
-                        writeString(dir.resolve(dev.groupflow.data.FileDigest.PROMPTS_FILE), promptsDigest + "  "
-                                + ((dev.groupflow.data.JsonlPrompts) source).file().getFileName() + "\n");
+                        dev.groupflow.data.FileDigest.record(dir, promptsDigest, promptsFile);
                     }
                     if (reference != null && config.grpo().refSyncEvery() > 0) {
                         // the reference has moved towards the policy: a resume must start from where it is now
@@ -340,13 +340,5 @@ public final class TrainingSetup implements AutoCloseable {
         tokenizer.close();
         files.close();
         manager.close();
-    }
-
-    private static void writeString(Path file, String text) {
-        try {
-            Files.writeString(file, text);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }
