@@ -16,6 +16,7 @@ import java.util.concurrent.Flow;
  */
 final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
     private final int maxBytes;
+    private final String configSection;
     private final CompletableFuture<byte[]> body = new CompletableFuture<>();
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private Flow.Subscription subscription;
@@ -25,13 +26,15 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
     static final class TooLarge extends IOException {
         private static final long serialVersionUID = 1L;
 
-        TooLarge(int max) {
-            super("the response body is larger than " + max + " bytes (verifier.http.max-response-bytes)");
+        TooLarge(int max, String configSection) {
+            super("the response body is larger than " + max + " bytes (" + configSection + ".max-response-bytes)");
         }
     }
 
-    CappedBody(int maxBytes) {
+    /** @param configSection where the limit is configured, for the message */
+    CappedBody(int maxBytes, String configSection) {
         this.maxBytes = maxBytes;
+        this.configSection = configSection;
     }
 
     @Override
@@ -52,7 +55,7 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
         for (ByteBuffer b : items) {
             if (bytes.size() + (long) b.remaining() > maxBytes) {
                 subscription.cancel();
-                body.completeExceptionally(new TooLarge(maxBytes));
+                body.completeExceptionally(new TooLarge(maxBytes, configSection));
                 return;
             }
             byte[] chunk = new byte[b.remaining()];

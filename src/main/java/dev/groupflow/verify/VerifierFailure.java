@@ -5,26 +5,19 @@ package dev.groupflow.verify;
  * other exceptions, and these only when {@link #retryable()}: a row without an answer, a breaker that is open or
  * an HTTP verifier that has already used its own retries gain nothing from another attempt.
  */
-public class VerifierFailure extends RuntimeException {
+public class VerifierFailure extends ServiceFailure {
     private static final long serialVersionUID = 1L;
-    private final boolean retryable;
 
     public VerifierFailure(String message, boolean retryable) {
-        super(message);
-        this.retryable = retryable;
+        super(message, retryable);
     }
 
     public VerifierFailure(String message, boolean retryable, Throwable cause) {
-        super(message, cause);
-        this.retryable = retryable;
+        super(message, retryable, cause);
     }
 
     /** A failure that another attempt would repeat. */
     public static VerifierFailure permanent(String message) {
         return new VerifierFailure(message, false);
-    }
-
-    public boolean retryable() {
-        return retryable;
     }
 }
