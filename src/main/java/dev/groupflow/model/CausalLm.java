@@ -257,8 +257,19 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
      */
     public NDArray hidden(NDArray inputIds, NDArray positions, NDArray bias, KvCache cache) {
         int t = (int) inputIds.getShape().get(1);
-        int maxPosition = (cache == null ? 0 : cache.length()) + t;
-        NDList cossin = rope.at(positions, maxPosition);
+        return hidden(inputIds, positions, (cache == null ? 0 : cache.length()) + t, bias, cache);
+    }
+
+    /**
+     * As {@link #hidden(NDArray, NDArray, NDArray, KvCache)}, with the caller saying how far positions go: a cache
+     * with padding between a sequence's parts (episodes whose turns were batched with others) has more columns
+     * than its sequences have positions.
+     *
+     * @param positionLimit one more than the largest position id in {@code positions}
+     */
+    public NDArray hidden(NDArray inputIds, NDArray positions, int positionLimit, NDArray bias, KvCache cache) {
+        int t = (int) inputIds.getShape().get(1);
+        NDList cossin = rope.at(positions, positionLimit);
         NDArray x = Embedding.embedding(inputIds, embedding.getArray(), SparseFormat.DENSE)
                 .singletonOrThrow();                                                // [B, T, E]
         for (DecoderLayer layer : layers) {

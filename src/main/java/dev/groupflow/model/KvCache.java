@@ -88,6 +88,17 @@ public final class KvCache implements AutoCloseable {
         return new NDList(keys[layer].get(filled), values[layer].get(filled));
     }
 
+    /**
+     * One layer's cached keys and values so far (views, valid until the next {@link #selectRows}): what a
+     * multi-turn sampler copies out to keep an episode's cache between its turns.
+     *
+     * @return {keys, values}, each [B, KV, length, D]
+     */
+    public NDList filled(int layer) {
+        NDIndex filled = new NDIndex().addAllDim(2).addSliceDim(0, length);
+        return new NDList(keys[layer].get(filled), values[layer].get(filled));
+    }
+
     /** Marks T positions appended on every layer. */
     public void advance(int t) {
         length += t;

@@ -3,7 +3,6 @@ package dev.groupflow.verify;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -55,13 +54,7 @@ final class HttpReply {
     }
 
     private static VerifierFailure bad(String what, byte[] body) {
-        return VerifierFailure.permanent("the reply " + what + ": " + preview(body));
-    }
-
-    /** The start of a body, for messages. */
-    static String preview(byte[] body) {
-        String s = new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8).replaceAll("\\s+", " ");
-        return s.isEmpty() ? "(empty body)" : "'" + s + (body.length > 200 ? "...'" : "'");
+        return VerifierFailure.permanent("the reply " + what + ": " + JsonPost.preview(body));
     }
 
     /** The request body sent for a verify request. */

@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -143,7 +144,7 @@ public final class JsonPost {
             if (status >= 200 && status < 300) {
                 return parse.apply(r.body());
             }
-            throw new CompletionException(new StatusFailure(status, HttpReply.preview(r.body())));
+            throw new CompletionException(new StatusFailure(status, preview(r.body())));
         });
     }
 
@@ -183,6 +184,12 @@ public final class JsonPost {
             return new Failure(where + "connection failed: " + t, true, true, false);
         }
         return new Failure(where + t, false, true, false);
+    }
+
+    /** The start of a reply body, for messages: at most 200 characters, whitespace runs as one space, quoted. */
+    public static String preview(byte[] body) {
+        String s = new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+        return s.isEmpty() ? "(empty body)" : "'" + s + (body.length > 200 ? "...'" : "'");
     }
 
     /** Fails every call still waiting for a permit (when the owner closes). */
