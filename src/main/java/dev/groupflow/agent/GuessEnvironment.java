@@ -1,0 +1,133 @@
+package dev.groupflow.agent;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The built-in agent environment: find a hidden digit string by guessing. Each guess is answered per position with
+ * {@code =} (right), {@code <} (the hidden digit is smaller) or {@code >} (larger), so a policy that halves each
+ * digit's range finds a 3-digit string in at most 4 guesses; a guess of the wrong length or with other characters
+ * is answered {@code ?} per position and changes nothing.
+ *
+ * <p>Rewards: a valid guess's step reward is the change in the fraction of positions right since the last valid
+ * guess, so the episode's return is the fraction right in the last valid guess (1 when found; the episode then
+ * ends). State keys are the history of guesses and answers, so two episodes of a task that made the same guesses
+ * are in the same state (GiGPO's step groups). Deterministic: the same actions always get the same answers.
+ *
+ * <p>Plain mode (the built-in tiny policy with its character tokenizer): the first observation is {@code ???:}, a
+ * turn is the guess ({@code 503}), the answer is {@code <>=:}. Chat mode (a Hugging Face model): a user message
+ * explains the task and a {@code guess} tool is offered; each call is answered with a {@code tool} message.
+ */
+public final class GuessEnvironment implements LocalEnvironment {
+    /** The {@code guess} tool's schema (chat mode). */
+    public static final Map<String, Object> GUESS_TOOL = guessTool();
+    private final boolean chat;
+
+    /** @param chat chat mode (messages and a tool) rather than plain text */
+    public GuessEnvironment(boolean chat) {
+        this.chat = chat;
+    }
+
+    private static Map<String, Object> guessTool() {
+        Map<String, Object> digits = new LinkedHashMap<>();
+        digits.put("type", "string");
+        digits.put("description", "the guessed digits, one per hidden digit");
+        Map<String, Object> parameters = new LinkedHashMap<>();
+        parameters.put("type", "object");
+        parameters.put("properties", Map.of("digits", digits));
+        parameters.put("required", List.of("digits"));
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", "guess");
+        function.put("description", "Guess the hidden digit string; the answer says per position = (right), "
+                + "< (the hidden digit is smaller) or > (larger).");
+        function.put("parameters", parameters);
+        Map<String, Object> tool = new LinkedHashMap<>();
+        tool.put("type", "function");
+        tool.put("function", function);
+        return java.util.Collections.unmodifiableMap(tool);
+    }
+
+    @Override
+    public Session start(EpisodeStart start) {
+        String secret = start.task().answer();
+        if (secret == null || secret.isEmpty() || !secret.chars().allMatch(Character::isDigit)) {
+            throw new EnvironmentFailure("task " + start.task().id() + " has no digit string as its answer (the "
+                    + "hidden string of the guess environment)", false);
+        }
+        return new Game(secret);
+    }
+
+    /** One episode: the secret and the history of guesses. */
+    private final class Game implements Session {
+        private final String secret;
+        private final List<String> history = new ArrayList<>();
+        private int lastCorrect;
+
+        Game(String secret) {
+            this.secret = secret;
+        }
+
+        @Override
+        public Observation first() {
+            if (!chat) {
+                return Observation.text(GuessTask.prompt(secret.length()), "");
+            }
+            String text = "Find the hidden string of " + secret.length() + " digits. Call the guess tool with "
+                    + secret.length() + " digits; it answers per position: = right, < the hidden digit is smaller, "
+                    + "> it is larger.";
+            return Observation.messages(List.of(Map.of("role", "user", "content", text)), List.of(GUESS_TOOL), "");
+        }
+
+        @Override
+        public Transition step(Action action) {
+            String guess = guessOf(action);
+            boolean valid = guess != null && guess.length() == secret.length()
+                    && guess.chars().allMatch(c -> c >= '0' && c <= '9');
+            StringBuilder feedback = new StringBuilder();
+            double reward = 0;
+            int correct = lastCorrect;
+            if (valid) {
+                correct = 0;
+                for (int i = 0; i < secret.length(); i++) {
+                    char s = secret.charAt(i);
+                    char g = guess.charAt(i);
+                    feedback.append(s == g ? '=' : s < g ? '<' : '>');
+                    correct += s == g ? 1 : 0;
+                }
+                reward = (double) (correct - lastCorrect) / secret.length();
+                lastCorrect = correct;
+            } else {
+                feedback.append("?".repeat(secret.length()));
+            }
+            history.add((valid ? guess : "?".repeat(secret.length())) + feedback);
+            String key = String.join("|", history);
+            boolean done = correct == secret.length();
+            return new Transition(observation(action, feedback.toString(), key), reward, done);
+        }
+
+        private Observation observation(Action action, String feedback, String key) {
+            if (!chat) {
+                return Observation.text(feedback + ":", key);
+            }
+            if (action.toolCalls().isEmpty()) {
+                String hint = "Call the guess tool with " + secret.length() + " digits."
+                        + (action.toolCallErrors().isEmpty() ? "" : " " + String.join("; ", action.toolCallErrors()));
+                return Observation.messages(List.of(Map.of("role", "user", "content", hint)), null, key);
+            }
+            return Observation.messages(List.of(Map.of("role", "tool", "content", feedback)), null, key);
+        }
+
+        /** The guess: the first {@code guess} call's {@code digits}, or (plain mode) the turn's text. */
+        private String guessOf(Action action) {
+            for (ToolCall call : action.toolCalls()) {
+                if (call.name().equals("guess")) {
+                    Object digits = call.arguments().get("digits");
+                    return digits == null ? null : digits.toString();
+                }
+            }
+            return chat ? null : action.content().strip();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.groupflow.agent;
+
+import dev.groupflow.data.Prompt;
+import dev.groupflow.data.PromptSource;
+import dev.groupflow.sampling.SampleRng;
+
+/**
+ * The built-in agent task's tasks: a hidden digit string (the {@link GuessEnvironment} episode's secret) of
+ * {@code minLength..maxLength} digits. A task is a prompt whose text is what the policy first sees ({@code "???:"},
+ * one {@code ?} per hidden digit) and whose answer is the secret.
+ *
+ * <p>Held-out split: a secret is held out when a hash of it and the seed falls below 0.1; training tasks come from
+ * the other 90% only, so evaluation scores secrets the policy never searched for in training. Task n is the same
+ * for a given seed on every machine.
+ */
+public final class GuessTask implements PromptSource {
+    /** The characters of every observation and guess (the built-in policy's tokenizer alphabet). */
+    public static final String ALPHABET = "0123456789?<>=:";
+    private static final long HELD_OUT_SALT = 0x6775657373L;
+    private static final double HELD_OUT_FRACTION = 0.1;
+
+    private final int minLength;
+    private final int maxLength;
+    private final long seed;
+    private final boolean heldOut;
+
+    public GuessTask(int minLength, int maxLength, long seed, boolean heldOut) {
+        if (minLength < 1 || maxLength < minLength || maxLength > 18) {
+            throw new IllegalArgumentException("guess task lengths must satisfy 1 <= min <= max <= 18, got "
+                    + minLength + ".." + maxLength);
+        }
+        this.minLength = minLength;
+        this.maxLength = maxLength;
+        this.seed = seed;
+        this.heldOut = heldOut;
+    }
+
+    /** The held-out view of the same tasks (same seed, the complementary split). */
+    public GuessTask heldOut() {
+        return new GuessTask(minLength, maxLength, seed, true);
+    }
+
+    /** Whether a secret belongs to the held-out split of this seed. */
+    public boolean isHeldOut(String secret) {
+        return SampleRng.uniform(seed, HELD_OUT_SALT, Long.parseLong(secret), secret.length(), 0)
+                < HELD_OUT_FRACTION;
+    }
+
+    /** What the policy first sees for a secret of this length. */
+    public static String prompt(int length) {
+        return "?".repeat(length) + ":";
+    }
+
+    @Override
+    public Prompt at(long n) {
+        int lengths = maxLength - minLength + 1;
+        for (long attempt = 0; ; attempt++) {
+            int length = minLength + (int) (SampleRng.uniform(seed, n, attempt, heldOut ? 1 : 0, -1) * lengths);
+            StringBuilder secret = new StringBuilder(length);
+            for (int i = 0; i < length; i++) {
+                secret.append((char) ('0' + (int) (SampleRng.uniform(seed, n, attempt, heldOut ? 1 : 0, i) * 10)));
+            }
+            if (isHeldOut(secret.toString()) == heldOut) {
+                return Prompt.text("agent:guess:" + (heldOut ? "heldout:" : "") + n, prompt(length),
+                        secret.toString());
+            }
+        }
+    }
+
+    @Override
+    public boolean exhausted(long n) {
+        return false;
+    }
+
+    @Override
+    public String describe() {
+        return "built-in agent task 'guess' (" + minLength + "-" + maxLength + " hidden digits"
+                + (heldOut ? ", held-out split)" : ")");
+    }
+}

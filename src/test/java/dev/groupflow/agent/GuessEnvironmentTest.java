@@ -1,0 +1,105 @@
+package dev.groupflow.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.groupflow.data.Prompt;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The built-in agent task: per-position feedback, rewards that sum to the final accuracy, history state keys. */
+class GuessEnvironmentTest {
+    private static LocalEnvironment.Session game(String secret, boolean chat) {
+        return new GuessEnvironment(chat).start(new EpisodeStart("e", Prompt.text("t", "???:", secret), 0));
+    }
+
+    private static Transition guess(LocalEnvironment.Session s, String text) {
+        return s.step(Action.plain(text, false));
+    }
+
+    @Test
+    void feedbackPerPositionAndRewardsThatSumToTheFinalAccuracy() {
+        LocalEnvironment.Session s = game("503", false);
+        assertEquals(Observation.text("???:", ""), s.first());
+        Transition t1 = guess(s, "555");
+        assertEquals("=<<:", t1.observation().text());
+        assertEquals(1.0 / 3, t1.reward(), 1e-12);
+        Transition t2 = guess(s, "502\n");
+        assertEquals("==>:", t2.observation().text());
+        assertEquals(1.0 / 3, t2.reward(), 1e-12);
+        Transition bad = guess(s, "5x3");
+        assertEquals("???:", bad.observation().text());
+        assertEquals(0, bad.reward());
+        Transition worse = guess(s, "000");
+        assertEquals(-1.0 / 3, worse.reward(), 1e-12, "losing a right digit costs");
+        Transition found = guess(s, "503");
+        assertEquals("===:", found.observation().text());
+        assertTrue(found.done());
+        assertFalse(t2.done());
+        assertEquals(1.0, t1.reward() + t2.reward() + bad.reward() + worse.reward() + found.reward(), 1e-12);
+    }
+
+    @Test
+    void stateKeysAreTheHistoryOfGuessesAndAnswers() {
+        LocalEnvironment.Session a = game("503", false);
+        LocalEnvironment.Session b = game("503", false);
+        assertEquals(a.first().stateKey(), b.first().stateKey(), "a group starts from one state");
+        String ka = guess(a, "555").observation().stateKey();
+        assertEquals(ka, guess(b, "555").observation().stateKey());
+        assertEquals("555=<<", ka);
+        assertNotEquals(guess(a, "502").observation().stateKey(), guess(b, "501").observation().stateKey());
+    }
+
+    @Test
+    void chatModeOffersTheToolAndAnswersCallsWithToolMessages() {
+        LocalEnvironment.Session s = game("42", true);
+        Observation first = s.first();
+        assertEquals(List.of(GuessEnvironment.GUESS_TOOL), first.tools());
+        assertEquals("user", first.messages().get(0).get("role"));
+        Transition t = s.step(new Action("", "", List.of(new ToolCall("guess", Map.of("digits", "47"))), List.of(),
+                false));
+        assertEquals(List.of(Map.of("role", "tool", "content", "=<")), t.observation().messages());
+        Transition none = s.step(new Action("hm", "hm", List.of(), List.of("tool call 1 is not JSON"), false));
+        assertEquals("user", none.observation().messages().get(0).get("role"));
+        assertTrue(none.observation().messages().get(0).get("content").toString().contains("is not JSON"));
+        assertEquals(0, none.reward());
+    }
+
+    @Test
+    void aTaskWithoutASecretIsRefused() {
+        EnvironmentFailure e = assertThrows(EnvironmentFailure.class, () -> new GuessEnvironment(false)
+                .start(new EpisodeStart("e", Prompt.text("row-7", "x", null), 0)));
+        assertTrue(e.getMessage().contains("row-7") && !e.retryable(), e.getMessage());
+    }
+
+    @Test
+    void tasksAreDeterministicAndTheHeldOutSplitIsDisjoint() {
+        GuessTask train = new GuessTask(2, 3, 7, false);
+        GuessTask held = train.heldOut();
+        Set<String> seen = new HashSet<>();
+        for (int n = 0; n < 400; n++) {
+            Prompt p = train.at(n);
+            assertEquals(p, new GuessTask(2, 3, 7, false).at(n));
+            assertEquals(GuessTask.prompt(p.answer().length()), p.text());
+            assertTrue(p.answer().length() >= 2 && p.answer().length() <= 3);
+            assertFalse(train.isHeldOut(p.answer()), p.answer());
+            seen.add(p.answer());
+            Prompt h = held.at(n);
+            assertTrue(held.isHeldOut(h.answer()), h.answer());
+            assertTrue(h.id().startsWith("agent:guess:heldout:"));
+        }
+        assertTrue(seen.size() > 200, "tasks vary: " + seen.size());
+        long heldOut = 0;
+        for (int s = 0; s < 1000; s++) {
+            heldOut += train.isHeldOut(String.format("%03d", s)) ? 1 : 0;
+        }
+        assertTrue(heldOut > 50 && heldOut < 150, "about a tenth held out: " + heldOut);
+        assertNotEquals(train.at(0), new GuessTask(2, 3, 8, false).at(0), "the seed changes the tasks");
+    }
+}
