@@ -121,6 +121,7 @@ public final class EpisodeState {
         }
         steps.add(new Step(steps.size(), stateKey, pendingAction, t.reward(), t.done(), observed));
         pendingAction = null;
+        phase = Phase.READY; // the turn is answered: ending now keeps it
         if (t.done()) {
             end(new EpisodeOutcome.Finished());
             return;
@@ -136,7 +137,6 @@ public final class EpisodeState {
             segments.add(Segment.context(context));
         }
         stateKey = keyOf(t.observation(), context);
-        phase = Phase.READY;
         checkRoom();
     }
 
