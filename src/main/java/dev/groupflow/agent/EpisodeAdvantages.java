@@ -4,6 +4,7 @@ import dev.groupflow.grpo.AdvantageScale;
 import dev.groupflow.grpo.Advantages;
 import dev.groupflow.grpo.GiGpo;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -53,7 +54,7 @@ public final class EpisodeAdvantages {
             }
             double[] a = Advantages.compute(returns, returns.length, s.scale()).advantages();
             for (int i = 0; i < out.length; i++) {
-                java.util.Arrays.fill(out[i], a[i]);
+                Arrays.fill(out[i], a[i]);
             }
             return out;
         }

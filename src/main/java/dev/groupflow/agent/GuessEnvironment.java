@@ -1,6 +1,7 @@
 package dev.groupflow.agent;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +47,7 @@ public final class GuessEnvironment implements LocalEnvironment {
         Map<String, Object> tool = new LinkedHashMap<>();
         tool.put("type", "function");
         tool.put("function", function);
-        return java.util.Collections.unmodifiableMap(tool);
+        return Collections.unmodifiableMap(tool);
     }
 
     @Override

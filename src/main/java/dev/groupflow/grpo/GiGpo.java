@@ -1,6 +1,7 @@
 package dev.groupflow.grpo;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -97,7 +98,7 @@ public final class GiGpo {
         double[][] out = new double[trajectories.size()][];
         for (int i = 0; i < out.length; i++) {
             out[i] = new double[returns[i].length];
-            java.util.Arrays.fill(out[i], episode[i]);
+            Arrays.fill(out[i], episode[i]);
         }
         for (List<StepRef> members : stepGroups(trajectories).values()) {
             if (members.size() < 2) {

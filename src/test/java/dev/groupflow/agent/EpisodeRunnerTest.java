@@ -18,6 +18,7 @@ import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.sampling.TurnSampler;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -139,7 +140,7 @@ class EpisodeRunnerTest {
             assertTrue(seq.tokens().length <= LIMITS.maxTokens());
             for (Episode.TurnRow row : e.turnRows()) {
                 assertEquals(7, row.policyVersion());
-                assertArrayEquals(java.util.Arrays.copyOf(seq.tokens(), row.context().length), row.context());
+                assertArrayEquals(Arrays.copyOf(seq.tokens(), row.context().length), row.context());
                 contexts.add(row.context());
                 completions.add(row.completion());
                 behaviour.add(row.logprobs());

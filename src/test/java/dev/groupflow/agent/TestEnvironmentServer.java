@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,7 +46,7 @@ final class TestEnvironmentServer implements AutoCloseable {
     private final Map<String, byte[]> answers = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final CountDownLatch slow = new CountDownLatch(1);
-    final List<JsonNode> requests = java.util.Collections.synchronizedList(new ArrayList<>());
+    final List<JsonNode> requests = Collections.synchronizedList(new ArrayList<>());
 
     TestEnvironmentServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
