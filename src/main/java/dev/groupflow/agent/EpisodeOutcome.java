@@ -19,35 +19,25 @@ import dev.groupflow.pipeline.CborSerializable;
 public sealed interface EpisodeOutcome extends CborSerializable {
 
     /** Whether the episode has a return to train on. */
-    boolean rewarded();
+    default boolean rewarded() {
+        return this instanceof Finished || this instanceof Truncated;
+    }
 
-    /** A short name for metrics and logs. */
-    String label();
+    /** A short name for metrics and logs: finished, max_turns, max_tokens, environment_failed, environment_timed_out. */
+    default String label() {
+        if (this instanceof Truncated t) {
+            return t.limit() == Limit.MAX_TURNS ? "max_turns" : "max_tokens";
+        }
+        return this instanceof Finished ? "finished"
+                : this instanceof EnvironmentFailed ? "environment_failed" : "environment_timed_out";
+    }
 
     /** The environment said done. */
     record Finished() implements EpisodeOutcome {
-        @Override
-        public boolean rewarded() {
-            return true;
-        }
-
-        @Override
-        public String label() {
-            return "finished";
-        }
     }
 
     /** A limit ended the episode before the environment did; the rewards so far stand. */
     record Truncated(Limit limit) implements EpisodeOutcome {
-        @Override
-        public boolean rewarded() {
-            return true;
-        }
-
-        @Override
-        public String label() {
-            return limit == Limit.MAX_TURNS ? "max_turns" : "max_tokens";
-        }
     }
 
     /** The episode limits. */
@@ -60,27 +50,9 @@ public sealed interface EpisodeOutcome extends CborSerializable {
 
     /** The environment failed (after any retries) at {@code turn} (-1 = while starting). */
     record EnvironmentFailed(String reason, int turn) implements EpisodeOutcome {
-        @Override
-        public boolean rewarded() {
-            return false;
-        }
-
-        @Override
-        public String label() {
-            return "environment_failed";
-        }
     }
 
     /** The environment did not answer in time at {@code turn} (-1 = while starting). */
     record EnvironmentTimedOut(String what, int turn) implements EpisodeOutcome {
-        @Override
-        public boolean rewarded() {
-            return false;
-        }
-
-        @Override
-        public String label() {
-            return "environment_timed_out";
-        }
     }
 }

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
 
 /**
  * An environment in another process or language, spoken to with the HTTP JSON protocol of docs/agents.md: POST
@@ -31,34 +32,30 @@ public final class HttpEnvironment implements Environment {
 
     @Override
     public CompletionStage<Observation> start(EpisodeStart start) {
-        try {
-            return post.post(base.resolve("start"), EnvironmentJson.start(start), EnvironmentJson::started);
-        } catch (IOException e) {
-            return notJson(e);
-        }
+        return post("start", () -> EnvironmentJson.start(start), EnvironmentJson::started);
     }
 
     @Override
     public CompletionStage<Transition> step(EpisodeStep step) {
-        try {
-            return post.post(base.resolve("step"), EnvironmentJson.step(step), EnvironmentJson::stepped);
-        } catch (IOException e) {
-            return notJson(e);
-        }
+        return post("step", () -> EnvironmentJson.step(step), EnvironmentJson::stepped);
     }
 
     @Override
     public CompletionStage<Void> end(String episodeId) {
-        try {
-            return post.post(base.resolve("end"), EnvironmentJson.end(episodeId), EnvironmentJson::ended)
-                    .thenApply(ok -> null);
-        } catch (IOException e) {
-            return notJson(e);
-        }
+        return post("end", () -> EnvironmentJson.end(episodeId), EnvironmentJson::ended).thenApply(ok -> null);
     }
 
-    private static <T> CompletionStage<T> notJson(IOException e) {
-        return CompletableFuture.failedFuture(new EnvironmentFailure("the request is not JSON: " + e, false));
+    /** Writes a request body (as JSON). */
+    private interface Body {
+        byte[] write() throws IOException;
+    }
+
+    private <T> CompletionStage<T> post(String endpoint, Body body, Function<byte[], T> parse) {
+        try {
+            return post.post(base.resolve(endpoint), body.write(), parse);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new EnvironmentFailure("the request is not JSON: " + e, false));
+        }
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.groupflow.sampling;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -154,13 +153,13 @@ public final class Sampler {
                             positions.close();
                             break;
                         }
-                        int[] keep = rowsToKeep();
+                        int[] keep = Decoding.rowsToKeep(completionOfRow, finish);
                         if (keep != null) {
-                            NDArray index = manager.create(toLongs(keep));
+                            NDArray index = manager.create(Decoding.toLongs(keep));
                             cache.selectRows(index);
                             picked = picked.get(index);
                             positions = replace(positions, positions.get(index));
-                            completionOfRow = select(completionOfRow, keep);
+                            completionOfRow = Decoding.select(completionOfRow, keep);
                         }
                         int rows = completionOfRow.length;
                         cache.appendMask(manager.ones(new Shape(rows, 1), DataType.FLOAT32));
@@ -234,10 +233,7 @@ public final class Sampler {
                 uniforms = manager.create(u, new Shape(rows, 1));
             }
             NDList picked = LogitsSampler.sample(logits, uniforms, params);
-            // the one device→host copy of the step: ids (exact in float32 below 2^24) and log-probabilities
-            float[] host = NDArrays.stack(new NDList(picked.get(0).toType(DataType.FLOAT32, false), picked.get(1)))
-                    .toFloatArray();
-            hostPicks = host;
+            hostPicks = Decoding.toHost(picked);
             return picked.get(0);
         }
 
@@ -267,31 +263,10 @@ public final class Sampler {
             return live;
         }
 
-        /** Checks the tail of a completion's text for a stop string (a window wide enough to hold any). */
+        /** Checks the tail of a completion's text for a stop string. */
         private boolean matchStop(int c) {
-            int window = Math.min(lengths[c], 2 * maxStopChars + 8);
-            String tail = tokenizer.decode(Arrays.copyOfRange(tokens[c], lengths[c] - window, lengths[c]), false);
-            for (String s : params.stop()) {
-                if (tail.contains(s)) {
-                    stopMatched[c] = s;
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        /** Rows to keep when enough have finished to make compaction worth a copy of the cache; else null. */
-        private int[] rowsToKeep() {
-            int rows = completionOfRow.length;
-            int[] keep = new int[rows];
-            int n = 0;
-            for (int j = 0; j < rows; j++) {
-                if (finish[completionOfRow[j]] == null) {
-                    keep[n++] = j;
-                }
-            }
-            int done = rows - n;
-            return done > 0 && done * 4 >= rows ? Arrays.copyOf(keep, n) : null;
+            stopMatched[c] = Decoding.stopIn(tokenizer, tokens[c], lengths[c], params.stop(), maxStopChars);
+            return stopMatched[c] != null;
         }
 
         private List<List<Completion>> results() {
@@ -301,11 +276,7 @@ public final class Sampler {
                 List<Completion> group = new ArrayList<>(r.samples());
                 for (int i = 0; i < r.samples(); i++, c++) {
                     int[] toks = Arrays.copyOf(tokens[c], lengths[c]);
-                    String text = tokenizer.decode(toks, true);
-                    if (stopMatched[c] != null) {
-                        int at = text.indexOf(stopMatched[c]);
-                        text = at >= 0 ? text.substring(0, at) : text;
-                    }
+                    String text = Decoding.cutAtStop(tokenizer.decode(toks, true), stopMatched[c]);
                     FinishReason reason = finish[c] == null ? FinishReason.LENGTH : finish[c];
                     group.add(new Completion(r.promptKey(), i, toks, Arrays.copyOf(logprobs[c], lengths[c]), text,
                             reason, stopMatched[c]));
@@ -314,21 +285,5 @@ public final class Sampler {
             }
             return out;
         }
-    }
-
-    private static long[] toLongs(int[] a) {
-        long[] out = new long[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i];
-        }
-        return out;
-    }
-
-    private static int[] select(int[] a, int[] index) {
-        int[] out = new int[index.length];
-        for (int i = 0; i < index.length; i++) {
-            out[i] = a[index[i]];
-        }
-        return out;
     }
 }

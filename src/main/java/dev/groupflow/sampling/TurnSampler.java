@@ -1,7 +1,6 @@
 package dev.groupflow.sampling;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -236,16 +235,16 @@ public final class TurnSampler {
                             positions.close();
                             break;
                         }
-                        int[] keep = rowsToKeep();
+                        int[] keep = Decoding.rowsToKeep(requestOfRow, finish);
                         if (keep != null) {
-                            NDArray index = manager.create(toLongs(keep));
+                            NDArray index = manager.create(Decoding.toLongs(keep));
                             cache.selectRows(index);
                             picked = picked.get(index);
                             NDArray kept = positions.get(index);
                             NDScope.unregister(kept);
                             positions.close();
                             positions = kept;
-                            requestOfRow = select(requestOfRow, keep);
+                            requestOfRow = Decoding.select(requestOfRow, keep);
                         }
                         int rows = requestOfRow.length;
                         cache.appendMask(manager.ones(new Shape(rows, 1), DataType.FLOAT32));
@@ -358,9 +357,7 @@ public final class TurnSampler {
                 uniforms = manager.create(u, new Shape(rows, 1));
             }
             NDList picked = LogitsSampler.sample(logits, uniforms, params);
-            // the one device→host copy of the step: ids (exact in float32 below 2^24) and log-probabilities
-            hostPicks = NDArrays.stack(new NDList(picked.get(0).toType(DataType.FLOAT32, false), picked.get(1)))
-                    .toFloatArray();
+            hostPicks = Decoding.toHost(picked);
             return picked.get(0);
         }
 
@@ -404,31 +401,9 @@ public final class TurnSampler {
             return CachedContext.copyRow(cache, model.config().numLayers(), row, ranges, cached, model.manager());
         }
 
-        /** Checks the tail of a turn's text for a stop string (a window wide enough to hold any). */
         private boolean matchStop(int i) {
-            int window = Math.min(lengths[i], 2 * maxStopChars + 8);
-            String tail = tokenizer.decode(Arrays.copyOfRange(tokens[i], lengths[i] - window, lengths[i]), false);
-            for (String s : params.stop()) {
-                if (tail.contains(s)) {
-                    stopMatched[i] = s;
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        /** Rows to keep when enough have finished to make compaction worth a copy of the cache; else null. */
-        private int[] rowsToKeep() {
-            int rows = requestOfRow.length;
-            int[] keep = new int[rows];
-            int n = 0;
-            for (int j = 0; j < rows; j++) {
-                if (finish[requestOfRow[j]] == null) {
-                    keep[n++] = j;
-                }
-            }
-            int done = rows - n;
-            return done > 0 && done * 4 >= rows ? Arrays.copyOf(keep, n) : null;
+            stopMatched[i] = Decoding.stopIn(tokenizer, tokens[i], lengths[i], params.stop(), maxStopChars);
+            return stopMatched[i] != null;
         }
 
         private List<Turn> results() {
@@ -436,11 +411,7 @@ public final class TurnSampler {
             for (int i = 0; i < requests.size(); i++) {
                 Request r = requests.get(i);
                 int[] toks = Arrays.copyOf(tokens[i], lengths[i]);
-                String text = tokenizer.decode(toks, true);
-                if (stopMatched[i] != null) {
-                    int at = text.indexOf(stopMatched[i]);
-                    text = at >= 0 ? text.substring(0, at) : text;
-                }
+                String text = Decoding.cutAtStop(tokenizer.decode(toks, true), stopMatched[i]);
                 Completion c = new Completion(r.episodeKey(), r.sampleIndex(), toks,
                         Arrays.copyOf(logprobs[i], lengths[i]), text, finish[i], stopMatched[i]);
                 out.add(new Turn(c, results[i], reuse[i], fresh[i], diverged[i]));
@@ -456,21 +427,5 @@ public final class TurnSampler {
                 }
             }
         }
-    }
-
-    private static long[] toLongs(int[] a) {
-        long[] out = new long[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i];
-        }
-        return out;
-    }
-
-    private static int[] select(int[] a, int[] index) {
-        int[] out = new int[index.length];
-        for (int i = 0; i < index.length; i++) {
-            out[i] = a[index[i]];
-        }
-        return out;
     }
 }

@@ -1,0 +1,86 @@
+package dev.groupflow.sampling;
+
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import dev.groupflow.model.tokenizer.TextTokenizer;
+import java.util.Arrays;
+import java.util.List;
+
+/** Pieces of a decoding loop shared by {@link Sampler} and {@link TurnSampler}. */
+final class Decoding {
+    private Decoding() {
+    }
+
+    /**
+     * The step's picks on the host, the one device→host copy of a decoding step: [ids as floats..., logprobs...]
+     * (ids are exact in float32 below 2^24).
+     *
+     * @param picked {tokens [rows] int64, logprobs [rows] float32} of {@link LogitsSampler#sample}
+     */
+    static float[] toHost(NDList picked) {
+        return NDArrays.stack(new NDList(picked.get(0).toType(DataType.FLOAT32, false), picked.get(1)))
+                .toFloatArray();
+    }
+
+    /**
+     * The stop string in the tail of a sequence's text (a window wide enough to hold any), or null.
+     *
+     * @param length how many of {@code tokens} are generated so far
+     * @param maxStopChars the longest stop string's length
+     */
+    static String stopIn(TextTokenizer tokenizer, int[] tokens, int length, List<String> stops, int maxStopChars) {
+        int window = Math.min(length, 2 * maxStopChars + 8);
+        String tail = tokenizer.decode(Arrays.copyOfRange(tokens, length - window, length), false);
+        for (String s : stops) {
+            if (tail.contains(s)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Rows to keep when enough have finished to make compaction worth a copy of the cache (a quarter); else null.
+     *
+     * @param itemOfRow which sequence each row holds
+     * @param finish each sequence's finish reason, null while it is live
+     */
+    static int[] rowsToKeep(int[] itemOfRow, FinishReason[] finish) {
+        int rows = itemOfRow.length;
+        int[] keep = new int[rows];
+        int n = 0;
+        for (int j = 0; j < rows; j++) {
+            if (finish[itemOfRow[j]] == null) {
+                keep[n++] = j;
+            }
+        }
+        int done = rows - n;
+        return done > 0 && done * 4 >= rows ? Arrays.copyOf(keep, n) : null;
+    }
+
+    /** The decoded text cut before the stop string that ended it (when there was one). */
+    static String cutAtStop(String text, String stop) {
+        if (stop == null) {
+            return text;
+        }
+        int at = text.indexOf(stop);
+        return at >= 0 ? text.substring(0, at) : text;
+    }
+
+    static long[] toLongs(int[] a) {
+        long[] out = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i];
+        }
+        return out;
+    }
+
+    static int[] select(int[] a, int[] index) {
+        int[] out = new int[index.length];
+        for (int i = 0; i < index.length; i++) {
+            out[i] = a[index[i]];
+        }
+        return out;
+    }
+}
