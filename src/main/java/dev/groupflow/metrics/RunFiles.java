@@ -117,15 +117,23 @@ public final class RunFiles implements AutoCloseable {
     }
 
     /**
-     * Writes the malformed rows of a prompts file to {@code quarantine.jsonl} (replacing an earlier one): line
-     * number, reason and the row's text, so nothing is lost. Returns the file.
+     * Writes the malformed rows of a prompts file to {@code quarantine.jsonl} (replacing an earlier one): file, line
+     * number, reason and the row's text, and for a row that is not valid UTF-8 its bytes in base64
+     * ({@code "bytes_base64"}), so nothing is lost. Returns the file.
      */
     public synchronized Path quarantine(Path source, java.util.List<dev.groupflow.data.BadRow> rows) {
         StringBuilder sb = new StringBuilder();
         try {
             for (dev.groupflow.data.BadRow b : rows) {
-                sb.append(JSON.writeValueAsString(java.util.Map.of("file", source.toString(), "line", b.line(),
-                        "reason", b.reason(), "text", b.text()))).append('\n');
+                Map<String, Object> line = new java.util.LinkedHashMap<>();
+                line.put("file", source.toString());
+                line.put("line", b.line());
+                line.put("reason", b.reason());
+                line.put("text", b.text());
+                if (b.base64() != null) {
+                    line.put("bytes_base64", b.base64());
+                }
+                sb.append(JSON.writeValueAsString(line)).append('\n');
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
