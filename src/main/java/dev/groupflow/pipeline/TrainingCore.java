@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
  * weights, report. Single-threaded: it runs on the learner's thread.
  */
 public final class TrainingCore {
-    private final TrainingSetup setup;
     private static final Logger LOG = LoggerFactory.getLogger(TrainingCore.class);
 
+    private final TrainingSetup setup;
     private final StepReporter reporter;
     private long step;
     private int failuresInARow;  // checkpoint writes that failed since the last one that succeeded
