@@ -28,6 +28,8 @@ import picocli.CommandLine.Option;
 /** {@code groupflow train}: a GRPO run, by default the built-in task from scratch. */
 @Command(name = "train", description = "Train a policy with GRPO (default: a tiny policy on the built-in task).")
 final class TrainCommand implements Callable<Integer> {
+    /** Exit status of a run stopped because its checkpoints could not be written (docs/reliability.md). */
+    static final int CHECKPOINTS_FAILED = 3;
 
     @Option(names = "--config", description = "HOCON file overriding conf/groupflow.conf")
     Path config;
@@ -151,6 +153,10 @@ final class TrainCommand implements Callable<Integer> {
         progress.finish();
         if (!result.ok()) {
             live.phase(RunMonitor.Phase.FAILED, result.failure());
+            if (result.checkpointsFailed()) {
+                System.err.println("groupflow: training stopped: " + result.failure());
+                return CHECKPOINTS_FAILED;
+            }
             System.err.println("groupflow: training failed: " + result.failure());
             return 1;
         }

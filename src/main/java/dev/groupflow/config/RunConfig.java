@@ -52,7 +52,12 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                                    Duration restartMinBackoff, Duration restartMaxBackoff, int maxRestarts) {
     }
 
-    public record CheckpointSettings(int every, int keep) {
+    /**
+     * @param every periodic checkpoint every this many steps (0 = only at the end)
+     * @param keep complete checkpoints kept
+     * @param maxConsecutiveFailures checkpoint writes that may fail in a row before the run stops
+     */
+    public record CheckpointSettings(int every, int keep, int maxConsecutiveFailures) {
     }
 
     /**
@@ -187,9 +192,11 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                     + pipeline.samplerBatchPrompts());
         }
 
-        CheckpointSettings checkpoint = new CheckpointSettings(r.integer("checkpoint.every"), r.integer("checkpoint.keep"));
+        CheckpointSettings checkpoint = new CheckpointSettings(r.integer("checkpoint.every"), r.integer("checkpoint.keep"),
+                r.integer("checkpoint.max-consecutive-failures"));
         r.atLeast("checkpoint.every", checkpoint.every(), 0);
         r.atLeast("checkpoint.keep", checkpoint.keep(), 1);
+        r.atLeast("checkpoint.max-consecutive-failures", checkpoint.maxConsecutiveFailures(), 1);
         EvalSettings eval = new EvalSettings(r.integer("eval.samples"), r.number("eval.temperature"),
                 r.existingPath("eval.prompts", false), r.integer("eval.every"), r.number("eval.pass-threshold"),
                 r.integers("eval.pass-k"));

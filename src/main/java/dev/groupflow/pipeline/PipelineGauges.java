@@ -24,6 +24,7 @@ public final class PipelineGauges {
     public final AtomicLong promptsSkipped = new AtomicLong();
     public final AtomicLong groupsBuffered = new AtomicLong();
     public final AtomicLong stageRestarts = new AtomicLong();
+    public final AtomicLong checkpointFailures = new AtomicLong();
     // terminal outcomes of samples (each generated sample ends in exactly one, or is still in flight)
     public final AtomicLong samplesTrainedScored = new AtomicLong();
     public final AtomicLong samplesTrainedFailed = new AtomicLong();
