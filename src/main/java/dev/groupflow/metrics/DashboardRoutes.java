@@ -32,6 +32,7 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -68,7 +69,7 @@ final class DashboardRoutes {
         return extractRequest(request -> {
             String refusal = DashboardAccess.refusal(request);
             if (refusal != null) {
-                return complete(StatusCodes.FORBIDDEN, refusal);
+                return closing(() -> complete(StatusCodes.FORBIDDEN, refusal));
             }
             return concat(
                     pathSingleSlash(() -> get(() -> bytes(ContentTypes.TEXT_HTML_UTF8, page))),
@@ -84,17 +85,28 @@ final class DashboardRoutes {
     }
 
     private Route withToken(HttpRequest request, Supplier<Route> inner) {
-        return access.authorized(request) ? inner.get() : json(StatusCodes.UNAUTHORIZED, Map.of("error",
-                "missing or wrong token: open the dashboard with the URL train printed (http://127.0.0.1:PORT/?token=...), "
-                        + "or send the token as the header " + DashboardAccess.HEADER));
+        if (access.authorized(request)) {
+            return inner.get();
+        }
+        return closing(() -> json(StatusCodes.UNAUTHORIZED, Map.of("error", "missing or wrong token: open the "
+                + "dashboard with the URL train printed (http://127.0.0.1:PORT/?token=...), or send the token as the "
+                + "header " + DashboardAccess.HEADER)));
+    }
+
+    /**
+     * A refusal that also closes the connection: refused clients do not keep connections open, of which the
+     * server accepts a limited number (Pekko HTTP's {@code max-connections}, 1024).
+     */
+    private static Route closing(Supplier<Route> refusal) {
+        return respondWithHeader(Connection.create("close"), refusal);
     }
 
     private Route events() {
         return events.subscribe(monitor::status, Duration.ofSeconds(1))
                 .<Route>map(source -> completeOK(source, EventStreamMarshalling.toEventStream()))
-                .orElseGet(() -> respondWithHeader(RetryAfter.create(STREAMS_RETRY_SECONDS), () ->
+                .orElseGet(() -> respondWithHeader(RetryAfter.create(STREAMS_RETRY_SECONDS), () -> closing(() ->
                         json(StatusCodes.SERVICE_UNAVAILABLE, Map.of("error", "too many event streams open ("
-                                + "dashboard.max-event-streams); close a dashboard tab or raise the limit"))));
+                                + "dashboard.max-event-streams); close a dashboard tab or raise the limit")))));
     }
 
     private Route api() {

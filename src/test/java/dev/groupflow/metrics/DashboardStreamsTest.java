@@ -57,7 +57,8 @@ class DashboardStreamsTest {
             HttpResponse<InputStream> r = client.openEvents().get(30, TimeUnit.SECONDS);
             if (r.statusCode() != 503) {
                 streams.add(r.body()); // an open stream: reading it to the end would never return
-                throw new AssertionError("stream " + (CAP + i + 1) + " of a cap of " + CAP + ": HTTP " + r.statusCode());
+                throw new AssertionError("stream " + (CAP + i + 1) + " of a cap of " + CAP + ": HTTP "
+                        + r.statusCode());
             }
             String body = new String(r.body().readAllBytes());
             assertTrue(body.contains("dashboard.max-event-streams"), body);
@@ -74,6 +75,45 @@ class DashboardStreamsTest {
         HttpResponse<InputStream> again = client.openEvents().get(30, TimeUnit.SECONDS);
         assertEquals(200, again.statusCode());
         streams.add(again.body());
+    }
+
+    /**
+     * The probe of issue 12: 1,100 stream requests, none of them closed by the client. Refused ones are closed by
+     * the server, so they do not use up the server's connections (Pekko HTTP accepts 1024) and the API answers.
+     */
+    @Test
+    void elevenHundredStreamRequestsLeaveTheApiAnswering() throws Exception {
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            int served = 0;
+            for (int i = 0; i < 1100; i++) {
+                Socket s = client.raw("GET", "events?token=" + dashboard.token().value(), "Accept: text/event-stream");
+                sockets.add(s);
+                String status = statusLine(s.getInputStream());
+                if (status.startsWith("HTTP/1.1 200")) {
+                    served++;
+                    continue;
+                }
+                assertEquals("HTTP/1.1 503 Service Unavailable", status, "request " + (i + 1));
+                // the server closes a refused connection: the rest of the answer, then the end of the stream
+                s.getInputStream().readAllBytes();
+            }
+            assertEquals(CAP, served);
+            assertEquals(1100 - CAP, dashboard.events().refused());
+            assertEquals(200, client.get("api/status").statusCode(), "the API answers");
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    private static String statusLine(InputStream in) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (int c; (c = in.read()) >= 0 && c != '\n'; ) {
+            sb.append((char) c);
+        }
+        return sb.toString().trim();
     }
 
     @Test
