@@ -6,6 +6,7 @@ import dev.groupflow.config.RunConfig;
 import dev.groupflow.config.Settings;
 import dev.groupflow.metrics.ChartRefresher;
 import dev.groupflow.metrics.Charts;
+import dev.groupflow.metrics.DashboardToken;
 import dev.groupflow.metrics.LiveMonitoring;
 import dev.groupflow.metrics.RunMonitor;
 import dev.groupflow.metrics.ProgressLine;
@@ -75,10 +76,19 @@ final class TrainCommand implements Callable<Integer> {
         }
         all.addAll(sets);
         RunConfig rc;
+        String tokenProblem = DashboardToken.environmentProblem();
         try {
             rc = RunConfig.load(config, all);
         } catch (ConfigProblems e) {
-            System.err.println("groupflow: " + e.getMessage());
+            List<String> problems = new ArrayList<>(e.problems());
+            if (tokenProblem != null) {
+                problems.add(tokenProblem);
+            }
+            System.err.println("groupflow: " + new ConfigProblems(problems).getMessage());
+            return 2;
+        }
+        if (tokenProblem != null) {
+            System.err.println("groupflow: " + new ConfigProblems(List.of(tokenProblem)).getMessage());
             return 2;
         }
         Path dir = rc.resolvedRunDir();
@@ -118,7 +128,8 @@ final class TrainCommand implements Callable<Integer> {
             reporter.addListener(charts);
             HeldOutEvaluation heldOut = new HeldOutEvaluation(setup, progress);
             reporter.addListener(heldOut);
-            try (LiveMonitoring live = LiveMonitoring.open(rc, setup.gauges, reporter, dir, System.err, System.out)) {
+            try (LiveMonitoring live = LiveMonitoring.open(rc, setup.gauges, reporter, dir,
+                    DashboardToken.of(System.getenv(DashboardToken.ENV)), System.err, System.out)) {
                 return train(rc, setup, reporter, live, heldOut, progress, dir, t0);
             }
         } finally {

@@ -155,8 +155,12 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
         return checkpointAndFinish(true);
     }
 
+    /** Requests that arrive while this one is written merge into it (the same state is saved). */
     private Behavior<Command> onCheckpointNow() {
-        return checkpoint(this::afterCheckpoint);
+        return checkpoint(() -> {
+            setup.gauges.checkpointPending.set(false);
+            return afterCheckpoint();
+        });
     }
 
     private Behavior<Command> trainWhileReady() {

@@ -1,6 +1,7 @@
 package dev.groupflow.pipeline;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -31,6 +32,8 @@ public final class PipelineGauges {
     public final AtomicLong samplesDroppedStale = new AtomicLong();
     public final AtomicLong samplesFiltered = new AtomicLong();
     public final AtomicLong samplesDuplicate = new AtomicLong();
+    /** A checkpoint asked for from outside ({@link RunControl#checkpointNow}) and not yet written. */
+    public final AtomicBoolean checkpointPending = new AtomicBoolean();
 
     /** Counts a verifier outcome and its latency. */
     public void record(dev.groupflow.verify.Outcome o) {
