@@ -124,7 +124,7 @@ final class Globals {
           pos = 0;
           return null;
         });
-        default -> null;
+        default -> Access.MISSING;
       };
     }
   }

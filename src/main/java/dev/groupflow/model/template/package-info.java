@@ -22,5 +22,8 @@
  * urlencode}, {@code wordwrap}, {@code striptags}, {@code xmlattr}, {@code filesizeformat},
  * {@code random}. Integers are 64-bit: results beyond that raise an overflow error instead of
  * growing as Python's do.
+ *
+ * <p>Python's {@code None} is Java {@code null}, a value like any other; "absent" (a variable,
+ * attribute or item that does not exist) is {@code Undefined}, never {@code null}.
  */
 package dev.groupflow.model.template;
