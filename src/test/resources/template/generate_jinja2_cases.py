@@ -3,7 +3,8 @@
 
 How the expectations were produced (tests never run Python; they only read the JSON):
   python3 src/test/resources/template/generate_jinja2_cases.py
-with Jinja2 3.1.6 on CPython 3.11. The environment mirrors Hugging Face transformers'
+with Jinja2 3.1.6 on CPython 3.11 (an older Jinja2 differs: Debian bookworm's python3-jinja2
+3.1.2 raises OverflowError for 'inf'|int where 3.1.6 gives 0). The environment mirrors Hugging Face transformers'
 chat-template compiler: ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
 extensions=[AssistantTracker, loopcontrols]) with HF's tojson override (json.dumps, no HTML
 escaping) and the raise_exception / strftime_now globals. strftime_now reads a frozen clock,
@@ -19,6 +20,7 @@ import sys
 
 import jinja2
 from jinja2 import nodes
+from jinja2.constants import LOREM_IPSUM_WORDS
 from jinja2.ext import Extension, loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -502,6 +504,15 @@ case("filters returning none", "{{ [none]|first }} {{ [none]|first is defined }}
 case("attr filter on a namespace holding none", "{% set ns = namespace(x=none) %}{{ ns|attr('x') is none }} {{ ns|attr('x') is defined }} {{ ns|attr('nope') is defined }}")
 case("none from methods and calls", "{{ {'a': 1}.get('b') is none }} {{ {'a': 1}.get('b') is defined }} {% set c = cycler(1) %}{{ c.reset() is none }} {{ c.reset() is defined }}")
 case("tojson of namespace none attribute", "{% set ns = namespace(x=none) %}{{ ns.x|tojson }} {{ [ns.x]|tojson }}")
+
+# ---------------------------------------------------------------- lipsum (text is random; only its shape is recorded)
+case("lipsum is a callable global", "{{ lipsum is callable }} {{ lipsum is defined }} [{{ lipsum(0) }}] [{{ lipsum(0, false) }}] {{ lipsum(0) is escaped }}")
+case("lipsum default shape", "{% set p = lipsum() %}{{ p is escaped }} {{ p.count('<p>') }} {{ p.count('</p>') }} {{ p.split('\n')|length }} {{ p.startswith('<p>') }} {{ p.endswith('.</p>') }}")
+case("lipsum plain paragraphs", "{% set p = lipsum(3, false) %}{{ p is escaped }} {{ p.split('\n\n')|length }} {{ '<p>' in p }} {% for para in p.split('\n\n') %}{{ para[0] is upper }}{{ para.endswith('.') }}{{ '\n' in para }} {% endfor %}")
+case("lipsum word counts lie in min to max", "{% for para in lipsum(6, false, 3, 6).split('\n\n') %}{{ para.split()|length in [3, 4, 5] }} {% endfor %}{% for para in lipsum(2, html=false, min=1, max=2).split('\n\n') %}{{ para.split()|length }}{{ para.endswith('.') }}{{ para[:-1].isalpha() }} {% endfor %}")
+case("lipsum words come from the lorem ipsum list", "{% set ns = namespace(ok=true) %}{% for w in lipsum(4, false).replace(',', ' ').replace('.', ' ').lower().split() %}{% if w not in words %}{% set ns.ok = false %}{% endif %}{% endfor %}{{ ns.ok }}",
+     {"words": LOREM_IPSUM_WORDS.split()})
+case("lipsum with an empty word range fails", "{{ lipsum(1, min=5, max=5) }}")
 
 # ---------------------------------------------------------------- realistic templates
 base = {"bos_token": "<s>", "eos_token": "</s>", "tools": None, "documents": None}
