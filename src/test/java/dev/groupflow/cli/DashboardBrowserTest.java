@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.groupflow.SystemPackages;
 import dev.groupflow.metrics.HeadlessChromium;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The live dashboard of a real {@code bin/groupflow train}, opened in headless Chromium (Debian's {@code chromium},
- * which {@code .ci/run} installs) at the URL it prints, with its token: its charts fill with data (reward
+ * which {@code bin/test} installs) at the URL it prints, with its token: its charts fill with data (reward
  * components too), the latest completions show, Pause stops the step counter and Resume starts it again,
  * Checkpoint now writes a checkpoint, a reload keeps working without the token in the address bar, and the API
  * refuses the page's requests that lack the token. The screenshot of the paused page is kept in
@@ -36,8 +37,7 @@ class DashboardBrowserTest {
 
     @Test
     void dashboardOfARunningTraining(@TempDir Path tmp) throws Exception {
-        Path chromium = HeadlessChromium.binary().orElseThrow(() -> new AssertionError(
-                "this test needs Chromium: apt-get install chromium (.ci/run does), or set CHROMIUM=/path/to/it"));
+        Path chromium = SystemPackages.requireChromium();
         Path run = tmp.resolve("run");
         Path log = tmp.resolve("train.log");
         Process train = GracefulStopTest.launch(run, log, List.of("--set", "train.steps=100000",
