@@ -9,12 +9,13 @@ import java.util.Map;
 /**
  * The built-in agent environment: find a hidden digit string by guessing. Each guess is answered per position with
  * {@code =} (right), {@code <} (the hidden digit is smaller) or {@code >} (larger), so a policy that halves each
- * digit's range finds a 3-digit string in at most 4 guesses; a guess of the wrong length or with other characters
- * is answered {@code ?} per position and changes nothing.
+ * digit's range finds a 3-digit string in at most 4 guesses; a position the guess leaves out or fills with another
+ * character is answered {@code ?}; a chat turn without a {@code guess} call changes nothing.
  *
- * <p>Rewards: a valid guess's step reward is the change in the fraction of positions right since the last valid
- * guess, so the episode's return is the fraction right in the last valid guess (1 when found; the episode then
- * ends). State keys are the history of guesses and answers, so two episodes of a task that made the same guesses
+ * <p>Rewards: a guess's accuracy is its positions right over the longer of guess and secret (as the digit task
+ * scores, so a wrong length costs); a step's reward is the change in accuracy since the previous guess, so the
+ * episode's return is the last guess's accuracy (1 when found; the episode then ends). The partial credit gives a
+ * policy trained from scratch a signal before it writes well-formed guesses. State keys are the history of guesses and answers, so two episodes of a task that made the same guesses
  * are in the same state (GiGPO's step groups). Deterministic: the same actions always get the same answers.
  *
  * <p>Plain mode (the built-in tiny policy with its character tokenizer): the first observation is {@code ???:}, a
@@ -64,7 +65,7 @@ public final class GuessEnvironment implements LocalEnvironment {
     private final class Game implements Session {
         private final String secret;
         private final List<String> history = new ArrayList<>();
-        private int lastCorrect;
+        private double lastAccuracy;
 
         Game(String secret) {
             this.secret = secret;
@@ -84,28 +85,26 @@ public final class GuessEnvironment implements LocalEnvironment {
         @Override
         public Transition step(Action action) {
             String guess = guessOf(action);
-            boolean valid = guess != null && guess.length() == secret.length()
-                    && guess.chars().allMatch(c -> c >= '0' && c <= '9');
+            String g = guess == null ? "" : guess;
             StringBuilder feedback = new StringBuilder();
-            double reward = 0;
-            int correct = lastCorrect;
-            if (valid) {
-                correct = 0;
-                for (int i = 0; i < secret.length(); i++) {
-                    char s = secret.charAt(i);
-                    char g = guess.charAt(i);
-                    feedback.append(s == g ? '=' : s < g ? '<' : '>');
-                    correct += s == g ? 1 : 0;
+            int correct = 0;
+            for (int i = 0; i < secret.length(); i++) {
+                char c = i < g.length() ? g.charAt(i) : '?';
+                char s = secret.charAt(i);
+                if (c < '0' || c > '9') {
+                    feedback.append('?');
+                } else {
+                    feedback.append(s == c ? '=' : s < c ? '<' : '>');
+                    correct += s == c ? 1 : 0;
                 }
-                reward = (double) (correct - lastCorrect) / secret.length();
-                lastCorrect = correct;
-            } else {
-                feedback.append("?".repeat(secret.length()));
             }
-            history.add((valid ? guess : "?".repeat(secret.length())) + feedback);
+            // no guess at all (a chat turn without a call) changes nothing
+            double accuracy = guess == null ? lastAccuracy : (double) correct / Math.max(secret.length(), g.length());
+            double reward = accuracy - lastAccuracy;
+            lastAccuracy = accuracy;
+            history.add(g + feedback);
             String key = String.join("|", history);
-            boolean done = correct == secret.length();
-            return new Transition(observation(action, feedback.toString(), key), reward, done);
+            return new Transition(observation(action, feedback.toString(), key), reward, g.equals(secret));
         }
 
         private Observation observation(Action action, String feedback, String key) {

@@ -33,16 +33,25 @@ class GuessEnvironmentTest {
         Transition t2 = guess(s, "502\n");
         assertEquals("==>:", t2.observation().text());
         assertEquals(1.0 / 3, t2.reward(), 1e-12);
-        Transition bad = guess(s, "5x3");
-        assertEquals("???:", bad.observation().text());
-        assertEquals(0, bad.reward());
+        Transition odd = guess(s, "5x3");
+        assertEquals("=?=:", odd.observation().text(), "a position that is not a digit is unknown");
+        assertEquals(0, odd.reward(), 1e-12);
         Transition worse = guess(s, "000");
+        assertEquals(">=>:", worse.observation().text());
         assertEquals(-1.0 / 3, worse.reward(), 1e-12, "losing a right digit costs");
+        Transition tooLong = guess(s, "5034");
+        assertEquals("===:", tooLong.observation().text());
+        assertEquals(3.0 / 4 - 1.0 / 3, tooLong.reward(), 1e-12, "a wrong length costs: 3 right of 4");
+        assertFalse(tooLong.done());
         Transition found = guess(s, "503");
         assertEquals("===:", found.observation().text());
         assertTrue(found.done());
         assertFalse(t2.done());
-        assertEquals(1.0, t1.reward() + t2.reward() + bad.reward() + worse.reward() + found.reward(), 1e-12);
+        assertEquals(1.0, t1.reward() + t2.reward() + odd.reward() + worse.reward() + tooLong.reward()
+                + found.reward(), 1e-12);
+        Transition shortGuess = guess(game("503", false), "5");
+        assertEquals("=??:", shortGuess.observation().text());
+        assertEquals(1.0 / 3, shortGuess.reward(), 1e-12);
     }
 
     @Test
