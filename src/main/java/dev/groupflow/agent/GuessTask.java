@@ -33,6 +33,22 @@ public final class GuessTask implements PromptSource {
         this.maxLength = maxLength;
         this.seed = seed;
         this.heldOut = heldOut;
+        if (!splitHasSecrets()) {
+            throw new IllegalArgumentException("guess tasks of " + minLength + ".." + maxLength + " digits with seed "
+                    + seed + " have no " + (heldOut ? "held-out" : "training") + " secret: allow longer strings");
+        }
+    }
+
+    /** Whether this view's split has any secret (only a few short strings could all fall on one side). */
+    private boolean splitHasSecrets() {
+        for (int length = minLength; length <= Math.min(maxLength, 4); length++) {
+            for (int s = 0; s < Math.pow(10, length); s++) {
+                if (isHeldOut(String.format("%0" + length + "d", s)) == heldOut) {
+                    return true;
+                }
+            }
+        }
+        return maxLength > 4; // 10^5 and more strings: both splits are certainly populated
     }
 
     /** The held-out view of the same tasks (same seed, the complementary split). */

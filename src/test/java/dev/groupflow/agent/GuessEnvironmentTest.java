@@ -111,4 +111,28 @@ class GuessEnvironmentTest {
         assertTrue(heldOut > 50 && heldOut < 150, "about a tenth held out: " + heldOut);
         assertNotEquals(train.at(0), new GuessTask(2, 3, 8, false).at(0), "the seed changes the tasks");
     }
+
+    @Test
+    void aSplitWithoutSecretsIsRefusedRatherThanSearchedForever() {
+        // one-digit secrets: ten strings, so for some seeds none is held out
+        long seed = 0;
+        while (hasHeldOutDigit(seed)) {
+            seed++;
+        }
+        long empty = seed;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new GuessTask(1, 1, empty, true));
+        assertTrue(e.getMessage().contains("no held-out secret"), e.getMessage());
+        assertEquals(1, new GuessTask(1, 1, empty, false).at(0).answer().length(), "training tasks still exist");
+    }
+
+    private static boolean hasHeldOutDigit(long seed) {
+        GuessTask train = new GuessTask(1, 1, seed, false);
+        for (int d = 0; d < 10; d++) {
+            if (train.isHeldOut(String.valueOf(d))) {
+                return true;
+            }
+        }
+        return false;
+    }
 }
