@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.grpo.AdamW;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.model.CausalLm;
-import dev.groupflow.model.Checkpoints;
+import dev.groupflow.model.HfCheckpoints;
 import dev.groupflow.model.safetensors.SafetensorsCheckpoint;
 import dev.groupflow.model.safetensors.SafetensorsWriter;
 import dev.groupflow.model.safetensors.TensorSpec;
@@ -96,7 +96,7 @@ public final class Checkpointer {
             Files.createDirectories(root);
             deleteTree(tmp);
             Files.createDirectories(tmp);
-            Checkpoints.save(policy, tmp, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
+            HfCheckpoints.save(policy, tmp, HfCheckpoints.DEFAULT_MAX_SHARD_BYTES);
             tokenizerFiles.accept(tmp);
             writeOptimizer(tmp, learner.optimizer());
             Files.writeString(tmp.resolve("trainer_state.json"),

@@ -1,7 +1,7 @@
 package dev.groupflow.cluster;
 
 import dev.groupflow.model.CausalLm;
-import dev.groupflow.model.Checkpoints;
+import dev.groupflow.model.HfCheckpoints;
 import dev.groupflow.pipeline.PipelineGauges;
 import dev.groupflow.pipeline.PromptSupply;
 import dev.groupflow.pipeline.PromptWork;
@@ -188,7 +188,7 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
             long version;
             try (CausalLm replica = settings.replica().get()) {
                 version = settings.weights().copyInto(replica);
-                Checkpoints.save(replica, tmp, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
+                HfCheckpoints.save(replica, tmp, HfCheckpoints.DEFAULT_MAX_SHARD_BYTES);
             }
             settings.tokenizerFiles().accept(tmp);
             Path dir = settings.weightsRoot().resolve("v-" + version);

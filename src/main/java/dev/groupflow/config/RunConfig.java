@@ -5,6 +5,7 @@ import dev.groupflow.grpo.AdvantageScale;
 import dev.groupflow.grpo.Aggregation;
 import dev.groupflow.grpo.GrpoConfig;
 import dev.groupflow.grpo.LrSchedule;
+import dev.groupflow.grpo.OptionNames;
 import dev.groupflow.grpo.RatioLevel;
 import dev.groupflow.model.Devices;
 import dev.groupflow.sampling.SamplingParams;
@@ -269,10 +270,10 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     }
 
     private static GrpoConfig grpo(Reader r, SamplingParams sampling, TrainSettings train) {
-        String scale = r.choice("grpo.scale", Set.of("group", "batch", "none"));
-        String aggregation = r.choice("grpo.aggregation", Set.of("token_mean", "seq_mean_token_mean", "seq_sum_norm"));
-        String level = r.choice("grpo.ratio-level", Set.of("token", "sequence"));
-        String schedule = r.choice("optim.schedule", Set.of("constant", "warmup", "cosine"));
+        String scale = r.choice("grpo.scale", OptionNames.all(AdvantageScale.class));
+        String aggregation = r.choice("grpo.aggregation", OptionNames.all(Aggregation.class));
+        String level = r.choice("grpo.ratio-level", OptionNames.all(RatioLevel.class));
+        String schedule = r.choice("optim.schedule", OptionNames.all(LrSchedule.Kind.class));
         int numIterations = r.integer("grpo.num-iterations");
         double lr = r.number("optim.lr");
         int warmup = r.integer("optim.warmup-steps");
@@ -285,13 +286,13 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             return null;
         }
         try {
-            return new GrpoConfig(r.integer("grpo.group-size"), AdvantageScale.parse(scale),
-                    Aggregation.parse(aggregation), RatioLevel.parse(level), r.number("grpo.eps-low"),
-                    r.number("grpo.eps-high"), r.number("grpo.beta"), r.number("grpo.is-cap"),
+            return new GrpoConfig(r.integer("grpo.group-size"), OptionNames.parse(AdvantageScale.class, scale),
+                    OptionNames.parse(Aggregation.class, aggregation), OptionNames.parse(RatioLevel.class, level),
+                    r.number("grpo.eps-low"), r.number("grpo.eps-high"), r.number("grpo.beta"), r.number("grpo.is-cap"),
                     r.bool("grpo.mask-truncated"), numIterations, r.integer("grpo.micro-batch-tokens"),
                     sampling.maxNewTokens(), sampling.temperature() == 0 ? 1.0 : sampling.temperature(),
                     r.number("optim.max-grad-norm"),
-                    new LrSchedule(LrSchedule.Kind.parse(schedule), lr, warmup,
+                    new LrSchedule(OptionNames.parse(LrSchedule.Kind.class, schedule), lr, warmup,
                             (long) train.steps() * Math.max(1, numIterations), minRatio),
                     r.number("optim.beta1"), r.number("optim.beta2"), r.number("optim.eps"),
                     r.number("optim.weight-decay"), r.integer("grpo.max-non-finite"), r.integer("grpo.ref-sync-every"),

@@ -1,7 +1,5 @@
 package dev.groupflow.grpo;
 
-import java.util.Locale;
-
 /** How a centred reward {@code r − mean_group} is scaled into an advantage. */
 public enum AdvantageScale {
     /** Divide by the group's unbiased std + 1e-4 (GRPO, DeepSeekMath). */
@@ -9,13 +7,5 @@ public enum AdvantageScale {
     /** Divide by the whole batch's unbiased std + 1e-4 ("PPO Lite"; TRL {@code scale_rewards="batch"}). */
     BATCH,
     /** Do not divide (Dr. GRPO: the std normalisation biases towards easy and hard prompts). */
-    NONE;
-
-    public static AdvantageScale parse(String s) {
-        return valueOf(s.trim().toUpperCase(Locale.ROOT));
-    }
-
-    public String configName() {
-        return name().toLowerCase(Locale.ROOT);
-    }
+    NONE
 }

@@ -1,7 +1,5 @@
 package dev.groupflow.grpo;
 
-import java.util.Locale;
-
 /** How per-token losses are reduced to the batch loss. */
 public enum Aggregation {
     /** Mean over each sequence's tokens, then mean over sequences (DeepSeekMath GRPO; length-biased). */
@@ -9,13 +7,5 @@ public enum Aggregation {
     /** Sum over all tokens of the batch divided by the batch's token count (DAPO; the default). */
     TOKEN_MEAN,
     /** Sum over all tokens divided by B × max completion length, a constant (Dr. GRPO). */
-    SEQ_SUM_NORM;
-
-    public static Aggregation parse(String s) {
-        return valueOf(s.trim().toUpperCase(Locale.ROOT));
-    }
-
-    public String configName() {
-        return name().toLowerCase(Locale.ROOT);
-    }
+    SEQ_SUM_NORM
 }

@@ -1,7 +1,5 @@
 package dev.groupflow.grpo;
 
-import java.util.Locale;
-
 /**
  * Learning rate per optimizer update u (counted from 0).
  *
@@ -15,11 +13,7 @@ import java.util.Locale;
 public record LrSchedule(Kind kind, double lr, int warmup, long total, double minRatio) {
 
     public enum Kind {
-        CONSTANT, WARMUP, COSINE;
-
-        public static Kind parse(String s) {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
-        }
+        CONSTANT, WARMUP, COSINE
     }
 
     public static LrSchedule constant(double lr) {

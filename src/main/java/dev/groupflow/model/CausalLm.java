@@ -56,7 +56,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         mapTensors();
     }
 
-    /** Creates a model with no arrays yet; use {@link #random} or {@link Checkpoints#load} instead. */
+    /** Creates a model with no arrays yet; use {@link #random} or {@link HfCheckpoints#load} instead. */
     static CausalLm empty(ModelConfig config, NDManager parent) {
         return new CausalLm(config, parent.newSubManager());
     }

@@ -90,7 +90,7 @@ public record ModelConfig(
     }
 
     /** Number of query heads sharing one key/value head. */
-    public int groupSize() {
+    public int queryHeadsPerKvHead() {
         return numHeads / numKvHeads;
     }
 

@@ -28,7 +28,7 @@ public final class Policy implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager(device);
         TextTokenizer tokenizer = null;
         try {
-            CausalLm model = Checkpoints.load(dir, manager);
+            CausalLm model = HfCheckpoints.load(dir, manager);
             tokenizer = Tokenizers.load(dir, new HashSet<>(model.config().eosTokenIds()));
             model.suppressTokens(tokenizer.neverGenerated());
             return new Policy(manager, model, tokenizer);

@@ -11,7 +11,7 @@ import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.data.PromptSource;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.model.CausalLm;
-import dev.groupflow.model.Checkpoints;
+import dev.groupflow.model.HfCheckpoints;
 import dev.groupflow.model.Devices;
 import dev.groupflow.model.ModelConfig;
 import dev.groupflow.model.tokenizer.CharTokenizer;
@@ -152,7 +152,7 @@ public final class TrainingSetup implements AutoCloseable {
             for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 java.util.regex.Matcher m = OLDER.matcher(f.getFileName().toString());
                 if (m.matches()) {
-                    try (CausalLm older = Checkpoints.loadWeightsFile(policy.config(), f, manager)) {
+                    try (CausalLm older = HfCheckpoints.loadWeightsFile(policy.config(), f, manager)) {
                         weights.restore(Long.parseLong(m.group(1)), older);
                     }
                 }
@@ -203,17 +203,17 @@ public final class TrainingSetup implements AutoCloseable {
             Consumer<Path> tokenizerFiles;
             if (config.model().path() != null) {
                 Path dir = config.model().path();
-                policy = Checkpoints.load(resumed != null ? resumed.dir() : dir, manager);
+                policy = HfCheckpoints.load(resumed != null ? resumed.dir() : dir, manager);
                 tokenizer = Tokenizers.load(dir, new HashSet<>(policy.config().eosTokenIds()));
-                tokenizerFiles = target -> Checkpoints.copyTokenizerFiles(dir, target);
+                tokenizerFiles = target -> HfCheckpoints.copyTokenizerFiles(dir, target);
                 if (config.grpo().beta() > 0) {
-                    reference = Checkpoints.load(dir, manager);
+                    reference = HfCheckpoints.load(dir, manager);
                 }
             } else {
                 CharTokenizer chars = new CharTokenizer(DigitTask.ALPHABET);
                 tokenizer = chars;
                 ModelConfig arch = builtinModel(config, chars.vocabSize());
-                policy = resumed != null ? Checkpoints.load(resumed.dir(), manager)
+                policy = resumed != null ? HfCheckpoints.load(resumed.dir(), manager)
                         : CausalLm.random(arch, manager, config.seed());
                 tokenizerFiles = target -> Tokenizers.save(chars, target);
                 if (config.grpo().beta() > 0) {
@@ -221,7 +221,7 @@ public final class TrainingSetup implements AutoCloseable {
                 }
             }
             if (reference != null && resumed != null && Files.isRegularFile(resumed.dir().resolve(REFERENCE_FILE))) {
-                CausalLm synced = Checkpoints.loadWeightsFile(reference.config(), resumed.dir().resolve(REFERENCE_FILE),
+                CausalLm synced = HfCheckpoints.loadWeightsFile(reference.config(), resumed.dir().resolve(REFERENCE_FILE),
                         manager);
                 reference.close();
                 reference = synced;
@@ -305,7 +305,7 @@ public final class TrainingSetup implements AutoCloseable {
                         throw new java.io.UncheckedIOException(e);
                     }
                     if (config.deterministic()) {
-                        weights.forEachOlder((v, m) -> Checkpoints.saveWeightsFile(m,
+                        weights.forEachOlder((v, m) -> HfCheckpoints.saveWeightsFile(m,
                                 dir.resolve("weights-v" + v + ".safetensors")));
                     }
                     if (promptsDigest != null) {
@@ -314,7 +314,7 @@ public final class TrainingSetup implements AutoCloseable {
                     }
                     if (reference != null && config.grpo().refSyncEvery() > 0) {
                         // the reference has moved towards the policy: a resume must start from where it is now
-                        Checkpoints.saveWeightsFile(reference, dir.resolve(REFERENCE_FILE));
+                        HfCheckpoints.saveWeightsFile(reference, dir.resolve(REFERENCE_FILE));
                     }
                 });
     }

@@ -12,7 +12,7 @@ import dev.groupflow.data.DataPosition;
 import dev.groupflow.grpo.AdamW;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.model.CausalLm;
-import dev.groupflow.model.Checkpoints;
+import dev.groupflow.model.HfCheckpoints;
 import dev.groupflow.model.TinyModels;
 import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
@@ -58,7 +58,7 @@ class CheckpointerTest {
             assertEquals(4, latest.optimizer().step());
             assertEquals("seed = 1\n", latest.config());
             assertNull(Checkpointer.verify(latest.dir()));
-            try (CausalLm reloaded = Checkpoints.load(latest.dir(), m)) {
+            try (CausalLm reloaded = HfCheckpoints.load(latest.dir(), m)) {
                 assertArrayEquals(model.parameters().get("lm_head.weight").getArray().toFloatArray(),
                         reloaded.parameters().get("lm_head.weight").getArray().toFloatArray(), 0f);
             }

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real {@code bin/groupflow train} in deterministic mode is killed with SIGKILL again and again (while sampling,
  * between steps, inside a checkpoint write) and resumed each time; it must end with weights bit-identical to an
- * uninterrupted run, and its ledger must show every prompt trained exactly once, in the same steps. Checkpoints
+ * uninterrupted run, and its ledger must show every prompt trained exactly once, in the same steps. HfCheckpoints
  * come every 2 steps, so a kill after an odd step loses it and the resumed run trains it again; at least one kill
  * must land inside a checkpoint write (its step-N.tmp is left behind).
  */

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.model.CausalLm;
-import dev.groupflow.model.Checkpoints;
+import dev.groupflow.model.HfCheckpoints;
 import dev.groupflow.model.TinyModels;
 import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
@@ -52,7 +52,7 @@ class SampleCommandTest {
     private static Path checkpoint(Path dir) {
         try (NDManager m = NDManager.newBaseManager();
              CausalLm model = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), m, 3)) {
-            Checkpoints.save(model, dir, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
+            HfCheckpoints.save(model, dir, HfCheckpoints.DEFAULT_MAX_SHARD_BYTES);
             Tokenizers.save(TOKENIZER, dir);
         }
         return dir;

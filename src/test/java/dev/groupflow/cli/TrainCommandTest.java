@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.model.CausalLm;
-import dev.groupflow.model.Checkpoints;
+import dev.groupflow.model.HfCheckpoints;
 import dev.groupflow.model.Policy;
 import dev.groupflow.sampling.Sampler;
 import dev.groupflow.sampling.SamplingParams;
@@ -108,8 +108,8 @@ class TrainCommandTest {
                 assertTrue(r.err().contains("groupflow: dashboard at http://127.0.0.1:"), r.err());
                 Path checkpoint = run.resolve("checkpoints/step-2");
                 try (NDManager m = NDManager.newBaseManager();
-                     CausalLm original = Checkpoints.load(src, m);
-                     CausalLm trained = Checkpoints.load(checkpoint, m)) {
+                     CausalLm original = HfCheckpoints.load(src, m);
+                     CausalLm trained = HfCheckpoints.load(checkpoint, m)) {
                     assertEquals(original.config().withTorchDtype("float32"), trained.config());
                 }
                 List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));

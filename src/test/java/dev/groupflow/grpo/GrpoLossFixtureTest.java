@@ -66,7 +66,8 @@ class GrpoLossFixtureTest {
         int groupSize = c.get("group_size").asInt();
         Double[] rewards = JSON.convertValue(c.get("rewards"), Double[].class);
         double[] expectedAdv = JSON.convertValue(c.get("advantages"), double[].class);
-        Advantages.Result adv = Advantages.compute(rewards, groupSize, AdvantageScale.parse(cfg.get("scale").asText()));
+        AdvantageScale scale = OptionNames.parse(AdvantageScale.class, cfg.get("scale").asText());
+        Advantages.Result adv = Advantages.compute(rewards, groupSize, scale);
         for (int i = 0; i < expectedAdv.length; i++) {
             if (!(Math.abs(adv.advantages()[i] - expectedAdv[i]) <= tol)) {
                 bad.add("advantage[" + i + "] " + adv.advantages()[i] + " != " + expectedAdv[i]);
@@ -75,8 +76,9 @@ class GrpoLossFixtureTest {
         double[][] mask = JSON.convertValue(c.get("mask"), double[][].class);
         int b = mask.length;
         int t = mask[0].length;
-        GrpoLoss.Settings settings = new GrpoLoss.Settings(Aggregation.parse(cfg.get("aggregation").asText()),
-                RatioLevel.parse(cfg.get("ratio_level").asText()), cfg.get("eps_low").asDouble(),
+        GrpoLoss.Settings settings = new GrpoLoss.Settings(
+                OptionNames.parse(Aggregation.class, cfg.get("aggregation").asText()),
+                OptionNames.parse(RatioLevel.class, cfg.get("ratio_level").asText()), cfg.get("eps_low").asDouble(),
                 cfg.get("eps_high").asDouble(), cfg.get("beta").asDouble(), 0.0,
                 cfg.get("max_completion_length").asInt());
         long tokens = 0;

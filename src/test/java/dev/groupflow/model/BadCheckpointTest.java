@@ -65,7 +65,7 @@ class BadCheckpointTest {
     }
 
     private static ModelException assertRejected(Path dir, String... phrases) {
-        ModelException e = assertThrows(ModelException.class, () -> Checkpoints.load(dir, manager).close());
+        ModelException e = assertThrows(ModelException.class, () -> HfCheckpoints.load(dir, manager).close());
         for (String p : phrases) {
             assertTrue(e.getMessage().contains(p), "\"" + p + "\" in: " + e.getMessage());
         }

@@ -62,7 +62,7 @@ class FixtureModelsTest {
     }
 
     private static void check(Path dir, Check check) {
-        try (CausalLm model = Checkpoints.load(dir, manager)) {
+        try (CausalLm model = HfCheckpoints.load(dir, manager)) {
             List<String> mismatches = check.run(model, FixtureModels.expected(dir));
             assertTrue(mismatches.isEmpty(), dir.getFileName() + ": " + mismatches);
         }
@@ -70,12 +70,12 @@ class FixtureModelsTest {
 
     private static void roundTrip(Path dir, long maxShardBytes) throws Exception {
         Path out = Files.createTempDirectory("groupflow-roundtrip");
-        try (CausalLm original = Checkpoints.load(dir, manager)) {
-            Checkpoints.save(original, out, maxShardBytes);
+        try (CausalLm original = HfCheckpoints.load(dir, manager)) {
+            HfCheckpoints.save(original, out, maxShardBytes);
             boolean sharded = Files.exists(out.resolve("model.safetensors.index.json"));
             assertEquals(maxShardBytes != Long.MAX_VALUE, sharded, "sharded layout iff the size demands it");
             assertEquals(!sharded, Files.exists(out.resolve("model.safetensors")));
-            try (CausalLm reloaded = Checkpoints.load(out, manager)) {
+            try (CausalLm reloaded = HfCheckpoints.load(out, manager)) {
                 assertEquals(original.config().withTorchDtype("float32"), reloaded.config()); // saved as F32
                 for (Map.Entry<String, Parameter> e : original.parameters().entrySet()) {
                     float[] a = e.getValue().getArray().toFloatArray();
@@ -105,7 +105,7 @@ class FixtureModelsTest {
         firstPosition.set(5, firstPosition.get(5).asDouble() + 10 * expected.get("tolerance").asDouble());
         ArrayNode continuation = (ArrayNode) expected.get("greedy").get("continuation");
         continuation.set(4, (continuation.get(4).asInt() + 1) % 384);
-        try (CausalLm model = Checkpoints.load(dir, manager)) {
+        try (CausalLm model = HfCheckpoints.load(dir, manager)) {
             JsonNode wrong = json.readTree(json.writeValueAsString(expected));
             assertFalse(FixtureModels.fullForward(model, wrong).isEmpty(), "a wrong logit must be caught");
             assertFalse(FixtureModels.incremental(model, wrong).isEmpty(), "a wrong logit must be caught (cache)");

@@ -33,7 +33,7 @@ class ModelConfigTest {
         ModelConfig c = parse(QWEN3);
         assertEquals("qwen3", c.modelType());
         assertEquals(24, c.headDim());
-        assertEquals(2, c.groupSize());
+        assertEquals(2, c.queryHeadsPerKvHead());
         assertTrue(c.qkNorm());
         assertFalse(c.qkvBias());
         assertEquals(List.of(2), c.eosTokenIds());

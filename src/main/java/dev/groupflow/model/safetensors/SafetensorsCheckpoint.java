@@ -65,7 +65,7 @@ public final class SafetensorsCheckpoint implements TensorReader {
      * Opens a checkpoint. {@code path} is normally the model directory; a path to a {@code .safetensors} file or to
      * an index {@code .json} file is accepted too.
      *
-     * @throws CheckpointException naming the directory/file (and tensor) when anything is missing or malformed
+     * @throws SafetensorsException naming the directory/file (and tensor) when anything is missing or malformed
      */
     public static SafetensorsCheckpoint open(Path path) {
         if (Files.isRegularFile(path)) {
@@ -76,7 +76,7 @@ public final class SafetensorsCheckpoint implements TensorReader {
             return single(path.toAbsolutePath().getParent(), f);
         }
         if (!Files.isDirectory(path)) {
-            throw new CheckpointException(path, null, "checkpoint directory does not exist");
+            throw new SafetensorsException(path, null, "checkpoint directory does not exist");
         }
         Path single = path.resolve(SINGLE_FILE);
         if (Files.exists(single)) {
@@ -86,7 +86,7 @@ public final class SafetensorsCheckpoint implements TensorReader {
         if (Files.exists(index)) {
             return openIndex(path, index);
         }
-        throw new CheckpointException(path, null, "no safetensors weights in this directory: neither "
+        throw new SafetensorsException(path, null, "no safetensors weights in this directory: neither "
                 + SINGLE_FILE + " nor " + INDEX_FILE + " exists");
     }
 
@@ -103,25 +103,25 @@ public final class SafetensorsCheckpoint implements TensorReader {
         try {
             root = MAPPER.readTree(Files.readAllBytes(index));
         } catch (NoSuchFileException e) {
-            throw new CheckpointException(index, null, "index file does not exist", e);
+            throw new SafetensorsException(index, null, "index file does not exist", e);
         } catch (JsonProcessingException e) {
-            throw new CheckpointException(index, null, "index is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new SafetensorsException(index, null, "index is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new CheckpointException(index, null, "cannot read index: " + e, e);
+            throw new SafetensorsException(index, null, "cannot read index: " + e, e);
         }
         if (root == null || !root.isObject()) {
-            throw new CheckpointException(index, null, "index must be a JSON object with a \"weight_map\"");
+            throw new SafetensorsException(index, null, "index must be a JSON object with a \"weight_map\"");
         }
         OptionalLong totalSize = OptionalLong.empty();
         JsonNode meta = root.get("metadata");
         if (meta != null && !meta.isNull()) {
             if (!meta.isObject()) {
-                throw new CheckpointException(index, null, "\"metadata\" must be a JSON object, found " + meta);
+                throw new SafetensorsException(index, null, "\"metadata\" must be a JSON object, found " + meta);
             }
             JsonNode ts = meta.get("total_size");
             if (ts != null && !ts.isNull()) {
                 if (!ts.isNumber() || ts.asDouble() < 0 || ts.asDouble() != Math.floor(ts.asDouble())) {
-                    throw new CheckpointException(index, null, "\"metadata.total_size\" must be a non-negative"
+                    throw new SafetensorsException(index, null, "\"metadata.total_size\" must be a non-negative"
                             + " integer, found " + ts);
                 }
                 totalSize = OptionalLong.of(ts.longValue());
@@ -129,17 +129,17 @@ public final class SafetensorsCheckpoint implements TensorReader {
         }
         JsonNode wm = root.get("weight_map");
         if (wm == null || !wm.isObject()) {
-            throw new CheckpointException(index, null, "index has no \"weight_map\" object");
+            throw new SafetensorsException(index, null, "index has no \"weight_map\" object");
         }
         if (wm.isEmpty()) {
-            throw new CheckpointException(index, null, "\"weight_map\" is empty");
+            throw new SafetensorsException(index, null, "\"weight_map\" is empty");
         }
         // shard file name -> tensor names mapped to it (sorted)
         Map<String, List<String>> byShard = new TreeMap<>();
         for (Map.Entry<String, JsonNode> e : wm.properties()) {
             JsonNode v = e.getValue();
             if (!v.isTextual() || v.textValue().isEmpty()) {
-                throw new CheckpointException(index, e.getKey(), "weight_map value must be a shard file name,"
+                throw new SafetensorsException(index, e.getKey(), "weight_map value must be a shard file name,"
                         + " found " + v);
             }
             byShard.computeIfAbsent(v.textValue(), k -> new ArrayList<>()).add(e.getKey());
@@ -156,7 +156,7 @@ public final class SafetensorsCheckpoint implements TensorReader {
                 List<String> mapped = e.getValue();
                 Path shard = resolveShard(dir, index, shardName, mapped.get(0));
                 if (!Files.isRegularFile(shard)) {
-                    throw new CheckpointException(shard, mapped.get(0), "shard file " + shardName + " named in "
+                    throw new SafetensorsException(shard, mapped.get(0), "shard file " + shardName + " named in "
                             + index.getFileName() + " is missing (it should hold tensor '" + mapped.get(0) + "'"
                             + (mapped.size() > 1 ? " and " + (mapped.size() - 1) + " more" : "") + ")");
                 }
@@ -164,7 +164,7 @@ public final class SafetensorsCheckpoint implements TensorReader {
                 opened.add(f);
                 for (String t : mapped) {
                     if (!f.contains(t)) {
-                        throw new CheckpointException(shard, t, "tensor is mapped to shard " + shardName + " by "
+                        throw new SafetensorsException(shard, t, "tensor is mapped to shard " + shardName + " by "
                                 + index.getFileName() + ", but the shard does not contain it");
                     }
                     byTensor.put(t, f);
@@ -172,11 +172,11 @@ public final class SafetensorsCheckpoint implements TensorReader {
                 for (String t : f.names()) {
                     JsonNode mappedTo = wm.get(t);
                     if (mappedTo == null) {
-                        throw new CheckpointException(shard, t, "tensor is in shard " + shardName + " but not in"
+                        throw new SafetensorsException(shard, t, "tensor is in shard " + shardName + " but not in"
                                 + " the weight_map of " + index.getFileName() + " (stale or inconsistent index)");
                     }
                     if (!mappedTo.textValue().equals(shardName)) {
-                        throw new CheckpointException(shard, t, "tensor is in shard " + shardName + " but "
+                        throw new SafetensorsException(shard, t, "tensor is in shard " + shardName + " but "
                                 + index.getFileName() + " maps it to " + mappedTo.textValue()
                                 + " (stale or inconsistent index)");
                     }
@@ -193,7 +193,7 @@ public final class SafetensorsCheckpoint implements TensorReader {
     private static Path resolveShard(Path dir, Path index, String shardName, String tensor) {
         if (shardName.contains("/") || shardName.contains("\\") || shardName.equals(".") || shardName.equals("..")
                 || shardName.indexOf('\0') >= 0) {
-            throw new CheckpointException(index, tensor, "shard name \"" + shardName + "\" in weight_map is not a"
+            throw new SafetensorsException(index, tensor, "shard name \"" + shardName + "\" in weight_map is not a"
                     + " plain file name in the checkpoint directory");
         }
         return dir.resolve(shardName);
@@ -285,7 +285,7 @@ public final class SafetensorsCheckpoint implements TensorReader {
     private SafetensorsFile file(String name) {
         SafetensorsFile f = byTensor.get(name);
         if (f == null) {
-            throw new CheckpointException(directory, name, "no such tensor in this checkpoint (it has "
+            throw new SafetensorsException(directory, name, "no such tensor in this checkpoint (it has "
                     + names.size() + " tensors)");
         }
         return f;

@@ -24,7 +24,7 @@ import java.util.Map;
  * byte buffer on a little-endian machine is read straight from the file into the caller's buffer.
  *
  * <p>Thread-safe: concurrent reads are fine. If a reading thread is interrupted, Java closes the channel; the read
- * fails with a {@link CheckpointException} and the next read transparently reopens the file.
+ * fails with a {@link SafetensorsException} and the next read transparently reopens the file.
  */
 public final class SafetensorsFile implements TensorReader {
 
@@ -45,20 +45,20 @@ public final class SafetensorsFile implements TensorReader {
     /**
      * Opens a safetensors file and validates its header.
      *
-     * @throws CheckpointException if the file is missing, unreadable or malformed (the message says what is wrong)
+     * @throws SafetensorsException if the file is missing, unreadable or malformed (the message says what is wrong)
      */
     public static SafetensorsFile open(Path path) {
         if (Files.isDirectory(path)) {
-            throw new CheckpointException(path, null, "is a directory, not a .safetensors file"
+            throw new SafetensorsException(path, null, "is a directory, not a .safetensors file"
                     + " (use SafetensorsCheckpoint.open for a checkpoint directory)");
         }
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            throw new CheckpointException(path, null, "file does not exist", e);
+            throw new SafetensorsException(path, null, "file does not exist", e);
         } catch (IOException e) {
-            throw new CheckpointException(path, null, "cannot open file: " + e, e);
+            throw new SafetensorsException(path, null, "cannot open file: " + e, e);
         }
         try {
             return new SafetensorsFile(path, ch, SafetensorsHeader.read(path, ch));
@@ -97,7 +97,7 @@ public final class SafetensorsFile implements TensorReader {
     public TensorInfo info(String name) {
         TensorInfo t = header.tensors().get(name);
         if (t == null) {
-            throw new CheckpointException(path, name, "no such tensor in this file");
+            throw new SafetensorsException(path, name, "no such tensor in this file");
         }
         return t;
     }
@@ -189,7 +189,7 @@ public final class SafetensorsFile implements TensorReader {
 
     private void checkFloatReadable(TensorInfo t) {
         if (!t.dtype().isFloatReadable()) {
-            throw new CheckpointException(path, t.name(), "has dtype " + t.dtype()
+            throw new SafetensorsException(path, t.name(), "has dtype " + t.dtype()
                     + ", which cannot be read as float (only F32, F16, BF16 and F64 can)");
         }
     }
@@ -260,19 +260,19 @@ public final class SafetensorsFile implements TensorReader {
             while (buf.hasRemaining()) {
                 int r = ch.read(buf, pos);
                 if (r < 0) {
-                    throw new CheckpointException(path, t.name(), "file ended at byte " + pos + " while reading"
+                    throw new SafetensorsException(path, t.name(), "file ended at byte " + pos + " while reading"
                             + " the tensor (data_offsets [" + t.begin() + ", " + t.end() + "]); was the file"
                             + " truncated after it was opened?");
                 }
                 pos += r;
             }
         } catch (ClosedByInterruptException e) {
-            throw new CheckpointException(path, t.name(), "interrupted while reading the tensor", e);
+            throw new SafetensorsException(path, t.name(), "interrupted while reading the tensor", e);
         } catch (IOException e) {
             if (closed) {
                 throw new IllegalStateException(path + " is closed", e);
             }
-            throw new CheckpointException(path, t.name(), "I/O error while reading the tensor: " + e, e);
+            throw new SafetensorsException(path, t.name(), "I/O error while reading the tensor: " + e, e);
         }
     }
 
@@ -290,7 +290,7 @@ public final class SafetensorsFile implements TensorReader {
                 FileChannel reopened = FileChannel.open(path, StandardOpenOption.READ);
                 if (reopened.size() != header.fileSize()) {
                     closeQuietly(reopened);
-                    throw new CheckpointException(path, null, "file changed since it was opened (was "
+                    throw new SafetensorsException(path, null, "file changed since it was opened (was "
                             + header.fileSize() + " bytes, now " + reopened.size() + ")");
                 }
                 channel = reopened;

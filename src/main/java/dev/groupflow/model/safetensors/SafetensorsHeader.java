@@ -37,7 +37,7 @@ import java.util.Map;
  *   bytes [8+N, EOF)      data buffer; each tensor occupies [8+N+begin, 8+N+end), little-endian, row-major
  * </pre>
  *
- * <p>Validation (each failure is a {@link CheckpointException} naming the file and, where it applies, the tensor):
+ * <p>Validation (each failure is a {@link SafetensorsException} naming the file and, where it applies, the tensor):
  * file of at least 8 bytes; N at most {@value #MAX_HEADER_BYTES} and within the file; header valid UTF-8 and a single
  * JSON object; no duplicate keys (tensor names, or keys inside an entry); every entry an object with a known
  * {@code dtype} string, a {@code shape} array of non-negative integers and {@code data_offsets} of exactly two
@@ -85,18 +85,18 @@ public final class SafetensorsHeader {
         try {
             size = channel.size();
             if (size < 8) {
-                throw new CheckpointException(file, null, "file is only " + size
+                throw new SafetensorsException(file, null, "file is only " + size
                         + " bytes; a safetensors file starts with an 8-byte header length (truncated or empty file)");
             }
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, lenBuf, 0, file);
             long n = lenBuf.getLong(0); // u64; anything with the top bit set is absurd anyway
             if (n < 0 || n > MAX_HEADER_BYTES) {
-                throw new CheckpointException(file, null, "header length " + Long.toUnsignedString(n)
+                throw new SafetensorsException(file, null, "header length " + Long.toUnsignedString(n)
                         + " is absurd (more than " + MAX_HEADER_BYTES + " bytes); not a safetensors file?");
             }
             if (n > size - 8) {
-                throw new CheckpointException(file, null, "header length " + n + " is larger than the file: the file is "
+                throw new SafetensorsException(file, null, "header length " + n + " is larger than the file: the file is "
                         + size + " bytes, leaving only " + (size - 8) + " bytes after the 8-byte length"
                         + " (truncated file or not a safetensors file)");
             }
@@ -104,7 +104,7 @@ public final class SafetensorsHeader {
             readFully(channel, json, 8, file);
             return parse(file, json.array(), size);
         } catch (IOException e) {
-            throw new CheckpointException(file, null, "cannot read the header: " + e, e);
+            throw new SafetensorsException(file, null, "cannot read the header: " + e, e);
         }
     }
 
@@ -112,7 +112,7 @@ public final class SafetensorsHeader {
         while (buf.hasRemaining()) {
             int r = ch.read(buf, pos);
             if (r < 0) {
-                throw new CheckpointException(file, null, "file ended while reading the header (truncated file)");
+                throw new SafetensorsException(file, null, "file ended while reading the header (truncated file)");
             }
             pos += r;
         }
@@ -131,7 +131,7 @@ public final class SafetensorsHeader {
         try (JsonParser p = MAPPER.createParser(text)) {
             JsonToken t = p.nextToken();
             if (t != JsonToken.START_OBJECT) {
-                throw new CheckpointException(file, null, "header is not a JSON object (it starts with "
+                throw new SafetensorsException(file, null, "header is not a JSON object (it starts with "
                         + describe(t) + ")");
             }
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
@@ -140,14 +140,14 @@ public final class SafetensorsHeader {
                 p.nextToken();
                 if ("__metadata__".equals(key)) {
                     if (sawMetadata) {
-                        throw new CheckpointException(file, null, "duplicate \"__metadata__\" key in header");
+                        throw new SafetensorsException(file, null, "duplicate \"__metadata__\" key in header");
                     }
                     sawMetadata = true;
                     readMetadata(file, p.readValueAsTree(), metadata);
                     continue;
                 }
                 if (tensors.containsKey(key)) {
-                    throw new CheckpointException(file, key, "duplicate tensor name in header (the name appears"
+                    throw new SafetensorsException(file, key, "duplicate tensor name in header (the name appears"
                             + " more than once; a JSON reader would silently keep only the last)");
                 }
                 JsonNode entry = p.readValueAsTree();
@@ -155,12 +155,12 @@ public final class SafetensorsHeader {
             }
             current = null;
             if (t != JsonToken.END_OBJECT) {
-                throw new CheckpointException(file, null, "header JSON object is malformed (found " + describe(t)
+                throw new SafetensorsException(file, null, "header JSON object is malformed (found " + describe(t)
                         + " where a key was expected)");
             }
             JsonToken after = p.nextToken();
             if (after != null) {
-                throw new CheckpointException(file, null, "header has content after the JSON object ("
+                throw new SafetensorsException(file, null, "header has content after the JSON object ("
                         + describe(after) + "); only space padding is allowed");
             }
         } catch (JsonProcessingException e) {
@@ -170,14 +170,14 @@ public final class SafetensorsHeader {
                 int q1 = msg.indexOf('\'');
                 int q2 = msg.indexOf('\'', q1 + 1);
                 String key = q1 >= 0 && q2 > q1 ? msg.substring(q1 + 1, q2) : "?";
-                throw new CheckpointException(file, current, "duplicate key \"" + key + "\" in the header entry", e);
+                throw new SafetensorsException(file, current, "duplicate key \"" + key + "\" in the header entry", e);
             }
             String where = e.getLocation() == null ? ""
                     : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new CheckpointException(file, current, (current == null ? "header is not valid JSON"
+            throw new SafetensorsException(file, current, (current == null ? "header is not valid JSON"
                     : "header entry is invalid") + where + ": " + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new CheckpointException(file, null, "cannot parse header: " + e, e);
+            throw new SafetensorsException(file, null, "cannot parse header: " + e, e);
         }
         checkRanges(file, tensors, fileSize, dataStart);
         return new SafetensorsHeader(file, fileSize, headerBytes.length, metadata, tensors);
@@ -194,7 +194,7 @@ public final class SafetensorsHeader {
             r = dec.flush(out);
         }
         if (r.isError()) {
-            throw new CheckpointException(file, null, "header is not valid UTF-8 (bad byte sequence at header byte "
+            throw new SafetensorsException(file, null, "header is not valid UTF-8 (bad byte sequence at header byte "
                     + in.position() + "); not a safetensors file?");
         }
         out.flip();
@@ -203,7 +203,7 @@ public final class SafetensorsHeader {
 
     private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
         if (!node.isObject()) {
-            throw new CheckpointException(file, null, "\"__metadata__\" must be a JSON object of strings, found "
+            throw new SafetensorsException(file, null, "\"__metadata__\" must be a JSON object of strings, found "
                     + node.getNodeType());
         }
         node.properties().forEach(e -> out.put(e.getKey(),
@@ -212,19 +212,19 @@ public final class SafetensorsHeader {
 
     private static TensorInfo parseEntry(Path file, String name, JsonNode entry, long dataStart) {
         if (!entry.isObject()) {
-            throw new CheckpointException(file, name, "header entry must be a JSON object with dtype, shape and"
+            throw new SafetensorsException(file, name, "header entry must be a JSON object with dtype, shape and"
                     + " data_offsets, found " + entry.getNodeType() + " " + abbreviate(entry));
         }
         JsonNode dtypeNode = required(file, name, entry, "dtype");
         if (!dtypeNode.isTextual()) {
-            throw new CheckpointException(file, name, "\"dtype\" must be a string, found " + abbreviate(dtypeNode));
+            throw new SafetensorsException(file, name, "\"dtype\" must be a string, found " + abbreviate(dtypeNode));
         }
-        Dtype dtype = Dtype.forName(dtypeNode.textValue()).orElseThrow(() -> new CheckpointException(file, name,
+        Dtype dtype = Dtype.forName(dtypeNode.textValue()).orElseThrow(() -> new SafetensorsException(file, name,
                 "unknown dtype \"" + dtypeNode.textValue() + "\" (known: " + Dtype.knownNames() + ")"));
 
         JsonNode shapeNode = required(file, name, entry, "shape");
         if (!shapeNode.isArray()) {
-            throw new CheckpointException(file, name, "\"shape\" must be an array of non-negative integers, found "
+            throw new SafetensorsException(file, name, "\"shape\" must be an array of non-negative integers, found "
                     + abbreviate(shapeNode));
         }
         long[] shape = new long[shapeNode.size()];
@@ -232,18 +232,18 @@ public final class SafetensorsHeader {
         for (int i = 0; i < shape.length; i++) {
             JsonNode d = shapeNode.get(i);
             if (!d.isIntegralNumber() || !d.canConvertToLong()) {
-                throw new CheckpointException(file, name, "\"shape\" must be an array of non-negative integers,"
+                throw new SafetensorsException(file, name, "\"shape\" must be an array of non-negative integers,"
                         + " found " + abbreviate(shapeNode));
             }
             shape[i] = d.longValue();
             if (shape[i] < 0) {
-                throw new CheckpointException(file, name, "shape " + abbreviate(shapeNode) + " has a negative"
+                throw new SafetensorsException(file, name, "shape " + abbreviate(shapeNode) + " has a negative"
                         + " dimension " + shape[i] + " at index " + i);
             }
             try {
                 numel = Math.multiplyExact(numel, shape[i]);
             } catch (ArithmeticException e) {
-                throw new CheckpointException(file, name, "shape " + abbreviate(shapeNode)
+                throw new SafetensorsException(file, name, "shape " + abbreviate(shapeNode)
                         + " has more elements than fit in 64 bits");
             }
         }
@@ -251,22 +251,22 @@ public final class SafetensorsHeader {
         JsonNode offNode = required(file, name, entry, "data_offsets");
         if (!offNode.isArray() || offNode.size() != 2 || !isNonNegativeLong(offNode.get(0))
                 || !isNonNegativeLong(offNode.get(1))) {
-            throw new CheckpointException(file, name, "\"data_offsets\" must be two non-negative integers"
+            throw new SafetensorsException(file, name, "\"data_offsets\" must be two non-negative integers"
                     + " [begin, end], found " + abbreviate(offNode));
         }
         long begin = offNode.get(0).longValue();
         long end = offNode.get(1).longValue();
         if (begin > end) {
-            throw new CheckpointException(file, name, "data_offsets [" + begin + ", " + end + "]: begin is after end");
+            throw new SafetensorsException(file, name, "data_offsets [" + begin + ", " + end + "]: begin is after end");
         }
         long expected;
         try {
             expected = Math.multiplyExact(numel, dtype.size());
         } catch (ArithmeticException e) {
-            throw new CheckpointException(file, name, "shape " + Arrays.toString(shape) + " is too large");
+            throw new SafetensorsException(file, name, "shape " + Arrays.toString(shape) + " is too large");
         }
         if (end - begin != expected) {
-            throw new CheckpointException(file, name, "size mismatch: shape " + Arrays.toString(shape) + " with dtype "
+            throw new SafetensorsException(file, name, "size mismatch: shape " + Arrays.toString(shape) + " with dtype "
                     + dtype + " needs " + expected + " bytes (" + numel + " elements x " + dtype.size()
                     + ") but data_offsets [" + begin + ", " + end + "] span " + (end - begin) + " bytes");
         }
@@ -280,7 +280,7 @@ public final class SafetensorsHeader {
     private static JsonNode required(Path file, String name, JsonNode entry, String key) {
         JsonNode n = entry.get(key);
         if (n == null || n.isNull()) {
-            throw new CheckpointException(file, name, "header entry has no \"" + key + "\" (entry: "
+            throw new SafetensorsException(file, name, "header entry has no \"" + key + "\" (entry: "
                     + abbreviate(entry) + ")");
         }
         return n;
@@ -295,7 +295,7 @@ public final class SafetensorsHeader {
         TensorInfo furthest = null;
         for (TensorInfo t : byBegin) {
             if (t.end() > dataSize) {
-                throw new CheckpointException(file, t.name(), "truncated file: the file is " + fileSize
+                throw new SafetensorsException(file, t.name(), "truncated file: the file is " + fileSize
                         + " bytes but tensor '" + t.name() + "' needs bytes up to " + (dataStart + t.end())
                         + " (data_offsets [" + t.begin() + ", " + t.end() + "] relative to the data buffer at byte "
                         + dataStart + ")");
@@ -304,7 +304,7 @@ public final class SafetensorsHeader {
                 continue; // an empty range occupies nothing
             }
             if (furthest != null && t.begin() < furthest.end()) {
-                throw new CheckpointException(file, t.name(), "tensors '" + furthest.name() + "' (data_offsets ["
+                throw new SafetensorsException(file, t.name(), "tensors '" + furthest.name() + "' (data_offsets ["
                         + furthest.begin() + ", " + furthest.end() + "]) and '" + t.name() + "' (data_offsets ["
                         + t.begin() + ", " + t.end() + "]) overlap");
             }

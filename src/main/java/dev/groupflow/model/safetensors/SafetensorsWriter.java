@@ -119,7 +119,7 @@ public final class SafetensorsWriter {
      *
      * @param specs  the tensors (any order; written sorted by name); names must be unique
      * @param source called once per tensor, in writing order
-     * @throws CheckpointException naming the file and tensor when writing fails or the source supplies bad data
+     * @throws SafetensorsException naming the file and tensor when writing fails or the source supplies bad data
      */
     public WriteResult writeCheckpoint(Path dir, List<TensorSpec> specs, TensorDataSource source) {
         List<TensorSpec> sorted = sortedAndChecked(specs);
@@ -127,7 +127,7 @@ public final class SafetensorsWriter {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new CheckpointException(dir, null, "cannot create checkpoint directory: " + e, e);
+            throw new SafetensorsException(dir, null, "cannot create checkpoint directory: " + e, e);
         }
         List<Path> written = new ArrayList<>();
         Map<String, String> weightMap = new LinkedHashMap<>();
@@ -180,7 +180,7 @@ public final class SafetensorsWriter {
         try {
             Files.createDirectories(parent);
         } catch (IOException e) {
-            throw new CheckpointException(file, null, "cannot create directory " + parent + ": " + e, e);
+            throw new SafetensorsException(file, null, "cannot create directory " + parent + ": " + e, e);
         }
         return writeSorted(file, sortedAndChecked(specs), source);
     }
@@ -303,14 +303,14 @@ public final class SafetensorsWriter {
         try {
             data = source.data(s);
         } catch (IOException e) {
-            throw new CheckpointException(file, s.name(), "the data source failed: " + e, e);
+            throw new SafetensorsException(file, s.name(), "the data source failed: " + e, e);
         }
         long numel = s.numElements();
         if (data == null) {
-            throw new CheckpointException(file, s.name(), "the data source supplied no data");
+            throw new SafetensorsException(file, s.name(), "the data source supplied no data");
         }
         if (data.remaining() != numel) {
-            throw new CheckpointException(file, s.name(), "the data source supplied " + data.remaining()
+            throw new SafetensorsException(file, s.name(), "the data source supplied " + data.remaining()
                     + " floats but shape " + Arrays.toString(s.shape()) + " needs " + numel);
         }
         Dtype d = dtypeOf(s);
@@ -382,7 +382,7 @@ public final class SafetensorsWriter {
             done = true;
             fsyncDirectory(dir);
         } catch (IOException e) {
-            throw new CheckpointException(target, tensor, "cannot write file: " + e, e);
+            throw new SafetensorsException(target, tensor, "cannot write file: " + e, e);
         } finally {
             if (!done) {
                 try {
@@ -431,7 +431,7 @@ public final class SafetensorsWriter {
                 Files.deleteIfExists(p);
             }
         } catch (IOException e) {
-            throw new CheckpointException(dir, null, "checkpoint written, but cannot remove stale weight files "
+            throw new SafetensorsException(dir, null, "checkpoint written, but cannot remove stale weight files "
                     + stale + ": " + e, e);
         }
     }

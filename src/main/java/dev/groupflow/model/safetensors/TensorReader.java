@@ -11,8 +11,8 @@ import java.util.List;
  *
  * <p>Float reads convert the stored dtype to {@code float}: F32 as is (bit-exact, NaN payloads and -0.0 kept), BF16
  * and F16 widened exactly, F64 narrowed (round to nearest). Elements come out in row-major order. Reading a tensor of
- * an integer/bool/FP8 dtype as float throws {@link CheckpointException}. Problems with the files or the data throw
- * {@link CheckpointException}; caller mistakes (destination too small or read-only, element range outside the
+ * an integer/bool/FP8 dtype as float throws {@link SafetensorsException}. Problems with the files or the data throw
+ * {@link SafetensorsException}; caller mistakes (destination too small or read-only, element range outside the
  * tensor) throw {@link IllegalArgumentException}. Implementations are safe for concurrent reads from several threads.
  */
 public interface TensorReader extends AutoCloseable {
@@ -23,7 +23,7 @@ public interface TensorReader extends AutoCloseable {
     /** Whether a tensor with this name exists. */
     boolean contains(String name);
 
-    /** Info (dtype, shape, byte range, file) of a tensor; {@link CheckpointException} if there is no such tensor. */
+    /** Info (dtype, shape, byte range, file) of a tensor; {@link SafetensorsException} if there is no such tensor. */
     TensorInfo info(String name);
 
     /** Shape of a tensor, outermost dimension first (shortcut for {@code info(name).shape()}). */

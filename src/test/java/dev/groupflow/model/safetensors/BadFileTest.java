@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Every kind of broken file or checkpoint fails with a CheckpointException naming the file and the tensor. */
+/** Every kind of broken file or checkpoint fails with a SafetensorsException naming the file and the tensor. */
 class BadFileTest {
 
     @TempDir
@@ -32,8 +32,8 @@ class BadFileTest {
     private static final String OK_ENTRY = "{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}";
 
     /** Opens {@code file} expecting failure; checks type, fields and that the message names file, tensor, phrases. */
-    private static CheckpointException assertBad(Path file, String tensor, String... phrases) {
-        CheckpointException e = assertThrows(CheckpointException.class, () -> {
+    private static SafetensorsException assertBad(Path file, String tensor, String... phrases) {
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> {
             try (SafetensorsFile f = SafetensorsFile.open(file)) {
                 f.names();
             }
@@ -41,7 +41,7 @@ class BadFileTest {
         return assertNames(e, file, tensor, phrases);
     }
 
-    private static CheckpointException assertNames(CheckpointException e, Path file, String tensor,
+    private static SafetensorsException assertNames(SafetensorsException e, Path file, String tensor,
             String... phrases) {
         String m = e.getMessage();
         assertEquals(file, e.file(), m);
@@ -207,13 +207,13 @@ class BadFileTest {
             setOffsets(p.header, b, ea.get("data_offsets").get(0).asLong(), ea.get("data_offsets").get(1).asLong());
             return p.toBytes();
         });
-        CheckpointException e = assertBad(bad, b, "overlap");
+        SafetensorsException e = assertBad(bad, b, "overlap");
         assertTrue(e.getMessage().contains("'" + a + "'"), e.getMessage());
     }
 
     @Test
     void partiallyOverlappingRangesAreRejected() {
-        CheckpointException e = assertBad(hand("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+        SafetensorsException e = assertBad(hand("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
                 + "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[12,28]}}", 28), "b", "overlap",
                 "[0, 16]", "[12, 28]");
         assertTrue(e.getMessage().contains("'a'"), e.getMessage());
@@ -248,9 +248,9 @@ class BadFileTest {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             assertEquals(Dtype.I64, f.info("ids").dtype());
             assertEquals(Dtype.BOOL, f.info("mask").dtype());
-            CheckpointException e = assertThrows(CheckpointException.class, () -> f.readFloats("ids"));
+            SafetensorsException e = assertThrows(SafetensorsException.class, () -> f.readFloats("ids"));
             assertNames(e, file, "ids", "I64", "cannot be read as float");
-            e = assertThrows(CheckpointException.class, () -> f.readDirect("mask"));
+            e = assertThrows(SafetensorsException.class, () -> f.readDirect("mask"));
             assertNames(e, file, "mask", "BOOL");
             ByteBuffer raw = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
             f.readRaw("ids", raw);
@@ -263,7 +263,7 @@ class BadFileTest {
     void unknownTensorNameFailsNamingTheTensor() {
         Path dir = Fixtures.model(Fixtures.F32_MODEL);
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
-            CheckpointException e = assertThrows(CheckpointException.class,
+            SafetensorsException e = assertThrows(SafetensorsException.class,
                     () -> ckpt.readFloats("model.layers.3.mlp.up_proj.weight"));
             assertNames(e, dir, "model.layers.3.mlp.up_proj.weight", "no such tensor");
         }
@@ -294,9 +294,9 @@ class BadFileTest {
                 .resolve("model.safetensors"))) {
             float[] expected = f.readFloats("model.norm.weight");
             Thread.currentThread().interrupt(); // Java closes a FileChannel when a thread blocked on it is interrupted
-            CheckpointException e;
+            SafetensorsException e;
             try {
-                e = assertThrows(CheckpointException.class, () -> f.readFloats("model.norm.weight"));
+                e = assertThrows(SafetensorsException.class, () -> f.readFloats("model.norm.weight"));
             } finally {
                 Thread.interrupted();
             }
@@ -315,10 +315,10 @@ class BadFileTest {
 
     @Test
     void directoryWithNeitherWeightFileNamesBothFileNames() {
-        CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(tmp));
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(tmp));
         assertNames(e, tmp, null, "model.safetensors", "model.safetensors.index.json");
         Path missing = tmp.resolve("no-such-model");
-        assertNames(assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(missing)), missing, null,
+        assertNames(assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(missing)), missing, null,
                 "does not exist");
     }
 
@@ -342,7 +342,7 @@ class BadFileTest {
             firstInShard2 = f.names().get(0);
         }
         Files.delete(shard2);
-        CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir));
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir));
         assertNames(e, shard2, firstInShard2, "model-00002-of-00002.safetensors", "is missing");
     }
 
@@ -350,7 +350,7 @@ class BadFileTest {
     void tensorMappedToAShardThatLacksItIsRejected() throws IOException {
         Path dir = shardedCopy();
         editIndex(dir, wm -> wm.put("model.layers.9.mlp.up_proj.weight", "model-00001-of-00002.safetensors"));
-        CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir));
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir));
         assertNames(e, dir.resolve("model-00001-of-00002.safetensors"), "model.layers.9.mlp.up_proj.weight",
                 "does not contain");
     }
@@ -364,7 +364,7 @@ class BadFileTest {
         assertTrue(parts.header.has(dropped));
         parts.header.remove(dropped); // leaves a gap, which alone is fine
         Files.write(shard1, parts.toBytes());
-        CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir));
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir));
         assertNames(e, shard1, dropped, "does not contain");
     }
 
@@ -373,7 +373,7 @@ class BadFileTest {
         Path dir = shardedCopy();
         String unlisted = "model.norm.weight";
         editIndex(dir, wm -> assertTrue(wm.remove(unlisted) != null));
-        CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir));
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir));
         assertEquals(unlisted, e.tensor());
         assertTrue(e.getMessage().contains("not in the weight_map") && e.getMessage().contains(e.file().toString()),
                 e.getMessage());
@@ -384,7 +384,7 @@ class BadFileTest {
         Path dir = shardedCopy();
         String moved = "lm_head.weight"; // lives in shard 1
         editIndex(dir, wm -> wm.put(moved, "model-00002-of-00002.safetensors"));
-        CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir));
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir));
         assertEquals(moved, e.tensor());
         assertTrue(e.getMessage().contains(moved), e.getMessage());
     }
@@ -395,7 +395,7 @@ class BadFileTest {
         Path shard2 = dir.resolve("model-00002-of-00002.safetensors");
         byte[] bytes = Files.readAllBytes(shard2);
         Files.write(shard2, Arrays.copyOf(bytes, bytes.length - 2));
-        CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir));
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir));
         assertEquals(shard2, e.file());
         assertTrue(e.getMessage().contains("truncated file") && e.tensor() != null, e.getMessage());
     }
@@ -405,19 +405,19 @@ class BadFileTest {
         Path dir = shardedCopy();
         Path index = dir.resolve("model.safetensors.index.json");
         Files.writeString(index, "{\"weight_map\": {");
-        assertNames(assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir)), index, null,
+        assertNames(assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir)), index, null,
                 "not valid JSON");
         Files.writeString(index, "{\"metadata\": {\"total_size\": 5}}");
-        assertNames(assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir)), index, null,
+        assertNames(assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir)), index, null,
                 "weight_map");
         Files.writeString(index, "{\"weight_map\": {\"a\": \"x.safetensors\", \"a\": \"y.safetensors\"}}");
-        assertNames(assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir)), index, null,
+        assertNames(assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir)), index, null,
                 "a");
         Files.writeString(index, "{\"weight_map\": {\"a\": \"../model-00001-of-00002.safetensors\"}}");
-        assertNames(assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir)), index, "a",
+        assertNames(assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir)), index, "a",
                 "not a plain file name");
         Files.writeString(index, "{\"metadata\": {\"total_size\": -3}, \"weight_map\": {\"a\": \"x\"}}");
-        assertNames(assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir)), index, null,
+        assertNames(assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir)), index, null,
                 "total_size");
     }
 

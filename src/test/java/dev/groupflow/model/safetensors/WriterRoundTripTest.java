@@ -260,7 +260,7 @@ class WriterRoundTripTest {
     void sourceSupplyingTheWrongNumberOfFloatsFailsNamingTensorAndFileAndLeavesNoFile() {
         List<TensorSpec> specs = List.of(TensorSpec.of("a", 2), TensorSpec.of("b", 2, 3));
         Map<String, float[]> data = Map.of("a", new float[2], "b", new float[5]);
-        CheckpointException e = assertThrows(CheckpointException.class,
+        SafetensorsException e = assertThrows(SafetensorsException.class,
                 () -> new SafetensorsWriter().writeCheckpoint(tmp, specs, data));
         assertEquals("b", e.tensor());
         assertEquals(tmp.resolve("model.safetensors"), e.file());
@@ -269,7 +269,7 @@ class WriterRoundTripTest {
         assertFalse(Files.exists(tmp.resolve("model.safetensors")));
         assertNoTempFiles();
 
-        CheckpointException missing = assertThrows(CheckpointException.class,
+        SafetensorsException missing = assertThrows(SafetensorsException.class,
                 () -> new SafetensorsWriter().writeCheckpoint(tmp, specs, Map.of("a", new float[2])));
         assertEquals("b", missing.tensor());
         assertNoTempFiles();
@@ -279,7 +279,7 @@ class WriterRoundTripTest {
     void failedRewriteKeepsThePreviousFileIntact() throws IOException {
         new SafetensorsWriter().writeCheckpoint(tmp, List.of(TensorSpec.of("a", 2)), Map.of("a", new float[] {1, 2}));
         byte[] before = Files.readAllBytes(tmp.resolve("model.safetensors"));
-        assertThrows(CheckpointException.class, () -> new SafetensorsWriter().writeCheckpoint(tmp,
+        assertThrows(SafetensorsException.class, () -> new SafetensorsWriter().writeCheckpoint(tmp,
                 List.of(TensorSpec.of("a", 3)), Map.of("a", new float[2])));
         assertArrayEquals(before, Files.readAllBytes(tmp.resolve("model.safetensors")));
         assertNoTempFiles();

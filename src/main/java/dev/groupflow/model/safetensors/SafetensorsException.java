@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * directory) and, where one is involved, the tensor, and says what was wrong; both are also available as fields so
  * callers and tests do not have to parse the message.
  */
-public class CheckpointException extends RuntimeException {
+public class SafetensorsException extends RuntimeException {
 
     private final transient Path file;
     private final String tensor;
@@ -23,13 +23,13 @@ public class CheckpointException extends RuntimeException {
      * @param what   what was wrong, without the file/tensor prefix (added here)
      * @param cause  underlying exception, or null
      */
-    public CheckpointException(Path file, String tensor, String what, Throwable cause) {
+    public SafetensorsException(Path file, String tensor, String what, Throwable cause) {
         super(format(file, tensor, what), cause);
         this.file = file;
         this.tensor = tensor;
     }
 
-    public CheckpointException(Path file, String tensor, String what) {
+    public SafetensorsException(Path file, String tensor, String what) {
         this(file, tensor, what, null);
     }
 

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.groupflow.model.safetensors.CheckpointException;
+import dev.groupflow.model.safetensors.SafetensorsException;
 import dev.groupflow.model.safetensors.SafetensorsCheckpoint;
 import dev.groupflow.model.safetensors.SafetensorsWriter;
 import dev.groupflow.model.safetensors.TensorSpec;
@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * arrays crash DJL's engine). Every tensor the architecture needs must be present with its shape, and no
  * tensor may be left over: all problems of a checkpoint are reported together, each naming tensor and file.
  */
-public final class Checkpoints {
-    private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
+public final class HfCheckpoints {
+    private static final Logger LOG = LoggerFactory.getLogger(HfCheckpoints.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Buffers some checkpoints carry that are recomputed from the config (transformers ignores them too). */
     private static final Pattern IGNORED = Pattern.compile(".*\\.rotary_emb\\.inv_freq$");
@@ -44,7 +44,7 @@ public final class Checkpoints {
     /** Default shard size when saving (as transformers' {@code max_shard_size="5GB"}). */
     public static final long DEFAULT_MAX_SHARD_BYTES = 5_000_000_000L;
 
-    private Checkpoints() {
+    private HfCheckpoints() {
     }
 
     /** Loads config and weights of a checkpoint directory onto the device of {@code parent}. */
@@ -57,7 +57,7 @@ public final class Checkpoints {
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(dir)) {
             check(config, weights, parent);
             return CausalLm.fromTensors(config, parent, (slot, dst) -> weights.readInto(slot.hfName(), dst));
-        } catch (CheckpointException e) {
+        } catch (SafetensorsException e) {
             throw new ModelException(e.file(), e.getMessage(), e);
         }
     }
@@ -139,7 +139,7 @@ public final class Checkpoints {
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(file)) {
             check(config, weights, parent);
             return CausalLm.fromTensors(config, parent, (slot, dst) -> weights.readInto(slot.hfName(), dst));
-        } catch (CheckpointException e) {
+        } catch (SafetensorsException e) {
             throw new ModelException(e.file(), e.getMessage(), e);
         }
     }
