@@ -68,8 +68,8 @@ public final class ClusterBench {
                     }
                     result = run.await(Duration.ofHours(1));
                 }
-                if (!result.ok()) {
-                    throw new IllegalStateException("run with " + workers + " workers failed: " + result.failure());
+                if (result instanceof RunResult.Failed failed) {
+                    throw new IllegalStateException("run with " + workers + " workers failed: " + failed.reason());
                 }
             } finally {
                 for (Process p : procs) {

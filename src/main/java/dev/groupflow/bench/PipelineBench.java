@@ -68,8 +68,8 @@ public final class PipelineBench {
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            if (!result.ok()) {
-                throw new IllegalStateException(c.pipeline().mode() + " run failed: " + result.failure());
+            if (result instanceof RunResult.Failed failed) {
+                throw new IllegalStateException(c.pipeline().mode() + " run failed: " + failed.reason());
             }
             ObjectNode out = JSON.createObjectNode();
             out.put("mode", c.pipeline().mode().name().toLowerCase(java.util.Locale.ROOT));

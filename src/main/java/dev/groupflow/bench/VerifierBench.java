@@ -62,8 +62,8 @@ public final class VerifierBench {
                 result = run.await(Duration.ofHours(1));
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            if (!result.ok()) {
-                throw new IllegalStateException("run failed: " + result.failure());
+            if (result instanceof RunResult.Failed failed) {
+                throw new IllegalStateException("run failed: " + failed.reason());
             }
             ObjectNode n = JSON.createObjectNode();
             n.put("steps", result.steps());

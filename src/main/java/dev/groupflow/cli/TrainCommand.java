@@ -149,12 +149,12 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         progress.finish();
-        if (!result.ok()) {
-            live.phase(RunMonitor.Phase.FAILED, result.failure());
-            System.err.println("groupflow: training failed: " + result.failure());
+        if (result instanceof RunResult.Failed failed) {
+            live.phase(RunMonitor.Phase.FAILED, failed.reason());
+            System.err.println("groupflow: training failed: " + failed.reason());
             return 1;
         }
-        if (result.interrupted()) {
+        if (result instanceof RunResult.Interrupted) {
             live.phase(RunMonitor.Phase.STOPPED, "stopped at step " + result.steps());
             System.err.printf("groupflow: stopped at step %d; checkpoint written; continue with --resume%n",
                     result.steps());

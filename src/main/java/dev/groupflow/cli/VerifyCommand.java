@@ -16,8 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -86,7 +86,7 @@ final class VerifyCommand implements Callable<Integer> {
                 }
                 Outcome o = calls.call(request).toCompletableFuture().join();
                 System.out.println(JSON.writeValueAsString(line(o)));
-                return o.scored() ? 0 : 1;
+                return o instanceof Outcome.Scored ? 0 : 1;
             } finally {
                 v.close();
             }
@@ -97,13 +97,14 @@ final class VerifyCommand implements Callable<Integer> {
 
     private static ObjectNode line(Outcome o) {
         ObjectNode n = JSON.createObjectNode();
-        n.put("status", o.status().name().toLowerCase(Locale.ROOT));
-        if (o.reward() == null) {
-            n.putNull("reward");
+        n.put("status", o.statusName());
+        if (o instanceof Outcome.Scored s) {
+            n.put("reward", s.reward());
+            n.set("components", JSON.valueToTree(new TreeMap<>(s.components())));
         } else {
-            n.put("reward", o.reward());
+            n.putNull("reward");
+            n.set("components", JSON.createObjectNode());
         }
-        n.set("components", JSON.valueToTree(new java.util.TreeMap<>(o.components())));
         n.put("details", o.detail());
         n.put("attempts", o.attempts());
         n.put("latency_ms", Math.round(o.latencyMillis() * 1000) / 1000.0);

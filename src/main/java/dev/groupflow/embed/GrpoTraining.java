@@ -295,7 +295,7 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
         supervisor = getContext().spawn(TrainingSupervisor.create(setup, reporter, done), "pipeline");
         getContext().watch(supervisor); // the setup is freed only once the pipeline and all its stages have stopped
         getContext().pipeToSelf(done, (r, e) -> new RunDone(e == null ? r
-                : new RunResult(step, false, String.valueOf(e))));
+                : new RunResult.Failed(step, String.valueOf(e))));
         state = "running";
         publish(new Started(setup.files.dir().toString()));
         early.forEach(this::onControl);
@@ -327,12 +327,12 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
 
     private Behavior<Command> onRunDone(RunDone d) {
         RunResult r = d.result();
-        if (!r.ok()) {
-            return fail(r.failure());
+        if (r instanceof RunResult.Failed f) {
+            return fail(f.reason());
         }
         state = "finished";
         step = r.steps();
-        publish(new Finished(r.steps(), r.interrupted()));
+        publish(new Finished(r.steps(), r instanceof RunResult.Interrupted));
         return this;
     }
 

@@ -31,14 +31,14 @@ final class EvalReport {
     }
 
     void add(int prompt, Outcome o) {
-        if (!o.scored()) {
+        if (!(o instanceof Outcome.Scored s)) {
             failed++;
             return;
         }
         scoredOf[prompt]++;
-        rewardSum[prompt] += o.reward();
-        correct[prompt] += o.reward() >= threshold ? 1 : 0;
-        fullReward += o.reward() >= 1.0 ? 1 : 0;
+        rewardSum[prompt] += s.reward();
+        correct[prompt] += s.reward() >= threshold ? 1 : 0;
+        fullReward += s.reward() >= 1.0 ? 1 : 0;
     }
 
     Map<String, Object> toMap(List<Integer> extraK, long seed) {

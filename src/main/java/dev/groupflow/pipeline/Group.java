@@ -1,8 +1,10 @@
 package dev.groupflow.pipeline;
 
 import dev.groupflow.grpo.TrainingSample;
+import dev.groupflow.verify.Outcome;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The G scored completions of one prompt, ordered by sample index.
@@ -27,11 +29,11 @@ public record Group(long promptKey, List<ScoredRollout> members) implements Cbor
         Double first = null;
         int scored = 0;
         for (ScoredRollout m : members) {
-            if (m.outcome().scored()) {
+            if (m.outcome() instanceof Outcome.Scored s) {
                 scored++;
                 if (first == null) {
-                    first = m.outcome().reward();
-                } else if (!first.equals(m.outcome().reward())) {
+                    first = s.reward();
+                } else if (!first.equals(s.reward())) {
                     return false;
                 }
             }
@@ -45,7 +47,8 @@ public record Group(long promptKey, List<ScoredRollout> members) implements Cbor
         for (ScoredRollout m : members) {
             Rollout r = m.rollout();
             out.add(new TrainingSample(promptKey, r.sampleIndex(), r.prompt().tokens(), r.tokens(), r.logprobs(),
-                    m.outcome().scored() ? m.outcome().reward() : null, m.outcome().components(), r.truncated(),
+                    m.outcome() instanceof Outcome.Scored s ? s.reward() : null,
+                    m.outcome() instanceof Outcome.Scored s ? s.components() : Map.of(), r.truncated(),
                     r.policyVersion()));
         }
         return out;

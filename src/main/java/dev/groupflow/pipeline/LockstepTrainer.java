@@ -64,7 +64,7 @@ public final class LockstepTrainer {
                 }
                 if (control.stopRequested()) {
                     core.checkpoint(position());
-                    return new RunResult(core.step(), true, null);
+                    return new RunResult.Interrupted(core.step());
                 }
                 setup.weights.copyInto(replica);
                 List<Group> batch = new ArrayList<>();
@@ -103,7 +103,7 @@ public final class LockstepTrainer {
                 }
             }
             core.checkpoint(position());
-            return new RunResult(core.step(), false, null);
+            return new RunResult.Completed(core.step());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.verify.Outcome;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -32,7 +33,7 @@ public final class PipelineGauges {
     public final AtomicLong samplesDuplicate = new AtomicLong();
 
     /** Counts a verifier outcome and its latency. */
-    public void record(dev.groupflow.verify.Outcome o) {
+    public void record(Outcome o) {
         recordLatency(o.latencyMillis());
         (switch (o.status()) {
             case SCORED -> verifierScored;

@@ -1,14 +1,26 @@
 package dev.groupflow.pipeline;
 
 /**
- * How a training run ended.
- *
- * @param steps learner steps completed (including those of earlier, resumed runs)
- * @param interrupted stopped on request (SIGINT/SIGTERM) before the configured steps
- * @param failure why it failed, or null
+ * How a training run ended: {@link Completed} (all steps done, or the data ran out), {@link Interrupted} (stopped on
+ * request, SIGINT/SIGTERM, after a checkpoint) or {@link Failed}. Each carries the learner steps completed,
+ * including those of earlier, resumed runs.
  */
-public record RunResult(long steps, boolean interrupted, String failure) {
-    public boolean ok() {
-        return failure == null;
+public sealed interface RunResult permits RunResult.Completed, RunResult.Interrupted, RunResult.Failed {
+
+    long steps();
+
+    /** Whether the run ended without failing (completed or interrupted). */
+    default boolean ok() {
+        return !(this instanceof Failed);
+    }
+
+    record Completed(long steps) implements RunResult {
+    }
+
+    record Interrupted(long steps) implements RunResult {
+    }
+
+    /** @param reason why, for people (the log has the details) */
+    record Failed(long steps, String reason) implements RunResult {
     }
 }

@@ -3,6 +3,7 @@ package dev.groupflow.pipeline;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.metrics.RunFiles;
+import dev.groupflow.verify.Outcome;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,7 +101,7 @@ public final class StepReporter {
         int samples = 0;
         for (Group g : batch) {
             for (ScoredRollout m : g.members()) {
-                (m.outcome().scored() ? gauges.samplesTrainedScored : gauges.samplesTrainedFailed).incrementAndGet();
+                (m.outcome() instanceof Outcome.Scored ? gauges.samplesTrainedScored : gauges.samplesTrainedFailed).incrementAndGet();
                 long s = learnerVersion - m.rollout().policyVersion();
                 stalenessSum += s;
                 stalenessMax = Math.max(stalenessMax, s);
@@ -158,8 +159,8 @@ public final class StepReporter {
             c.put("prompt", m.rollout().prompt().text());
             c.put("sample", m.rollout().sampleIndex());
             c.put("completion", m.rollout().text());
-            c.put("status", m.outcome().status().name().toLowerCase(java.util.Locale.ROOT));
-            c.put("reward", m.outcome().reward());
+            c.put("status", m.outcome().statusName());
+            c.put("reward", m.outcome() instanceof Outcome.Scored s ? s.reward() : null);
             c.put("advantage", advantages.length > m.rollout().sampleIndex() ? advantages[m.rollout().sampleIndex()] : null);
             c.put("policy_version", m.rollout().policyVersion());
             c.put("truncated", m.rollout().truncated());

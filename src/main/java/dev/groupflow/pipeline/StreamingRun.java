@@ -33,7 +33,7 @@ public final class StreamingRun implements RunControl, AutoCloseable {
         } else {
             this.system = ActorSystem.create(TrainingSupervisor.create(setup, reporter, done), name);
         }
-        system.getWhenTerminated().thenRun(() -> done.complete(new RunResult(setup.startStep, false,
+        system.getWhenTerminated().thenRun(() -> done.complete(new RunResult.Failed(setup.startStep,
                 "the actor system stopped before the run finished (see the log)")));
     }
 
@@ -85,7 +85,7 @@ public final class StreamingRun implements RunControl, AutoCloseable {
         try {
             return done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            return new RunResult(setup.startStep, false, String.valueOf(e.getCause()));
+            return new RunResult.Failed(setup.startStep, String.valueOf(e.getCause()));
         }
     }
 

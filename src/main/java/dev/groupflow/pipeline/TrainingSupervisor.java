@@ -184,10 +184,10 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
             return this;
         }
         if (r.report() instanceof LearnerActor.Finished f) {
-            return finish(new RunResult(f.steps(), f.interrupted(), null));
+            return finish(f.interrupted() ? new RunResult.Interrupted(f.steps()) : new RunResult.Completed(f.steps()));
         }
         LearnerActor.Failed f = (LearnerActor.Failed) r.report();
-        return finish(new RunResult(setup.startStep, false, f.reason()));
+        return finish(new RunResult.Failed(setup.startStep, f.reason()));
     }
 
     private Behavior<Command> onChildStopped(ChildStopped c) {
@@ -195,9 +195,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
             return this;
         }
         if (c.name().equals("supply") && dataError.get() != null) {
-            return finish(new RunResult(setup.startStep, false, dataError.get()));
+            return finish(new RunResult.Failed(setup.startStep, dataError.get()));
         }
-        return finish(new RunResult(setup.startStep, false, "the " + c.name() + " stage stopped unexpectedly"
+        return finish(new RunResult.Failed(setup.startStep, "the " + c.name() + " stage stopped unexpectedly"
                 + (c.name().startsWith("sampler") ? " (it failed more than pipeline.max-restarts times; see the log)"
                 : "")));
     }

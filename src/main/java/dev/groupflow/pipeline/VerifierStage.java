@@ -23,7 +23,7 @@ public final class VerifierStage {
             VerifyRequest request = new VerifyRequest(r.prompt().text(), r.text(), r.prompt().answer(),
                     r.prompt().metadata(), r.tokens().length);
             return calls.call(request).toCompletableFuture()
-                    .exceptionally(e -> new Outcome(Outcome.Status.FAILED, null, null, String.valueOf(e), 1, 0))
+                    .exceptionally(e -> new Outcome.Failed(String.valueOf(e), 1, 0))
                     .thenApply(o -> {
                         gauges.samplesInVerifier.decrementAndGet();
                         gauges.record(o);

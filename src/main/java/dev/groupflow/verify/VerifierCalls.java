@@ -52,14 +52,13 @@ public final class VerifierCalls {
                 // the pipeline's own deadline has no message; a verifier's (an HTTP read timeout) says what it was
                 String what = cause.getMessage() != null ? cause.getMessage()
                         : "no answer within " + timeout.toMillis() + " ms";
-                return CompletableFuture.completedFuture(new Outcome(Outcome.Status.TIMED_OUT, null, null,
-                        what, n, ms));
+                return CompletableFuture.<Outcome>completedFuture(new Outcome.TimedOut(what, n, ms));
             }
             String problem = cause != null ? describe(cause)
                     : reward == null ? "the verifier returned no reward"
                     : !Double.isFinite(reward.value()) ? "non-finite reward " + reward.value() : null;
             if (problem == null) {
-                return CompletableFuture.completedFuture(new Outcome(Outcome.Status.SCORED, reward.value(),
+                return CompletableFuture.<Outcome>completedFuture(new Outcome.Scored(reward.value(),
                         reward.components(), reward.details(), n, ms));
             }
             if (n <= retries && !(cause instanceof VerifierFailure f && !f.retryable())) {
@@ -74,7 +73,7 @@ public final class VerifierCalls {
                 }), delay, TimeUnit.NANOSECONDS);
                 return next;
             }
-            return CompletableFuture.completedFuture(new Outcome(Outcome.Status.FAILED, null, null, problem, n, ms));
+            return CompletableFuture.<Outcome>completedFuture(new Outcome.Failed(problem, n, ms));
         }).thenCompose(stage -> stage);
     }
 

@@ -40,7 +40,7 @@ class FaultStormTest {
                     "verifier.retries=0", "pipeline.max-staleness=2", "train.steps=" + steps);
             try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve("run"))) {
                 RunResult r = PipelineRuns.streaming(setup, null);
-                assertTrue(r.ok(), r.failure());
+                assertTrue(r.ok(), r.toString());
                 assertEquals(steps, r.steps());
                 PipelineGauges g = setup.gauges;
                 long terminal = g.samplesTrainedScored.get() + g.samplesTrainedFailed.get() + g.samplesDroppedStale.get()

@@ -3,6 +3,7 @@ package dev.groupflow.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.groupflow.verify.Outcome;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -49,7 +50,7 @@ class GroupAssemblerTest {
         for (Group group : groups) {
             for (int i = 0; i < g; i++) {
                 assertEquals(i, group.members().get(i).rollout().sampleIndex());
-                assertEquals(group.promptKey() * 10 + i, group.members().get(i).outcome().reward());
+                assertEquals(group.promptKey() * 10 + i, ((Outcome.Scored) group.members().get(i).outcome()).reward());
             }
         }
     }

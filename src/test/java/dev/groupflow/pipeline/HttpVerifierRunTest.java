@@ -36,7 +36,7 @@ class HttpVerifierRunTest {
                     "train.steps=3");
             try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve("run"))) {
                 RunResult r = PipelineRuns.streaming(setup, null);
-                assertTrue(r.ok(), r.failure());
+                assertTrue(r.ok(), r.toString());
                 assertEquals(3, r.steps());
             }
             List<String> lines = Files.readAllLines(tmp.resolve("run/metrics.jsonl"));

@@ -28,13 +28,13 @@ class PipelineTest {
         float[] synchronous;
         try (TrainingSetup s = PipelineRuns.setup(streamingConfig, tmp.resolve("streaming"))) {
             RunResult r = PipelineRuns.streaming(s, null);
-            assertTrue(r.ok(), r.failure());
+            assertTrue(r.ok(), r.toString());
             assertEquals(6, r.steps());
             streamed = PipelineRuns.weights(s);
         }
         try (TrainingSetup s = PipelineRuns.setup(lockstepConfig, tmp.resolve("lockstep"))) {
             RunResult r = PipelineRuns.lockstep(s);
-            assertTrue(r.ok(), r.failure());
+            assertTrue(r.ok(), r.toString());
             synchronous = PipelineRuns.weights(s);
         }
         assertArrayEquals(synchronous, streamed, 0f, "bit-identical weights after 6 steps");
@@ -60,7 +60,7 @@ class PipelineTest {
         float[] jittery;
         try (TrainingSetup s = PipelineRuns.setup(c, tmp.resolve("calm"))) {
             RunResult r = PipelineRuns.streaming(s, null);
-            assertTrue(r.ok(), r.failure());
+            assertTrue(r.ok(), r.toString());
             calm = PipelineRuns.weights(s);
         }
         java.util.Random jitter = new java.util.Random();
@@ -72,7 +72,7 @@ class PipelineTest {
                     Thread.currentThread().interrupt();
                 }
             });
-            assertTrue(r.ok(), r.failure());
+            assertTrue(r.ok(), r.toString());
             jittery = PipelineRuns.weights(s);
         }
         assertArrayEquals(calm, jittery, 0f, "bit-identical weights");
@@ -100,7 +100,7 @@ class PipelineTest {
                 assertTrue(atPause < 8);
                 run.resume();
                 RunResult r = run.await(java.time.Duration.ofSeconds(120));
-                assertTrue(r.ok(), r.failure());
+                assertTrue(r.ok(), r.toString());
                 assertEquals(8, r.steps());
             }
         }
@@ -136,7 +136,7 @@ class PipelineTest {
             assertEquals(3, steps.get(), "still paused after the checkpoint");
             control.resume();
             RunResult r = result.get(120, java.util.concurrent.TimeUnit.SECONDS);
-            assertTrue(r.ok(), r.failure());
+            assertTrue(r.ok(), r.toString());
             assertEquals(8, r.steps());
         }
     }
@@ -156,7 +156,7 @@ class PipelineTest {
             RunConfig c = PipelineRuns.config("pipeline.filter-zero-variance=true", "seed=4", "pipeline.mode=" + mode);
             try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve(mode))) {
                 RunResult r = mode.equals("lockstep") ? PipelineRuns.lockstep(setup) : PipelineRuns.streaming(setup, null);
-                assertTrue(r.ok(), r.failure());
+                assertTrue(r.ok(), r.toString());
                 assertEquals(6, r.steps());
             }
             ObjectMapper json = new ObjectMapper();
@@ -180,7 +180,7 @@ class PipelineTest {
             RunConfig c = PipelineRuns.config("train.steps=1", "seed=" + i, "task.eval-prompts=1");
             try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve("run-" + i))) {
                 RunResult r = PipelineRuns.streaming(setup, null);
-                assertTrue(r.ok(), "run " + i + ": " + r.failure());
+                assertTrue(r.ok(), "run " + i + ": " + r.toString());
                 assertEquals(1, r.steps());
             }
         }
@@ -221,7 +221,7 @@ class PipelineTest {
             });
             polling.set(false);
             poller.join();
-            assertTrue(r.ok(), r.failure());
+            assertTrue(r.ok(), r.toString());
             assertEquals(8, r.steps());
             assertTrue(maxActive.get() <= (s + 1) * b, "in flight " + maxActive.get() + " > " + (s + 1) * b);
             assertTrue(maxActive.get() == (s + 1) * b, "the sampler ran ahead up to the bound: " + maxActive.get());
@@ -269,7 +269,7 @@ class PipelineTest {
             if (observed.get() != null) {
                 throw new AssertionError("observer", observed.get());
             }
-            assertTrue(r.ok(), r.failure());
+            assertTrue(r.ok(), r.toString());
             assertEquals(4, r.steps());
         }
     }

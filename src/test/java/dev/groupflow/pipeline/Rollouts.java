@@ -19,6 +19,6 @@ final class Rollouts {
 
     static ScoredRollout scored(long key, int sample, int groupSize, double reward) {
         return new ScoredRollout(rollout(key, sample, groupSize, "x"),
-                new Outcome(Outcome.Status.SCORED, reward, Map.of(), "", 1, 1.0));
+                new Outcome.Scored(reward, Map.of(), "", 1, 1.0));
     }
 }

@@ -56,7 +56,7 @@ class SamplerRestartTest {
                     throw new IllegalStateException("the stream refused a rollout (injected)");
                 }
                 synchronized (assembler) {
-                    assembler.add(new ScoredRollout(r, new Outcome(Outcome.Status.SCORED, 0.0, Map.of(), "", 1, 0)))
+                    assembler.add(new ScoredRollout(r, new Outcome.Scored(0.0, Map.of(), "", 1, 0)))
                             .ifPresent(x -> groups.put(x.promptKey(), x));
                 }
             }, SamplingParams.standard(4), g, 2, 0, gauges, null);

@@ -1,7 +1,7 @@
 package dev.groupflow.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -48,8 +48,8 @@ class ActorVerifierTest {
         ActorRef<ActorVerifier.Score> actor = hostActor();
         Outcome right = call(actor, "the answer is 42");
         assertEquals(Outcome.Status.SCORED, right.status());
-        assertEquals(1.0, right.reward());
-        assertEquals(0.0, call(actor, "7").reward());
+        assertEquals(1.0, ((Outcome.Scored) right).reward());
+        assertEquals(0.0, ((Outcome.Scored) call(actor, "7")).reward());
     }
 
     @Test
@@ -57,7 +57,7 @@ class ActorVerifierTest {
         ActorRef<ActorVerifier.Score> actor = hostActor();
         Outcome refused = call(actor, "");
         assertEquals(Outcome.Status.FAILED, refused.status());
-        assertNull(refused.reward());
+        assertFalse(refused instanceof Outcome.Scored);
         assertTrue(refused.detail().contains("empty completion"), refused.detail());
         assertEquals(1, refused.attempts(), "a refusal is not retried");
         assertEquals(Outcome.Status.TIMED_OUT, call(actor, "silence").status());

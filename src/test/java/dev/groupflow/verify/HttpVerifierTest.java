@@ -2,7 +2,6 @@ package dev.groupflow.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -56,10 +55,10 @@ class HttpVerifierTest {
     void aCorrectReplyIsScoredWithComponentsAndDetails() {
         Outcome o = call(verifier("/ok"), "42", "42");
         assertEquals(Outcome.Status.SCORED, o.status(), o.detail());
-        assertEquals(1.0, o.reward());
-        assertEquals(Map.of("exact", 1.0), o.components());
+        assertEquals(1.0, ((Outcome.Scored) o).reward());
+        assertEquals(Map.of("exact", 1.0), ((Outcome.Scored) o).components());
         assertEquals("compared", o.detail());
-        assertEquals(0.0, call(verifier("/ok"), "41", "42").reward());
+        assertEquals(0.0, ((Outcome.Scored) call(verifier("/ok"), "41", "42")).reward());
         // the request carries every field
         assertEquals("p", server.lastRequest.get("prompt").asText());
         assertEquals(7, server.lastRequest.get("metadata").get("id").asInt());
@@ -70,7 +69,7 @@ class HttpVerifierTest {
     void aSlowReplyIsTimedOutNotRetried() {
         Outcome o = call(verifier("/slow", Duration.ofMillis(200), 2, 4, 65536), "x", "x");
         assertEquals(Outcome.Status.TIMED_OUT, o.status(), o.detail());
-        assertNull(o.reward());
+        assertFalse(o instanceof Outcome.Scored);
         assertTrue(o.detail().contains("no reply within 200 ms"), o.detail());
         assertEquals(1, server.hits("/slow"));
     }
@@ -107,7 +106,7 @@ class HttpVerifierTest {
         expected.forEach((path, why) -> {
             Outcome o = call(verifier(path), "x", "x");
             assertEquals(Outcome.Status.FAILED, o.status(), path + ": " + o.detail());
-            assertNull(o.reward());
+            assertFalse(o instanceof Outcome.Scored);
             assertTrue(o.detail().contains(why), path + ": " + o.detail());
             assertEquals(1, server.hits(path), path);
         });
@@ -151,7 +150,7 @@ class HttpVerifierTest {
         clock.addAndGet(Duration.ofSeconds(31).toNanos());
         Outcome trial = call(v, "x", "x");
         assertEquals(Outcome.Status.SCORED, trial.status(), trial.detail());
-        assertEquals(0.25, trial.reward());
+        assertEquals(0.25, ((Outcome.Scored) trial).reward());
         assertEquals(CircuitBreaker.State.CLOSED, v.breakerState());
         assertEquals(Outcome.Status.SCORED, call(v, "x", "x").status());
     }

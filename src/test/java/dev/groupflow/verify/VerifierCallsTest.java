@@ -44,7 +44,7 @@ class VerifierCallsTest {
                 ? CompletableFuture.failedFuture(new VerifierFailure("busy", true))
                 : CompletableFuture.completedFuture(Reward.of(0.5)), 3);
         assertEquals(Outcome.Status.SCORED, o.status());
-        assertEquals(0.5, o.reward());
+        assertEquals(0.5, ((Outcome.Scored) o).reward());
         assertEquals(3, o.attempts());
     }
 

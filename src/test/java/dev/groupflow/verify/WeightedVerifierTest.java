@@ -1,6 +1,7 @@
 package dev.groupflow.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -74,7 +75,7 @@ class WeightedVerifierTest {
             Outcome o = new VerifierCalls(v, Duration.ofSeconds(10), 2, Duration.ofMillis(1), s)
                     .call(Requests.of("x", "y")).toCompletableFuture().join();
             assertEquals(Outcome.Status.FAILED, o.status());
-            assertEquals(null, o.reward());
+            assertFalse(o instanceof Outcome.Scored);
             // an ordinary exception stays retryable through the combination
             assertEquals(3, calls.get());
             Verifier timesOut = r -> CompletableFuture.failedFuture(new TimeoutException("slow service"));

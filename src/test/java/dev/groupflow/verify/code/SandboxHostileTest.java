@@ -668,7 +668,7 @@ class SandboxHostileTest {
             Outcome zero = calls.call(new VerifyRequest("p", "def f(:", null,
                     Map.of("test_code", "assert f() == 1\n"))).toCompletableFuture().get();
             assertEquals(Outcome.Status.SCORED, zero.status(), zero.toString());
-            assertEquals(0.0, zero.reward());
+            assertEquals(0.0, ((Outcome.Scored) zero).reward());
             assertTrue(zero.detail().contains("SyntaxError"), zero.detail());
         } finally {
             scheduler.shutdownNow();
