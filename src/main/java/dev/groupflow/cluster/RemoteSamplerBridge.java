@@ -6,8 +6,8 @@ import dev.groupflow.pipeline.PipelineGauges;
 import dev.groupflow.pipeline.PromptSupply;
 import dev.groupflow.pipeline.PromptWork;
 import dev.groupflow.pipeline.Rollout;
+import dev.groupflow.pipeline.RolloutSampler;
 import dev.groupflow.pipeline.WeightStore;
-import dev.groupflow.sampling.SamplingParams;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -61,8 +61,8 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
     /** Everything the bridge needs. */
     public record Settings(ActorRef<PromptSupply.Command> supply, WeightStore weights,
                            java.util.function.Supplier<CausalLm> replica, Consumer<Path> tokenizerFiles,
-                           Path weightsRoot, Consumer<Rollout> sink, SamplingParams params, int groupSize,
-                           int batchPrompts, int jobsInFlight, long seed, int keepVersions, PipelineGauges gauges) {
+                           Path weightsRoot, Consumer<Rollout> sink, RolloutSampler.Settings sampling,
+                           int batchPrompts, int jobsInFlight, int keepVersions, PipelineGauges gauges) {
     }
 
     public static Behavior<Command> create(Settings settings) {
@@ -124,8 +124,7 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
         Shared shared = newestWeights();
         long version = shared.version();
         Path dir = shared.dir();
-        SampleJob job = new SampleJob(++nextId, prompts, settings.groupSize(), version, dir.toString(),
-                settings.params(), settings.seed(), answers);
+        SampleJob job = new SampleJob(++nextId, prompts, settings.sampling(), version, dir.toString(), answers);
         inFlight.put(job.id(), job);
         queue.add(job);
         flush();

@@ -2,7 +2,7 @@ package dev.groupflow.cluster;
 
 import dev.groupflow.pipeline.CborSerializable;
 import dev.groupflow.pipeline.PromptWork;
-import dev.groupflow.sampling.SamplingParams;
+import dev.groupflow.pipeline.RolloutSampler;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -12,13 +12,12 @@ import org.apache.pekko.actor.typed.ActorRef;
  *
  * @param id the learner's id of the job
  * @param prompts the prompts
- * @param groupSize completions per prompt
+ * @param sampling G, the sampling settings and the run's seed (with each prompt's key it fixes the randomness,
+ *     wherever the job runs)
  * @param version the policy version to sample with
  * @param weightsDir where that version's weights are
- * @param params sampling settings
- * @param seed the run's seed (with each prompt's key it fixes the randomness, wherever the job runs)
  * @param replyTo where the rollouts go
  */
-public record SampleJob(long id, List<PromptWork> prompts, int groupSize, long version, String weightsDir,
-                        SamplingParams params, long seed, ActorRef<SampleAnswer> replyTo) implements CborSerializable {
+public record SampleJob(long id, List<PromptWork> prompts, RolloutSampler.Settings sampling, long version,
+                        String weightsDir, ActorRef<SampleAnswer> replyTo) implements CborSerializable {
 }

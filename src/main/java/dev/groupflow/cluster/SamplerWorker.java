@@ -2,12 +2,9 @@ package dev.groupflow.cluster;
 
 import ai.djl.Device;
 import dev.groupflow.model.Policy;
-import dev.groupflow.pipeline.PromptWork;
 import dev.groupflow.pipeline.Rollout;
-import dev.groupflow.sampling.Completion;
-import dev.groupflow.sampling.Sampler;
+import dev.groupflow.pipeline.RolloutSampler;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -74,19 +71,7 @@ public final class SamplerWorker {
     }
 
     private static List<Rollout> sample(Policy policy, SampleJob job) {
-        List<Sampler.Request> requests = new ArrayList<>();
-        for (PromptWork p : job.prompts()) {
-            requests.add(new Sampler.Request(p.key(), p.tokens(), job.groupSize()));
-        }
-        List<List<Completion>> out = new Sampler(policy.model(), policy.tokenizer())
-                .generate(requests, job.params(), job.seed(), 0);
-        List<Rollout> rollouts = new ArrayList<>();
-        for (int i = 0; i < job.prompts().size(); i++) {
-            for (Completion c : out.get(i)) {
-                rollouts.add(new Rollout(job.prompts().get(i), c.sampleIndex(), job.groupSize(), job.version(),
-                        c.tokens(), c.logprobs(), c.text(), c.truncated()));
-            }
-        }
-        return rollouts;
+        return new RolloutSampler(policy.model(), policy.tokenizer(), job.sampling()).sample(job.prompts(),
+                job.version());
     }
 }

@@ -12,6 +12,7 @@ import ai.djl.training.GradientCollector;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.TokenLogprobs;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,68 +104,105 @@ public final class Learner implements AutoCloseable {
         consecutiveNonFinite = s.consecutiveNonFinite();
     }
 
-    /** One GRPO step on B groups of exactly G samples each. */
+    /**
+     * One GRPO step on B groups of exactly G samples each, read top to bottom: the advantages of each group, the
+     * reference log-probs, then {@code num_iterations} passes of micro-batched forward, loss and backward, each
+     * closed by a clip and an AdamW update (or a skipped update when the loss or the gradient is not finite).
+     */
     public StepResult step(List<List<TrainingSample>> groups) {
         long t0 = System.nanoTime();
         Batch batch = new Batch(groups);
+        Advantages.Result advantages = Advantages.compute(batch.rewards(), config.scale());
+        double[] rowAdvantages = advantages.advantages();                                // [B]
         float[][] ref = reference == null ? null : TokenLogprobs.evaluate(reference, batch.prompts,
                 batch.completions, padId, config.temperature(), config.microBatchTokens());
-        List<int[]> ranges = TokenLogprobs.microBatches(batch.prompts, batch.completions, config.microBatchTokens());
-        float[][] firstPass = config.numIterations() > 1 ? new float[batch.rows()][] : null;
-        Map<String, Double> m = new LinkedHashMap<>();
-        Diagnostics diag = new Diagnostics();
+        List<int[]> microBatches = TokenLogprobs.microBatches(batch.prompts, batch.completions,
+                config.microBatchTokens());
+        float[][] firstPassLogprobs = new float[batch.rows()][];
+        Diagnostics diagnostics = new Diagnostics();
         double lossSum = 0;
         double gradNorm = Double.NaN;
         double lr = Double.NaN;
         boolean updated = false;
         for (int pass = 0; pass < config.numIterations(); pass++) {
+            boolean firstPass = pass == 0;
+            // the ratio against the behaviour log-probs, then (μ > 1) the first pass's (TRL: old_per_token_logps)
+            float[][] old = firstPass ? batch.behaviour : firstPassLogprobs;
             double loss = 0;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                for (int[] range : ranges) {
-                    loss += microBatch(batch, range, pass == 0 ? null : firstPass, firstPass, ref, collector,
-                            pass == 0 ? diag : null);
+                for (int[] rows : microBatches) {
+                    MicroBatch m = microBatch(batch, rows, rowAdvantages, old, ref, collector, firstPass);
+                    loss += m.loss();
+                    if (firstPass) {
+                        diagnostics.add(m.diagnostics());
+                        System.arraycopy(m.logprobs(), 0, firstPassLogprobs, rows[0], m.logprobs().length);
+                    }
                 }
             }
             gradNorm = GradientClipping.clip(policy.parameters().values(), config.maxGradNorm());
             lossSum += loss;
             lr = config.schedule().at(updates);
-            if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
-                AdamW.zeroGradients(policy.parameters());
-                skippedUpdates++;
-                if (++consecutiveNonFinite >= config.maxNonFinite()) {
-                    throw new TrainingHaltedException(consecutiveNonFinite + " consecutive updates had a non-finite "
-                            + (Double.isFinite(loss) ? "gradient norm (" + gradNorm + ")" : "loss (" + loss + ")")
-                            + "; stopping (grpo.max-non-finite = " + config.maxNonFinite() + "). Lower optim.lr, "
-                            + "check rewards for extreme values, or enable optim.max-grad-norm.");
-                }
-                updated = false;
-                continue;
-            }
-            optimizer.step(policy.parameters(), lr);
-            AdamW.zeroGradients(policy.parameters());
-            consecutiveNonFinite = 0;
-            updates++;
-            updated = true;
-            if (reference != null && config.refSyncEvery() > 0 && updates % config.refSyncEvery() == 0) {
-                reference.blendFrom(policy, config.refSyncAlpha());
-            }
+            updated = update(loss, gradNorm, lr);
         }
-        batch.putMetrics(m);
+        Map<String, Double> m = new LinkedHashMap<>();
+        batch.putMetrics(m, advantages);
         m.put("loss", lossSum / config.numIterations());
-        diag.putMetrics(m, config.beta() > 0);
+        diagnostics.putMetrics(m, config.beta() > 0);
         m.put("grad_norm", gradNorm);
         m.put("lr", lr);
         m.put("updates", (double) updates);
         m.put("skipped_updates", (double) skippedUpdates);
         m.put("step_seconds", (System.nanoTime() - t0) / 1e9);
-        return new StepResult(updated, m, batch.advantages.clone());
+        return new StepResult(updated, m, rowAdvantages);
     }
 
-    /** Forward, loss and backward of one micro-batch; returns its share of the loss. */
-    private double microBatch(Batch batch, int[] range, float[][] oldOverride, float[][] firstPass, float[][] ref,
-                              GradientCollector collector, Diagnostics diag) {
-        int from = range[0];
-        int to = range[1];
+    /**
+     * AdamW on the accumulated gradients, then (every {@code ref-sync-every} updates) the reference moves towards the
+     * policy; or, when the loss or the gradient norm is not finite, a skipped update that leaves weights and
+     * optimizer state untouched (training halts after {@code max-non-finite} in a row). Returns whether it updated.
+     */
+    private boolean update(double loss, double gradNorm, double lr) {
+        if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+            AdamW.zeroGradients(policy.parameters());
+            skippedUpdates++;
+            if (++consecutiveNonFinite >= config.maxNonFinite()) {
+                throw new TrainingHaltedException(consecutiveNonFinite + " consecutive updates had a non-finite "
+                        + (Double.isFinite(loss) ? "gradient norm (" + gradNorm + ")" : "loss (" + loss + ")")
+                        + "; stopping (grpo.max-non-finite = " + config.maxNonFinite() + "). Lower optim.lr, "
+                        + "check rewards for extreme values, or enable optim.max-grad-norm.");
+            }
+            return false;
+        }
+        optimizer.step(policy.parameters(), lr);
+        AdamW.zeroGradients(policy.parameters());
+        consecutiveNonFinite = 0;
+        updates++;
+        if (reference != null && config.refSyncEvery() > 0 && updates % config.refSyncEvery() == 0) {
+            reference.blendFrom(policy, config.refSyncAlpha());
+        }
+        return true;
+    }
+
+    /**
+     * What one micro-batch gives back, as plain numbers (its tensors are closed when it returns).
+     *
+     * @param loss its share of the loss
+     * @param logprobs (first pass only) each row's current log-probs
+     * @param diagnostics (first pass only) its token-level sums
+     */
+    private record MicroBatch(double loss, float[][] logprobs, double[] diagnostics) {
+    }
+
+    /**
+     * Forward, loss and backward of rows [from, to) of the batch.
+     *
+     * @param old the log-probs the ratio is taken against
+     * @param firstPass also return the rows' log-probs and the diagnostics (entropy, clipping, KL)
+     */
+    private MicroBatch microBatch(Batch batch, int[] rows, double[] advantages, float[][] old, float[][] ref,
+                                  GradientCollector collector, boolean firstPass) {
+        int from = rows[0];
+        int to = rows[1];
         TokenLogprobs.Packed packed = TokenLogprobs.pack(batch.prompts.subList(from, to),
                 batch.completions.subList(from, to), padId);
         int b = packed.rows();
@@ -173,36 +211,27 @@ public final class Learner implements AutoCloseable {
             NDManager mgr = policy.manager();
             NDList arrays = packed.toArrays(mgr);
             NDList out = TokenLogprobs.compute(policy, arrays.get(0), arrays.get(1), packed.promptWidth(),
-                    arrays.get(2), config.temperature(), diag != null);
+                    arrays.get(2), config.temperature(), firstPass);
             NDArray cur = toFloat64(out.get(0));                                            // [b, C]
-            NDArray old = mgr.create(padded(oldOverride != null ? oldOverride : batch.behaviour, from, b, c),
-                    new Shape(b, c));
+            NDArray oldArray = mgr.create(padded(old, from, b, c), new Shape(b, c));         // [b, C]
             NDArray refArray = ref == null ? null : mgr.create(padded(ref, from, b, c), new Shape(b, c));
-            double[] mask = new double[b * c];
-            double[] adv = new double[b];
-            for (int r = 0; r < b; r++) {
-                adv[r] = batch.advantages[from + r];
-                if (batch.inLoss[from + r]) {
-                    for (int j = 0; j < batch.completions.get(from + r).length; j++) {
-                        mask[r * c + j] = 1;
-                    }
-                }
-            }
-            NDArray maskArray = mgr.create(mask, new Shape(b, c));
-            GrpoLoss.Output loss = GrpoLoss.compute(cur, old, refArray, maskArray, mgr.create(adv), config.lossSettings(),
+            NDArray lengths = mgr.create(Arrays.copyOfRange(batch.lossLengths, from, to));  // [b]
+            NDArray mask = mgr.arange(c).expandDims(0).lt(lengths.expandDims(1))           // [b, C]
+                    .toType(DataType.FLOAT64, false);
+            NDArray adv = mgr.create(Arrays.copyOfRange(advantages, from, to));              // [b]
+            GrpoLoss.Output loss = GrpoLoss.compute(cur, oldArray, refArray, mask, adv, config.lossSettings(),
                     new GrpoLoss.Normaliser(batch.rows(), batch.tokensInLoss));
             collector.backward(loss.loss());
-            if (firstPass != null && oldOverride == null) {
-                float[] lp = out.get(0).toFloatArray();
-                for (int r = 0; r < b; r++) {
-                    firstPass[from + r] = java.util.Arrays.copyOfRange(lp, r * c,
-                            r * c + batch.completions.get(from + r).length);
-                }
+            if (!firstPass) {
+                return new MicroBatch(loss.loss().getDouble(), null, null);
             }
-            if (diag != null) {
-                diag.add(loss, out.get(1).toType(DataType.FLOAT64, false).mul(maskArray), maskArray);
+            float[] lp = out.get(0).toFloatArray();
+            float[][] logprobs = new float[b][];
+            for (int r = 0; r < b; r++) {
+                logprobs[r] = Arrays.copyOfRange(lp, r * c, r * c + batch.completions.get(from + r).length);
             }
-            return loss.loss().getDouble();
+            double[] diagnostics = Diagnostics.of(loss, out.get(1).toType(DataType.FLOAT64, false).mul(mask), mask);
+            return new MicroBatch(loss.loss().getDouble(), logprobs, diagnostics);
         }
     }
 
@@ -231,15 +260,15 @@ public final class Learner implements AutoCloseable {
         optimizer.close();
     }
 
-    /** The flattened batch: one row per sample, group by group. */
+    /** The batch as rows, group by group: one row per sample. */
     private final class Batch {
+        final List<List<TrainingSample>> groups;
         final List<TrainingSample> samples = new ArrayList<>();
         final List<int[]> prompts = new ArrayList<>();
         final List<int[]> completions = new ArrayList<>();
         final float[][] behaviour;
-        final boolean[] inLoss;
-        final double[] advantages;
-        final Advantages.Result adv;
+        /** Tokens of each row that are in the loss: its completion's length, or 0 when it is left out. */
+        final int[] lossLengths;
         final long tokensInLoss;
 
         Batch(List<List<TrainingSample>> groups) {
@@ -253,10 +282,10 @@ public final class Learner implements AutoCloseable {
                 }
                 samples.addAll(g);
             }
+            this.groups = groups;
             int n = samples.size();
             behaviour = new float[n][];
-            inLoss = new boolean[n];
-            Double[] rewards = new Double[n];
+            lossLengths = new int[n];
             long tokens = 0;
             for (int i = 0; i < n; i++) {
                 TrainingSample s = samples.get(i);
@@ -264,20 +293,28 @@ public final class Learner implements AutoCloseable {
                 prompts.add(s.promptTokens());
                 completions.add(empty ? new int[] {padId} : s.completionTokens());
                 behaviour[i] = empty ? new float[1] : s.behaviourLogprobs();
-                inLoss[i] = !empty && !(config.maskTruncated() && s.truncated());
-                tokens += inLoss[i] ? s.completionTokens().length : 0;
-                rewards[i] = s.scored() ? s.reward() : null;
+                boolean inLoss = !empty && !(config.maskTruncated() && s.truncated());
+                lossLengths[i] = inLoss ? s.completionTokens().length : 0;
+                tokens += lossLengths[i];
             }
             tokensInLoss = tokens;
-            adv = Advantages.compute(rewards, config.groupSize(), config.scale());
-            advantages = adv.advantages();
         }
 
         int rows() {
             return samples.size();
         }
 
-        void putMetrics(Map<String, Double> m) {
+        /** Each group's rewards (null where missing). */
+        List<Double[]> rewards() {
+            List<Double[]> out = new ArrayList<>(groups.size());
+            for (List<TrainingSample> g : groups) {
+                out.add(g.stream().map(s -> s.scored() ? s.reward() : null).toArray(Double[]::new));
+            }
+            return out;
+        }
+
+        void putMetrics(Map<String, Double> m, Advantages.Result adv) {
+            double[] advantages = adv.advantages();
             Stats reward = new Stats();
             Map<String, Stats> components = new LinkedHashMap<>();
             Stats length = new Stats();
@@ -309,7 +346,7 @@ public final class Learner implements AutoCloseable {
             m.put("completion_length_min", length.min);
             m.put("completion_length_max", length.max);
             m.put("truncated_fraction", (double) truncated / samples.size());
-            m.put("groups", (double) (samples.size() / config.groupSize()));
+            m.put("groups", (double) groups.size());
             m.put("samples", (double) samples.size());
             m.put("tokens", (double) tokensInLoss);
         }
@@ -323,12 +360,18 @@ public final class Learner implements AutoCloseable {
         double kl;
         double entropy;
 
-        void add(GrpoLoss.Output out, NDArray maskedEntropy, NDArray mask) {
-            tokens += mask.sum().getDouble();
-            lowClipped += out.lowClipped().sum().getDouble();
-            highClipped += out.highClipped().sum().getDouble();
-            kl += out.kl().sum().getDouble();
-            entropy += maskedEntropy.sum().getDouble();
+        /** One micro-batch's sums: tokens, low-clipped, high-clipped, KL, entropy. */
+        static double[] of(GrpoLoss.Output out, NDArray maskedEntropy, NDArray mask) {
+            return new double[] {mask.sum().getDouble(), out.lowClipped().sum().getDouble(),
+                    out.highClipped().sum().getDouble(), out.kl().sum().getDouble(), maskedEntropy.sum().getDouble()};
+        }
+
+        void add(double[] sums) {
+            tokens += sums[0];
+            lowClipped += sums[1];
+            highClipped += sums[2];
+            kl += sums[3];
+            entropy += sums[4];
         }
 
         void putMetrics(Map<String, Double> m, boolean withKl) {

@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.grpo.Advantages;
 import dev.groupflow.grpo.TrainingSample;
 import dev.groupflow.verify.Outcome;
 import java.util.ArrayList;
@@ -24,21 +25,15 @@ public record Group(long promptKey, List<ScoredRollout> members) implements Cbor
         return members.stream().mapToLong(m -> m.rollout().policyVersion()).min().orElse(0);
     }
 
-    /** Whether all scored rewards are equal (or fewer than two are scored): a group without learning signal. */
+    /** Each member's reward, null where it was not scored. */
+    public Double[] rewards() {
+        return members.stream().map(m -> m.outcome() instanceof Outcome.Scored s ? s.reward() : null)
+                .toArray(Double[]::new);
+    }
+
+    /** Whether the group has no learning signal ({@link Advantages#zeroVariance}, the learner's own rule). */
     public boolean zeroVariance() {
-        Double first = null;
-        int scored = 0;
-        for (ScoredRollout m : members) {
-            if (m.outcome() instanceof Outcome.Scored s) {
-                scored++;
-                if (first == null) {
-                    first = s.reward();
-                } else if (!first.equals(s.reward())) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        return Advantages.zeroVariance(rewards());
     }
 
     /** The learner's view of the group. */
@@ -46,10 +41,10 @@ public record Group(long promptKey, List<ScoredRollout> members) implements Cbor
         List<TrainingSample> out = new ArrayList<>(members.size());
         for (ScoredRollout m : members) {
             Rollout r = m.rollout();
+            Outcome.Scored scored = m.outcome() instanceof Outcome.Scored s ? s : null;
             out.add(new TrainingSample(promptKey, r.sampleIndex(), r.prompt().tokens(), r.tokens(), r.logprobs(),
-                    m.outcome() instanceof Outcome.Scored s ? s.reward() : null,
-                    m.outcome() instanceof Outcome.Scored s ? s.components() : Map.of(), r.truncated(),
-                    r.policyVersion()));
+                    scored == null ? null : scored.reward(), scored == null ? Map.of() : scored.components(),
+                    r.truncated(), r.policyVersion()));
         }
         return out;
     }

@@ -3,9 +3,6 @@ package dev.groupflow.pipeline;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.data.Prompt;
 import dev.groupflow.model.CausalLm;
-import dev.groupflow.sampling.Completion;
-import dev.groupflow.sampling.Sampler;
-import dev.groupflow.verify.VerifyRequest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -55,7 +52,8 @@ public final class LockstepTrainer {
         int chunk = c.pipeline().samplerBatchPrompts();
         try (CausalLm replica = setup.replicaFactory().get()) {
             replica.setRequiresGradient(false);
-            Sampler sampler = new Sampler(replica, setup.tokenizer);
+            RolloutSampler sampler = new RolloutSampler(replica, setup.tokenizer,
+                    new RolloutSampler.Settings(c.sampling(), groupSize, c.seed()));
             while (!core.finished()) {
                 awaitUnpaused(control);
                 while (control.paused() && !control.stopRequested() && control.takeCheckpointRequest()) {
@@ -77,8 +75,7 @@ public final class LockstepTrainer {
                     }
                     List<Rollout> rollouts = new ArrayList<>();
                     for (int from = 0; from < prompts.size(); from += chunk) {
-                        rollouts.addAll(sample(sampler, prompts.subList(from, Math.min(prompts.size(), from + chunk)),
-                                groupSize));
+                        rollouts.addAll(sample(sampler, prompts.subList(from, Math.min(prompts.size(), from + chunk))));
                     }
                     for (Group g : score(rollouts, groupSize)) {
                         if (c.pipeline().filterZeroVariance() && g.zeroVariance()) {
@@ -147,20 +144,11 @@ public final class LockstepTrainer {
         return out;
     }
 
-    private List<Rollout> sample(Sampler sampler, List<PromptWork> prompts, int groupSize) {
-        List<Sampler.Request> requests = new ArrayList<>();
-        for (PromptWork p : prompts) {
-            requests.add(new Sampler.Request(p.key(), p.tokens(), groupSize));
-        }
-        List<List<Completion>> out = sampler.generate(requests, setup.config.sampling(), setup.config.seed(), 0);
-        List<Rollout> rollouts = new ArrayList<>();
-        for (int i = 0; i < prompts.size(); i++) {
-            for (Completion c : out.get(i)) {
-                setup.gauges.samplesGenerated.incrementAndGet();
-                setup.gauges.tokensGenerated.addAndGet(c.tokens().length);
-                rollouts.add(new Rollout(prompts.get(i), c.sampleIndex(), groupSize, core.step(), c.tokens(),
-                        c.logprobs(), c.text(), c.truncated()));
-            }
+    private List<Rollout> sample(RolloutSampler sampler, List<PromptWork> prompts) {
+        List<Rollout> rollouts = sampler.sample(prompts, core.step());
+        for (Rollout r : rollouts) {
+            setup.gauges.samplesGenerated.incrementAndGet();
+            setup.gauges.tokensGenerated.addAndGet(r.tokens().length);
         }
         return rollouts;
     }
@@ -171,8 +159,7 @@ public final class LockstepTrainer {
         List<CompletableFuture<ScoredRollout>> calls = new ArrayList<>(rollouts.size());
         for (Rollout r : rollouts) {
             slots.acquireUninterruptibly();
-            calls.add(setup.calls.call(new VerifyRequest(r.prompt().text(), r.text(), r.prompt().answer(),
-                    r.prompt().metadata(), r.tokens().length)).toCompletableFuture().thenApply(o -> {
+            calls.add(setup.calls.call(r.verifyRequest()).toCompletableFuture().thenApply(o -> {
                         slots.release();
                         setup.gauges.record(o);
                         return new ScoredRollout(r, o);

@@ -2,9 +2,6 @@ package dev.groupflow.pipeline;
 
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.tokenizer.TextTokenizer;
-import dev.groupflow.sampling.Completion;
-import dev.groupflow.sampling.Sampler;
-import dev.groupflow.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -38,7 +35,7 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     /** Everything the sampler uses; the replica is its own (created and freed by it). */
     public record Settings(String id, java.util.function.Supplier<CausalLm> replicaFactory, TextTokenizer tokenizer,
                            WeightStore weights, ActorRef<PromptSupply.Command> supply, Consumer<Rollout> sink,
-                           SamplingParams params, int groupSize, int batchPrompts, long seed, PipelineGauges gauges,
+                           RolloutSampler.Settings sampling, int batchPrompts, PipelineGauges gauges,
                            ExactVersions exactVersions) {
     }
 
@@ -58,7 +55,7 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
 
     private final Settings settings;
     private final CausalLm replica;
-    private final Sampler sampler;
+    private final RolloutSampler sampler;
     private final ActorRef<PromptSupply.Granted> grantedAdapter;
     private long version = -1;
 
@@ -70,7 +67,7 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
         this.settings = settings;
         this.replica = settings.replicaFactory().get();
         this.replica.setRequiresGradient(false);
-        this.sampler = new Sampler(replica, settings.tokenizer());
+        this.sampler = new RolloutSampler(replica, settings.tokenizer(), settings.sampling());
         this.grantedAdapter = ctx.messageAdapter(PromptSupply.Granted.class, PromptsGranted::new);
         settings.supply().tell(new PromptSupply.SamplerRestarted(settings.id())); // recover a crashed run's grants
         requestWork();
@@ -100,21 +97,12 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     }
 
     private void generate(List<PromptWork> prompts, long withVersion, List<Long> keys) {
-        List<Sampler.Request> requests = new ArrayList<>(prompts.size());
-        for (PromptWork p : prompts) {
-            requests.add(new Sampler.Request(p.key(), p.tokens(), settings.groupSize()));
+        for (Rollout r : sampler.sample(prompts, withVersion)) {
+            settings.gauges().samplesGenerated.incrementAndGet();
+            settings.gauges().tokensGenerated.addAndGet(r.tokens().length);
+            settings.sink().accept(r);
         }
-        List<List<Completion>> out = sampler.generate(requests, settings.params(), settings.seed(), 0);
-        for (int i = 0; i < prompts.size(); i++) {
-            PromptWork p = prompts.get(i);
-            for (Completion c : out.get(i)) {
-                settings.gauges().samplesGenerated.incrementAndGet();
-                settings.gauges().tokensGenerated.addAndGet(c.tokens().length);
-                settings.sink().accept(new Rollout(p, c.sampleIndex(), settings.groupSize(), withVersion, c.tokens(),
-                        c.logprobs(), c.text(), c.truncated()));
-            }
-            keys.add(p.key());
-        }
+        prompts.forEach(p -> keys.add(p.key()));
     }
 
     private Behavior<Command> onGranted(PromptsGranted g) {

@@ -115,8 +115,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
             var bridge = ctx.spawn(Behaviors.supervise(dev.groupflow.cluster.RemoteSamplerBridge.create(
                     new dev.groupflow.cluster.RemoteSamplerBridge.Settings(supply, setup.weights,
                             setup.replicaFactory(), setup::writeTokenizerFiles, setup.files.dir().resolve("weights"),
-                            this::offer, c.sampling(), groupSize, c.pipeline().samplerBatchPrompts(),
-                            c.cluster().samplerJobs(), c.seed(), c.pipeline().maxStaleness() + 2, setup.gauges)))
+                            this::offer, new RolloutSampler.Settings(c.sampling(), groupSize, c.seed()),
+                            c.pipeline().samplerBatchPrompts(), c.cluster().samplerJobs(),
+                            c.pipeline().maxStaleness() + 2, setup.gauges)))
                             .onFailure(Exception.class, SupervisorStrategy.restartWithBackoff(
                                     c.pipeline().restartMinBackoff(), c.pipeline().restartMaxBackoff(), 0.2)
                                     .withMaxRestarts(c.pipeline().maxRestarts())),
@@ -131,8 +132,8 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
                 LOG.warn("sampler restarted after a failure (restart {})", incarnations.get() - 1);
             }
             return setup.replicaFactory().get();
-        }, setup.tokenizer, setup.weights, supply, this::offer, c.sampling(), groupSize,
-                c.pipeline().samplerBatchPrompts(), c.seed(), setup.gauges,
+        }, setup.tokenizer, setup.weights, supply, this::offer, new RolloutSampler.Settings(c.sampling(), groupSize,
+                c.seed()), c.pipeline().samplerBatchPrompts(), setup.gauges,
                 c.deterministic() ? new SamplerActor.ExactVersions(c.train().batchGroups(), c.pipeline().maxStaleness())
                         : null);
         sampler = ctx.spawn(Behaviors.supervise(SamplerActor.create(samplerSettings))

@@ -2,7 +2,6 @@ package dev.groupflow.pipeline;
 
 import dev.groupflow.verify.Outcome;
 import dev.groupflow.verify.VerifierCalls;
-import dev.groupflow.verify.VerifyRequest;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Flow;
 
@@ -20,9 +19,7 @@ public final class VerifierStage {
                                                             PipelineGauges gauges) {
         return Flow.<Rollout>create().mapAsyncUnordered(concurrency, r -> {
             gauges.samplesInVerifier.incrementAndGet();
-            VerifyRequest request = new VerifyRequest(r.prompt().text(), r.text(), r.prompt().answer(),
-                    r.prompt().metadata(), r.tokens().length);
-            return calls.call(request).toCompletableFuture()
+            return calls.call(r.verifyRequest()).toCompletableFuture()
                     .exceptionally(e -> new Outcome.Failed(String.valueOf(e), 1, 0))
                     .thenApply(o -> {
                         gauges.samplesInVerifier.decrementAndGet();

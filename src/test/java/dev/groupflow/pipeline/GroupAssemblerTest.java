@@ -30,7 +30,7 @@ class GroupAssemblerTest {
         List<ScoredRollout> all = new ArrayList<>();
         for (long key = 0; key < 6; key++) {
             for (int i = 0; i < g; i++) {
-                all.add(Rollouts.scored(key, i, g, key * 10 + i));
+                all.add(Rollouts.scored(key, i, key * 10 + i));
             }
         }
         Collections.shuffle(all, new Random(3));
@@ -59,8 +59,8 @@ class GroupAssemblerTest {
     void zeroVarianceGroupsAreFilteredAndReported() throws Exception {
         List<ScoredRollout> all = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            all.add(Rollouts.scored(1, i, 3, 0.5)); // no signal
-            all.add(Rollouts.scored(2, i, 3, i));   // signal
+            all.add(Rollouts.scored(1, i, 0.5)); // no signal
+            all.add(Rollouts.scored(2, i, i));   // signal
         }
         List<Group> filtered = new CopyOnWriteArrayList<>();
         List<Group> out = Source.from(all).via(GroupAssembler.flow(3, true, filtered::add))
@@ -72,10 +72,10 @@ class GroupAssemblerTest {
     @Test
     void duplicatesDoNotCompleteAGroup() {
         GroupAssembler a = new GroupAssembler(2);
-        assertTrue(a.add(Rollouts.scored(7, 0, 2, 1)).isEmpty());
-        assertTrue(a.add(Rollouts.scored(7, 0, 2, 1)).isEmpty());
+        assertTrue(a.add(Rollouts.scored(7, 0, 1)).isEmpty());
+        assertTrue(a.add(Rollouts.scored(7, 0, 1)).isEmpty());
         assertEquals(1, a.incompleteGroups());
-        assertTrue(a.add(Rollouts.scored(7, 1, 2, 0)).isPresent());
+        assertTrue(a.add(Rollouts.scored(7, 1, 0)).isPresent());
         assertEquals(0, a.incompleteGroups());
     }
 }

@@ -30,9 +30,9 @@ class MessageSerializationTest {
     @Test
     void aGroupWithEveryKindOfOutcomeSurvivesCbor() throws Exception {
         Group sent = new Group(7, List.of(
-                new ScoredRollout(Rollouts.rollout(7, 0, 3, "a"), new Outcome.Scored(0.5, Map.of("f", 1.0), "ok", 1, 2)),
-                new ScoredRollout(Rollouts.rollout(7, 1, 3, "b"), new Outcome.Failed("boom", 3, 4)),
-                new ScoredRollout(Rollouts.rollout(7, 2, 3, "c"), new Outcome.TimedOut("late", 1, 5))));
+                new ScoredRollout(Rollouts.rollout(7, 0, "a"), new Outcome.Scored(0.5, Map.of("f", 1.0), "ok", 1, 2)),
+                new ScoredRollout(Rollouts.rollout(7, 1, "b"), new Outcome.Failed("boom", 3, 4)),
+                new ScoredRollout(Rollouts.rollout(7, 2, "c"), new Outcome.TimedOut("late", 1, 5))));
         Serialization serialization = SerializationExtension.get(KIT.system().classicSystem());
         Serializer cbor = serialization.findSerializerFor(sent);
         assertEquals("JacksonCborSerializer", cbor.getClass().getSimpleName(), "bound by the marker interface");

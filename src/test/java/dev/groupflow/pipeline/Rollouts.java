@@ -12,13 +12,12 @@ final class Rollouts {
         return new PromptWork(key, key, "p" + key, "prompt " + key, new int[] {1, 2}, answer, Map.of());
     }
 
-    static Rollout rollout(long key, int sample, int groupSize, String text) {
-        return new Rollout(prompt(key, "42"), sample, groupSize, 0, new int[] {5, 6}, new float[] {-1f, -2f}, text,
-                false);
+    static Rollout rollout(long key, int sample, String text) {
+        return new Rollout(prompt(key, "42"), sample, 0, new int[] {5, 6}, new float[] {-1f, -2f}, text, false);
     }
 
-    static ScoredRollout scored(long key, int sample, int groupSize, double reward) {
-        return new ScoredRollout(rollout(key, sample, groupSize, "x"),
+    static ScoredRollout scored(long key, int sample, double reward) {
+        return new ScoredRollout(rollout(key, sample, "x"),
                 new Outcome.Scored(reward, Map.of(), "", 1, 1.0));
     }
 }

@@ -43,8 +43,8 @@ class VerifierStageTest {
     void aVerifierThatNeverAnswersTimesOutAndItsGroupStillResolves() throws Exception {
         Verifier hangsOnSampleOne = r -> r.completion().equals("hang") ? new CompletableFuture<>()
                 : CompletableFuture.completedFuture(Reward.of(1.0));
-        List<Rollout> rollouts = List.of(Rollouts.rollout(1, 0, 3, "ok"), Rollouts.rollout(1, 1, 3, "hang"),
-                Rollouts.rollout(1, 2, 3, "ok"));
+        List<Rollout> rollouts = List.of(Rollouts.rollout(1, 0, "ok"), Rollouts.rollout(1, 1, "hang"),
+                Rollouts.rollout(1, 2, "ok"));
         VerifierCalls calls = new VerifierCalls(hangsOnSampleOne, Duration.ofMillis(300), 2, Duration.ofMillis(10),
                 SCHEDULER);
         List<Group> groups = Source.from(rollouts).via(VerifierStage.flow(calls, 8, new PipelineGauges()))
@@ -65,12 +65,12 @@ class VerifierStageTest {
         Verifier flaky = r -> calls.incrementAndGet() % 2 == 1
                 ? CompletableFuture.failedFuture(new RuntimeException("connection reset"))
                 : CompletableFuture.completedFuture(Reward.of(0.5));
-        List<ScoredRollout> out = run(flaky, Duration.ofSeconds(5), 2, List.of(Rollouts.rollout(1, 0, 1, "a")), 1);
+        List<ScoredRollout> out = run(flaky, Duration.ofSeconds(5), 2, List.of(Rollouts.rollout(1, 0, "a")), 1);
         assertEquals(Outcome.Status.SCORED, out.get(0).outcome().status());
         assertEquals(2, out.get(0).outcome().attempts());
 
         Verifier garbage = r -> CompletableFuture.completedFuture(Reward.of(Double.NaN));
-        List<ScoredRollout> bad = run(garbage, Duration.ofSeconds(5), 2, List.of(Rollouts.rollout(1, 0, 1, "a")), 1);
+        List<ScoredRollout> bad = run(garbage, Duration.ofSeconds(5), 2, List.of(Rollouts.rollout(1, 0, "a")), 1);
         assertEquals(Outcome.Status.FAILED, bad.get(0).outcome().status());
         assertEquals(3, bad.get(0).outcome().attempts());
         assertTrue(bad.get(0).outcome().detail().contains("non-finite"), bad.get(0).outcome().detail());
@@ -78,7 +78,7 @@ class VerifierStageTest {
         Verifier throwing = r -> {
             throw new IllegalStateException("bug in the reward function");
         };
-        List<ScoredRollout> thrown = run(throwing, Duration.ofSeconds(5), 0, List.of(Rollouts.rollout(1, 0, 1, "a")), 1);
+        List<ScoredRollout> thrown = run(throwing, Duration.ofSeconds(5), 0, List.of(Rollouts.rollout(1, 0, "a")), 1);
         assertEquals(Outcome.Status.FAILED, thrown.get(0).outcome().status());
         assertTrue(thrown.get(0).outcome().detail().contains("bug in the reward function"));
     }
@@ -92,9 +92,9 @@ class VerifierStageTest {
             return f;
         };
         List<Rollout> rollouts = new ArrayList<>();
-        rollouts.add(Rollouts.rollout(0, 0, 1, "slow"));
+        rollouts.add(Rollouts.rollout(0, 0, "slow"));
         for (int i = 1; i <= 20; i++) {
-            rollouts.add(Rollouts.rollout(i, 0, 1, "fast"));
+            rollouts.add(Rollouts.rollout(i, 0, "fast"));
         }
         List<ScoredRollout> out = run(slowFirst, Duration.ofSeconds(10), 0, rollouts, 4);
         assertEquals(21, out.size());
