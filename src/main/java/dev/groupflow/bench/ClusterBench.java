@@ -4,10 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.config.RunConfig;
+import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
-import dev.groupflow.pipeline.StreamingRun;
-import dev.groupflow.pipeline.TrainingSetup;
+import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.StreamingRun;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -58,10 +59,10 @@ public final class ClusterBench {
             Path dir = tmp.resolve("workers-" + workers);
             List<Process> procs = new ArrayList<>();
             ObjectNode line = JSON.createObjectNode();
-            try (TrainingSetup setup = TrainingSetup.create(c, dir, false)) {
-                StepReporter reporter = new StepReporter(setup.files, setup.gauges, steps, 100000, 0, QUIET, 0);
+            try (RunAssembly assembly = RunAssembly.create(c, dir, false)) {
+                StepReporter reporter = assembly.reporter(ProgressLine.plain(QUIET), 100000, 0);
                 RunResult result;
-                try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+                try (StreamingRun run = StreamingRun.start(assembly, reporter)) {
                     for (int w = 0; w < workers; w++) {
                         procs.add(worker("pekko://groupflow@127.0.0.1:" + port, latency, concurrency,
                                 dir.resolve("worker-" + w + ".log")));

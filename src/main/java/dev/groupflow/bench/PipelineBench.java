@@ -3,11 +3,11 @@ package dev.groupflow.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.config.RunConfig;
-import dev.groupflow.pipeline.LockstepTrainer;
+import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
-import dev.groupflow.pipeline.TrainingSetup;
-import dev.groupflow.pipeline.StreamingRun;
+import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.StreamingRun;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -56,14 +56,14 @@ public final class PipelineBench {
     }
 
     static ObjectNode once(RunConfig c, Path dir) throws Exception {
-        try (TrainingSetup setup = TrainingSetup.create(c, dir, false)) {
-            StepReporter reporter = new StepReporter(setup.files, setup.gauges, c.train().steps(), 100000, 0, QUIET, 0);
+        try (RunAssembly assembly = RunAssembly.create(c, dir, false)) {
+            StepReporter reporter = assembly.reporter(ProgressLine.plain(QUIET), 100000, 0);
             long t0 = System.nanoTime();
             RunResult result;
             if (c.pipeline().mode() == RunConfig.Mode.LOCKSTEP) {
-                result = new LockstepTrainer(setup, reporter).run(() -> false);
+                result = assembly.lockstep(reporter).run(() -> false);
             } else {
-                try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+                try (StreamingRun run = StreamingRun.start(assembly, reporter)) {
                     result = run.await(java.time.Duration.ofHours(1));
                 }
             }
@@ -76,13 +76,13 @@ public final class PipelineBench {
             out.put("steps", result.steps());
             out.put("seconds", Math.round(seconds * 100) / 100.0);
             out.put("samples_trained", reporter.samplesTrained());
-            out.put("samples_generated", setup.gauges.samplesGenerated.get());
-            out.put("dropped_stale_groups", setup.gauges.groupsStale.get());
+            out.put("samples_generated", assembly.gauges().samplesGenerated.get());
+            out.put("dropped_stale_groups", assembly.gauges().groupsStale.get());
             out.put("verifier_concurrency", c.verifier().concurrency());
             out.put("latency", c.verifier().latency().distribution() + " mean "
                     + c.verifier().latency().mean().toMillis() + " ms sigma " + c.verifier().latency().sigma());
-            out.put("verifier_p50_ms", Math.round(setup.gauges.latencyQuantile(0.5)));
-            out.put("verifier_p95_ms", Math.round(setup.gauges.latencyQuantile(0.95)));
+            out.put("verifier_p50_ms", Math.round(assembly.gauges().latencyQuantile(0.5)));
+            out.put("verifier_p95_ms", Math.round(assembly.gauges().latencyQuantile(0.95)));
             out.put("max_staleness", c.pipeline().maxStaleness());
             out.put("samples_per_s", Math.round(reporter.samplesTrained() / seconds * 10) / 10.0);
             return out;

@@ -3,9 +3,10 @@ package dev.groupflow.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.config.RunConfig;
+import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.StepReporter;
-import dev.groupflow.pipeline.StreamingRun;
-import dev.groupflow.pipeline.TrainingSetup;
+import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.StreamingRun;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -36,13 +37,13 @@ public final class SoakBench {
         RunConfig c = RunConfig.load(null, all);
         Path dir = Files.createTempDirectory("groupflow-soak");
         List<double[]> samples = new ArrayList<>(); // {minutes, rss MiB, heap MiB, steps}
-        try (TrainingSetup setup = TrainingSetup.create(c, dir, false)) {
-            StepReporter reporter = new StepReporter(setup.files, setup.gauges, c.train().steps(), 1_000_000, 50,
-                    new PrintStream(OutputStream.nullOutputStream()), 0);
+        try (RunAssembly assembly = RunAssembly.create(c, dir, false)) {
+            ProgressLine quiet = ProgressLine.plain(new PrintStream(OutputStream.nullOutputStream()));
+            StepReporter reporter = assembly.reporter(quiet, 1_000_000, 50);
             long[] steps = new long[1];
             reporter.addListener(line -> steps[0] = ((Number) line.get("step")).longValue());
             long t0 = System.nanoTime();
-            try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+            try (StreamingRun run = StreamingRun.start(assembly, reporter)) {
                 while (System.nanoTime() - t0 < length.toNanos()) {
                     Thread.sleep(interval.toMillis());
                     System.gc();

@@ -3,10 +3,11 @@ package dev.groupflow.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.config.RunConfig;
+import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
-import dev.groupflow.pipeline.StreamingRun;
-import dev.groupflow.pipeline.TrainingSetup;
+import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.StreamingRun;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -54,11 +55,11 @@ public final class VerifierBench {
     }
 
     static ObjectNode once(RunConfig c, Path dir) throws Exception {
-        try (TrainingSetup setup = TrainingSetup.create(c, dir, false)) {
-            StepReporter reporter = new StepReporter(setup.files, setup.gauges, c.train().steps(), 100000, 0, QUIET, 0);
+        try (RunAssembly assembly = RunAssembly.create(c, dir, false)) {
+            StepReporter reporter = assembly.reporter(ProgressLine.plain(QUIET), 100000, 0);
             long t0 = System.nanoTime();
             RunResult result;
-            try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+            try (StreamingRun run = StreamingRun.start(assembly, reporter)) {
                 result = run.await(Duration.ofHours(1));
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -72,7 +73,7 @@ public final class VerifierBench {
             n.put("samples_per_s", Math.round(reporter.samplesTrained() / seconds * 10) / 10.0);
             n.put("verifier_concurrency", c.verifier().concurrency());
             n.put("max_staleness", c.pipeline().maxStaleness());
-            n.put("dropped_stale_groups", setup.gauges.groupsStale.get());
+            n.put("dropped_stale_groups", assembly.gauges().groupsStale.get());
             return n;
         }
     }

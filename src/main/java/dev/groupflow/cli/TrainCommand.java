@@ -7,19 +7,21 @@ import dev.groupflow.config.Settings;
 import dev.groupflow.metrics.ChartRefresher;
 import dev.groupflow.metrics.Charts;
 import dev.groupflow.metrics.LiveMonitoring;
-import dev.groupflow.metrics.RunMonitor;
 import dev.groupflow.metrics.ProgressLine;
-import dev.groupflow.pipeline.HeldOutEvaluation;
+import dev.groupflow.metrics.RunMonitor;
 import dev.groupflow.pipeline.LockstepControl;
-import dev.groupflow.pipeline.LockstepTrainer;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
-import dev.groupflow.pipeline.StreamingRun;
-import dev.groupflow.pipeline.TrainingSetup;
+import dev.groupflow.run.HeldOutEvaluation;
+import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.StreamingRun;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -99,25 +101,25 @@ final class TrainCommand implements Callable<Integer> {
     static int run(RunConfig rc, Path dir, boolean resume) throws Exception {
         long t0 = System.nanoTime();
         // progress: in place on a terminal; other output to stderr goes through its guard, so it never garbles it
-        java.io.PrintStream console = System.err;
+        PrintStream console = System.err;
         ProgressLine progress = ProgressLine.forConsole(rc.log().progress(), console);
         if (progress.inPlace()) {
             System.setErr(progress.guard());
         }
         ChartRefresher charts = new ChartRefresher(dir, rc.charts().every());
-        try (TrainingSetup setup = TrainingSetup.create(rc, dir, resume)) {
-            setup.files.writeConfig(Settings.render(rc.raw()));
+        try (RunAssembly assembly = RunAssembly.create(rc, dir, resume)) {
+            assembly.files().writeConfig(Settings.render(rc.raw()));
             System.err.printf("groupflow: %s mode, %s, policy %,d parameters (%s), %d steps from step %d, run dir %s%n",
-                    rc.pipeline().mode().name().toLowerCase(java.util.Locale.ROOT), setup.source.describe(),
-                    setup.policy.parameterCount(), setup.policy.config().modelType(), rc.train().steps(),
-                    setup.startStep, dir);
-            StepReporter reporter = new StepReporter(setup.files, setup.gauges, rc.train().steps(), rc.log().every(),
-                    rc.log().completionsEvery(), progress, setup.samplesTrainedBefore);
+                    rc.pipeline().mode().name().toLowerCase(Locale.ROOT), assembly.source().describe(),
+                    assembly.policy().parameterCount(), assembly.policy().config().modelType(), rc.train().steps(),
+                    assembly.start().step(), dir);
+            StepReporter reporter = assembly.reporter(progress, rc.log().every(), rc.log().completionsEvery());
             reporter.addListener(charts);
-            HeldOutEvaluation heldOut = new HeldOutEvaluation(setup, progress);
+            HeldOutEvaluation heldOut = assembly.heldOutEvaluation(progress);
             reporter.addListener(heldOut);
-            try (LiveMonitoring live = LiveMonitoring.open(rc, setup.gauges, reporter, dir, System.err, System.out)) {
-                return train(rc, setup, reporter, live, heldOut, progress, dir, t0);
+            try (LiveMonitoring live = LiveMonitoring.open(rc, assembly.gauges(), reporter, dir, System.err,
+                    System.out)) {
+                return train(rc, assembly, reporter, live, heldOut, progress, dir, t0);
             }
         } finally {
             progress.finish();
@@ -128,16 +130,16 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static int train(RunConfig rc, TrainingSetup setup, StepReporter reporter, LiveMonitoring live,
+    private static int train(RunConfig rc, RunAssembly assembly, StepReporter reporter, LiveMonitoring live,
                              HeldOutEvaluation heldOut, ProgressLine progress, Path dir, long t0) throws Exception {
         RunResult result;
         if (rc.pipeline().mode() == RunConfig.Mode.LOCKSTEP) {
             LockstepControl control = new LockstepControl();
             live.control(control);
             Signals.onTerminate(control::stopGracefully);
-            result = new LockstepTrainer(setup, reporter).run(control);
+            result = assembly.lockstep(reporter).run(control);
         } else {
-            try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+            try (StreamingRun run = StreamingRun.start(assembly, reporter)) {
                 live.control(run);
                 Signals.onTerminate(run::stopGracefully);
                 if (rc.cluster().enabled()) {
@@ -145,7 +147,7 @@ final class TrainCommand implements Callable<Integer> {
                             + " (workers: groupflow worker --role verifier|sampler --seed-nodes " + run.address()
                             + ")");
                 }
-                result = run.await(java.time.Duration.ofDays(365));
+                result = run.await(Duration.ofDays(365));
             }
         }
         progress.finish();
@@ -162,7 +164,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         live.phase(RunMonitor.Phase.EVALUATING, "held-out evaluation");
         Map<String, Object> eval = heldOut.evaluate(result.steps());
-        setup.files.eval(eval);
+        assembly.files().eval(eval);
         System.err.printf("groupflow: done: %d steps in %s; held-out mean reward %s over %s prompts x %s "
                         + "(eval.json in %s)%n", result.steps(), seconds(t0), eval.get("mean_reward"),
                 eval.get("prompts"), eval.get("samples_per_prompt"), dir);

@@ -1,19 +1,19 @@
 package dev.groupflow.cli;
 
 import dev.groupflow.cluster.ClusterSettings;
+import dev.groupflow.cluster.LearnerWatch;
 import dev.groupflow.cluster.SamplerWorker;
 import dev.groupflow.cluster.VerifierWorker;
 import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.RunConfig;
 import dev.groupflow.model.Devices;
 import dev.groupflow.pipeline.TrainingSupervisor;
-import dev.groupflow.verify.LatencyVerifier;
+import dev.groupflow.run.RunVerifiers;
 import dev.groupflow.verify.Verifier;
-import dev.groupflow.verify.Verifiers;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -39,7 +39,7 @@ final class WorkerCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--config", description = "HOCON file (the verifier's settings, for a verifier worker)")
-    java.nio.file.Path config;
+    Path config;
 
     @Option(names = "--set", description = "override one key (repeatable), e.g. --set verifier.name=math")
     List<String> sets = new ArrayList<>();
@@ -62,22 +62,11 @@ final class WorkerCommand implements Callable<Integer> {
             return 2;
         }
         ClusterSettings cluster = rc.cluster();
-        ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
-            Thread t = new Thread(r, "groupflow-worker-timer");
-            t.setDaemon(true);
-            return t;
-        });
-        Verifier verifier = null;
-        if (role.equals("verifier")) {
-            verifier = Verifiers.builtIn().create(rc.raw().getConfig("verifier"), scheduler);
-            RunConfig.Latency l = rc.verifier().latency();
-            if (!l.distribution().equals("none")) {
-                verifier = new LatencyVerifier(verifier, l.distribution(), l.mean(), l.sigma(), rc.seed(), scheduler);
-            }
-        }
+        ScheduledExecutorService scheduler = RunVerifiers.timers("groupflow-worker-timer");
+        Verifier verifier = role.equals("verifier") ? RunVerifiers.configured(rc, scheduler) : null;
         Verifier scoring = verifier;
         ActorSystem<Void> system = ActorSystem.create(Behaviors.<Void>setup(ctx -> {
-            ctx.spawn(dev.groupflow.cluster.LearnerWatch.create(), "learner-watch");
+            ctx.spawn(LearnerWatch.create(), "learner-watch");
             if (scoring != null) {
                 for (int i = 0; i < cluster.workerConcurrency(); i++) {
                     ctx.spawn(VerifierWorker.consumer(scoring), "verifier-" + i);

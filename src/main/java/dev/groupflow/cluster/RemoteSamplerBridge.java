@@ -6,6 +6,7 @@ import dev.groupflow.pipeline.PipelineGauges;
 import dev.groupflow.pipeline.PromptSupply;
 import dev.groupflow.pipeline.PromptWork;
 import dev.groupflow.pipeline.Rollout;
+import dev.groupflow.pipeline.RolloutQueue;
 import dev.groupflow.pipeline.RolloutSampler;
 import dev.groupflow.pipeline.WeightStore;
 import java.io.IOException;
@@ -17,10 +18,13 @@ import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -58,18 +62,32 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
     private record Answered(SampleAnswer answer) implements Command {
     }
 
-    /** Everything the bridge needs. */
-    public record Settings(ActorRef<PromptSupply.Command> supply, WeightStore weights,
-                           java.util.function.Supplier<CausalLm> replica, Consumer<Path> tokenizerFiles,
-                           Path weightsRoot, Consumer<Rollout> sink, RolloutSampler.Settings sampling,
-                           int batchPrompts, int jobsInFlight, int keepVersions, PipelineGauges gauges) {
+    /**
+     * How the bridge is set up.
+     *
+     * @param weights the published weights
+     * @param replica a fresh replica of the newest weights (to write a version out)
+     * @param tokenizerFiles writes the tokenizer's files next to each shared version
+     * @param weightsRoot where shared versions are written ({@code v-N} directories every node can read)
+     * @param sampling G, the sampling settings and the seed, sent with each job
+     * @param batchPrompts prompts per job
+     * @param jobsInFlight jobs out at workers at once
+     * @param keepVersions shared versions kept behind the newest (while no job needs them)
+     */
+    public record Settings(WeightStore weights, Supplier<CausalLm> replica, Consumer<Path> tokenizerFiles,
+                           Path weightsRoot, RolloutSampler.Settings sampling, int batchPrompts, int jobsInFlight,
+                           int keepVersions, PipelineGauges gauges) {
     }
 
-    public static Behavior<Command> create(Settings settings) {
-        return Behaviors.setup(ctx -> new RemoteSamplerBridge(ctx, settings));
+    /** The bridge, asking {@code supply} for prompts and putting the workers' rollouts into {@code rollouts}. */
+    public static Behavior<Command> create(Settings settings, ActorRef<PromptSupply.Command> supply,
+                                           RolloutQueue rollouts) {
+        return Behaviors.setup(ctx -> new RemoteSamplerBridge(ctx, settings, supply, rollouts));
     }
 
     private final Settings settings;
+    private final ActorRef<PromptSupply.Command> supply;
+    private final RolloutQueue rollouts;
     private final ActorRef<PromptSupply.Granted> grants;
     private final ActorRef<SampleAnswer> answers;
     private final Deque<SampleJob> queue = new ArrayDeque<>();
@@ -78,11 +96,14 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
     private boolean requesting;
     private boolean exhausted;
     private long nextId;
-    private final java.util.Set<String> workersSeen = new java.util.HashSet<>();
+    private final Set<String> workersSeen = new HashSet<>();
 
-    private RemoteSamplerBridge(ActorContext<Command> ctx, Settings settings) {
+    private RemoteSamplerBridge(ActorContext<Command> ctx, Settings settings, ActorRef<PromptSupply.Command> supply,
+                                RolloutQueue rollouts) {
         super(ctx);
         this.settings = settings;
+        this.supply = supply;
+        this.rollouts = rollouts;
         ActorRef<WorkPullingProducerController.Command<SampleJob>> producer = ctx.spawn(
                 WorkPullingProducerController.create(SampleJob.class, "sample-jobs", KEY, Optional.empty()),
                 "producer");
@@ -90,7 +111,7 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
                 ctx.messageAdapter(WorkPullingProducerController.requestNextClass(), Next::new)));
         this.grants = ctx.messageAdapter(PromptSupply.Granted.class, Granted::new);
         this.answers = ctx.messageAdapter(SampleAnswer.class, Answered::new);
-        settings.supply().tell(new PromptSupply.SamplerRestarted(ID)); // recover what a failed bridge held
+        supply.tell(new PromptSupply.SamplerRestarted(ID)); // recover what a failed bridge held
         requestMore();
     }
 
@@ -110,7 +131,7 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
     private void requestMore() {
         if (!requesting && !exhausted && inFlight.size() < settings.jobsInFlight()) {
             requesting = true;
-            settings.supply().tell(new PromptSupply.RequestPrompts(ID, settings.batchPrompts(), grants));
+            supply.tell(new PromptSupply.RequestPrompts(ID, settings.batchPrompts(), grants));
         }
     }
 
@@ -152,9 +173,9 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
         for (Rollout r : answer.rollouts()) {
             settings.gauges().samplesGenerated.incrementAndGet();
             settings.gauges().tokensGenerated.addAndGet(r.tokens().length);
-            settings.sink().accept(r);
+            rollouts.offer(r);
         }
-        settings.supply().tell(new PromptSupply.Dispatched(ID, job.prompts().stream().map(PromptWork::key).toList()));
+        supply.tell(new PromptSupply.Dispatched(ID, job.prompts().stream().map(PromptWork::key).toList()));
         requestMore();
         return this;
     }

@@ -2,12 +2,13 @@ package dev.groupflow.embed;
 
 import dev.groupflow.config.RunConfig;
 import dev.groupflow.data.Prompt;
+import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.CborSerializable;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
 import dev.groupflow.pipeline.StreamPromptSource;
-import dev.groupflow.pipeline.TrainingSetup;
 import dev.groupflow.pipeline.TrainingSupervisor;
+import dev.groupflow.run.RunAssembly;
 import dev.groupflow.verify.Verifier;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -115,7 +117,14 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
     public record Failed(String reason) implements Event {
     }
 
-    private record SetupDone(TrainingSetup setup, String failure) implements Command {
+    /** The run has been assembled (on the blocking dispatcher), or could not be. */
+    private sealed interface Assembled extends Command permits Ready, CouldNotStart {
+    }
+
+    private record Ready(RunAssembly assembly) implements Assembled {
+    }
+
+    private record CouldNotStart(String reason) implements Assembled {
     }
 
     private record StepLine(Map<String, Object> metrics) implements Command {
@@ -192,12 +201,12 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
     private final Builder builder;
     private final Set<ActorRef<Event>> subscribers = new HashSet<>();
     private final Executor blocking;
-    private TrainingSetup setup;
+    private RunAssembly assembly;
     private ActorRef<TrainingSupervisor.Command> supervisor;
     private String state = "idle";
     /** Controls that arrived while the pipeline was being built, applied in order once it runs. */
-    private final java.util.List<Command> early = new java.util.ArrayList<>();
-    private CompletableFuture<TrainingSetup> building;
+    private final List<Command> early = new ArrayList<>();
+    private CompletableFuture<RunAssembly> building;
     private boolean adopted;
     private String failure;
     private long step;
@@ -214,7 +223,8 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessageEquals(Start.INSTANCE, this::onStart)
-                .onMessage(SetupDone.class, this::onSetupDone)
+                .onMessage(Ready.class, this::onReady)
+                .onMessage(CouldNotStart.class, m -> fail("could not start: " + m.reason()))
                 .onMessage(StepLine.class, this::onStep)
                 .onMessage(RunDone.class, this::onRunDone)
                 .onMessageEquals(Pause.INSTANCE, () -> onControl(Pause.INSTANCE))
@@ -237,17 +247,17 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
                 .onSignal(Terminated.class, t -> {
                     if (t.getRef().equals(supervisor)) {
                         supervisor = null;
-                        closeSetup();
+                        closeAssembly();
                     } else {
                         subscribers.removeIf(s -> s.equals(t.getRef()));
                     }
                     return this;
                 })
                 .onSignal(PostStop.class, s -> {
-                    closeSetup();
+                    closeAssembly();
                     if (!adopted && building != null) {
-                        // stopped while the setup was still being built: free it whenever it is done
-                        building.thenAccept(TrainingSetup::close);
+                        // stopped while the run was still being assembled: free it whenever it is done
+                        building.thenAccept(RunAssembly::close);
                     }
                     return this;
                 })
@@ -263,41 +273,38 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
         building = CompletableFuture.supplyAsync(() -> {
             StreamPromptSource stream = builder.prompts == null ? null
                     : new StreamPromptSource(builder.prompts, getContext().getSystem(), keep, Duration.ofMinutes(10));
-            return TrainingSetup.create(config, config.resolvedRunDir(), builder.resume,
-                    new TrainingSetup.Overrides(stream, builder.verifier));
+            return RunAssembly.create(config, config.resolvedRunDir(), builder.resume,
+                    new RunAssembly.Overrides(Optional.ofNullable(stream), Optional.ofNullable(builder.verifier)));
         }, blocking);
-        getContext().pipeToSelf(building, (s, e) -> new SetupDone(s, e == null ? null : String.valueOf(e.getCause() != null
-                ? e.getCause().getMessage() : e.getMessage())));
+        getContext().pipeToSelf(building, (assembled, e) -> e == null ? new Ready(assembled)
+                : new CouldNotStart(e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
         return this;
     }
 
-    private Behavior<Command> onSetupDone(SetupDone d) {
-        if (d.failure() != null) {
-            return fail("could not start: " + d.failure());
-        }
-        setup = d.setup();
+    private Behavior<Command> onReady(Ready ready) {
+        assembly = ready.assembly();
         adopted = true;
         if (early.contains(Stop.INSTANCE)) {
             // stopped before it ran: nothing trained, nothing to checkpoint
-            step = setup.startStep;
-            closeSetup();
+            step = assembly.start().step();
+            closeAssembly();
             state = "finished";
             publish(new Finished(step, true));
             return this;
         }
-        StepReporter reporter = new StepReporter(setup.files, setup.gauges, config.train().steps(), Integer.MAX_VALUE, 
-                config.log().completionsEvery(), new PrintStream(OutputStream.nullOutputStream()),
-                setup.samplesTrainedBefore);
+        StepReporter reporter = assembly.reporter(ProgressLine.plain(new PrintStream(OutputStream.nullOutputStream())),
+                Integer.MAX_VALUE, config.log().completionsEvery());
         ActorRef<Command> self = getContext().getSelf();
         reporter.addListener(line -> self.tell(new StepLine(line)));
         builder.listeners.forEach(reporter::addListener);
         CompletableFuture<RunResult> done = new CompletableFuture<>();
-        supervisor = getContext().spawn(TrainingSupervisor.create(setup, reporter, done), "pipeline");
-        getContext().watch(supervisor); // the setup is freed only once the pipeline and all its stages have stopped
+        supervisor = getContext().spawn(TrainingSupervisor.create(assembly.stages(reporter), done), "pipeline");
+        // the run's resources are freed only once the pipeline and all its stages have stopped
+        getContext().watch(supervisor);
         getContext().pipeToSelf(done, (r, e) -> new RunDone(e == null ? r
                 : new RunResult.Failed(step, String.valueOf(e))));
         state = "running";
-        publish(new Started(setup.files.dir().toString()));
+        publish(new Started(assembly.files().dir().toString()));
         early.forEach(this::onControl);
         early.clear();
         return this;
@@ -360,10 +367,10 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
         subscribers.forEach(s -> s.tell(e));
     }
 
-    private void closeSetup() {
-        if (setup != null) {
-            setup.close();
-            setup = null;
+    private void closeAssembly() {
+        if (assembly != null) {
+            assembly.close();
+            assembly = null;
         }
     }
 }

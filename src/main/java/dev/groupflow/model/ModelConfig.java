@@ -82,6 +82,32 @@ public record ModelConfig(
         eosTokenIds = List.copyOf(eosTokenIds);
     }
 
+    /**
+     * The sizes of a decoder.
+     *
+     * @param vocabSize V
+     * @param hiddenSize E
+     * @param intermediateSize I
+     * @param numLayers decoder layers
+     * @param numHeads H
+     * @param numKvHeads KV
+     */
+    public record Size(int vocabSize, int hiddenSize, int intermediateSize, int numLayers, int numHeads,
+                       int numKvHeads) {
+    }
+
+    /**
+     * A Qwen3-style architecture of the given size, as groupflow's built-in policy: q and k normalised per head, no
+     * biases, untied embeddings, no RoPE scaling, RoPE base 10000, RMSNorm epsilon 1e-6, head width E / H, float32.
+     */
+    public static ModelConfig qwen3(Size size, int maxPositionEmbeddings, Integer bosTokenId,
+                                    List<Integer> eosTokenIds) {
+        return new ModelConfig("qwen3", size.vocabSize(), size.hiddenSize(), size.intermediateSize(),
+                size.numLayers(), size.numHeads(), size.numKvHeads(), size.hiddenSize() / size.numHeads(), 1e-6,
+                10000.0, null, false, false, false, false, true, maxPositionEmbeddings, bosTokenId, eosTokenIds,
+                "float32");
+    }
+
     /** The same architecture declaring another stored dtype (groupflow saves F32). */
     public ModelConfig withTorchDtype(String dtype) {
         return new ModelConfig(modelType, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads,

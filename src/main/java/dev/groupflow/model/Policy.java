@@ -25,11 +25,20 @@ public final class Policy implements AutoCloseable {
 
     /** Loads a checkpoint directory (weights and tokenizer) onto a device. */
     public static Policy load(Path dir, Device device) {
+        return load(dir, dir, device);
+    }
+
+    /**
+     * Loads weights from {@code weightsDir} (a model directory, or a training checkpoint of it) and the tokenizer from
+     * {@code tokenizerDir} (the model's own directory) onto a device. Tokens the tokenizer never generates are
+     * suppressed in the model.
+     */
+    public static Policy load(Path weightsDir, Path tokenizerDir, Device device) {
         NDManager manager = NDManager.newBaseManager(device);
         TextTokenizer tokenizer = null;
         try {
-            CausalLm model = HfCheckpoints.load(dir, manager);
-            tokenizer = Tokenizers.load(dir, new HashSet<>(model.config().eosTokenIds()));
+            CausalLm model = HfCheckpoints.load(weightsDir, manager);
+            tokenizer = Tokenizers.load(tokenizerDir, new HashSet<>(model.config().eosTokenIds()));
             model.suppressTokens(tokenizer.neverGenerated());
             return new Policy(manager, model, tokenizer);
         } catch (RuntimeException e) {

@@ -4,6 +4,8 @@ import dev.groupflow.data.DataPosition;
 import dev.groupflow.grpo.TrainingHaltedException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -68,7 +70,11 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     public record Failed(String reason) implements Report {
     }
 
-    public static Behavior<Command> create(TrainingSetup setup, TrainingCore core,
+    /**
+     * The learner, training with {@code core}, resolving prompts at {@code supply}, reporting to {@code parent}.
+     * Run it on a pinned dispatcher: its thread is the only one with a gradient collector.
+     */
+    public static Behavior<Command> create(TrainingCore core, PipelineGauges gauges,
                                            ActorRef<PromptSupply.Command> supply, ActorRef<Report> parent) {
         return Behaviors.withStash(1_000_000, stash -> Behaviors.setup(ctx -> {
             if (core.finished()) {
@@ -76,13 +82,13 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
                 parent.tell(new Finished(core.step(), false));
                 return Behaviors.stopped();
             }
-            return new LearnerActor(ctx, stash, setup, core, supply, parent);
+            return new LearnerActor(ctx, stash, core, gauges, supply, parent);
         }));
     }
 
     private final StashBuffer<Command> stash;
-    private final TrainingSetup setup;
     private final TrainingCore core;
+    private final PipelineGauges gauges;
     private final ActorRef<PromptSupply.Command> supply;
     private final ActorRef<Report> parent;
     private final List<Group> buffer = new ArrayList<>();
@@ -91,15 +97,15 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     private boolean stopRequested;
     private boolean done;
 
-    private LearnerActor(ActorContext<Command> ctx, StashBuffer<Command> stash, TrainingSetup setup,
-                         TrainingCore core, ActorRef<PromptSupply.Command> supply, ActorRef<Report> parent) {
+    private LearnerActor(ActorContext<Command> ctx, StashBuffer<Command> stash, TrainingCore core,
+                         PipelineGauges gauges, ActorRef<PromptSupply.Command> supply, ActorRef<Report> parent) {
         super(ctx);
-        if (setup.config.deterministic()) {
+        if (core.settings().deterministic()) {
             Determinism.singleThreaded();
         }
         this.stash = stash;
-        this.setup = setup;
         this.core = core;
+        this.gauges = gauges;
         this.supply = supply;
         this.parent = parent;
     }
@@ -137,7 +143,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
             return this;
         }
         buffer.add(m.group());
-        setup.gauges.groupsBuffered.set(buffer.size());
+        gauges.groupsBuffered.set(buffer.size());
         supply.tell(new PromptSupply.Buffered(List.of(m.group().promptKey())));
         return trainWhileReady();
     }
@@ -162,18 +168,19 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
             if (!stale.isEmpty()) {
                 buffer.removeAll(stale);
                 core.recordStale(stale);
-                setup.gauges.groupsStale.addAndGet(stale.size());
-                stale.forEach(g -> setup.gauges.samplesDroppedStale.addAndGet(g.members().size()));
+                gauges.groupsStale.addAndGet(stale.size());
+                stale.forEach(g -> gauges.samplesDroppedStale.addAndGet(g.members().size()));
                 supply.tell(new PromptSupply.Resolved(keys(stale), PromptSupply.Resolution.STALE));
                 getContext().getLog().debug("dropped {} stale group(s) (older than max-staleness)", stale.size());
                 continue;
             }
-            List<Group> batch = core.nextBatch(buffer, draining);
-            if (batch == null) {
+            Optional<List<Group>> next = core.nextBatch(buffer, draining);
+            if (next.isEmpty()) {
                 break;
             }
+            List<Group> batch = next.get();
             buffer.removeAll(batch);
-            setup.gauges.groupsBuffered.set(buffer.size());
+            gauges.groupsBuffered.set(buffer.size());
             try {
                 core.train(batch);
             } catch (TrainingHaltedException e) {
@@ -206,7 +213,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     }
 
     /** Asks the supply for the data position, stashing everything else until it arrives, then writes. */
-    private Behavior<Command> checkpoint(java.util.function.Supplier<Behavior<Command>> next) {
+    private Behavior<Command> checkpoint(Supplier<Behavior<Command>> next) {
         ActorRef<DataPosition> reply = getContext().messageAdapter(DataPosition.class, Position::new);
         supply.tell(new PromptSupply.GetState(reply));
         return Behaviors.receive(Command.class)

@@ -1,11 +1,7 @@
 package dev.groupflow.pipeline;
 
-import dev.groupflow.data.DataPosition;
-import dev.groupflow.data.Prompt;
 import dev.groupflow.model.CausalLm;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -15,26 +11,27 @@ import java.util.function.BooleanSupplier;
 /**
  * The baseline: sample a whole batch, score all of it, train, repeat (how TRL's GRPOTrainer works). Nothing
  * overlaps: verification starts when the last completion of the batch is sampled, and the next batch waits for the
- * update. It takes prompts, chunks them for the sampler and orders the batch exactly as the streaming pipeline
- * does, so with {@code max-staleness = 0} both modes train on the same samples.
+ * update. It admits prompts with the same {@link Ledger}, chunks them for the sampler and orders the batch exactly
+ * as the streaming pipeline does, so with {@code max-staleness = 0} both modes train on the same samples.
  */
 public final class LockstepTrainer {
-    private final TrainingSetup setup;
+    private final PromptSupply.Settings prompts;
+    private final SamplerActor.Settings sampling;
+    private final TrainingSupervisor.Verification verification;
     private final TrainingCore core;
-    private final Deque<DataPosition.Pending> pending;
-    private long nextIndex;
-    private long nextOrdinal;
-    private long skipped;
-    private long dropped;
+    private final Ledger ledger;
 
-    public LockstepTrainer(TrainingSetup setup, StepReporter reporter) {
-        this.setup = setup;
-        this.core = new TrainingCore(setup, reporter);
-        this.pending = new ArrayDeque<>(setup.startData.pending());
-        this.nextIndex = setup.startData.nextIndex();
-        this.nextOrdinal = setup.startData.nextOrdinal();
-        this.skipped = setup.startData.skipped();
-        this.dropped = setup.startData.dropped();
+    /**
+     * A lockstep run made of the streaming pipeline's own parts: the supply's prompts and admission, the sampler's
+     * replica and sampling, the verifier calls and group assembly, and the training core.
+     */
+    public LockstepTrainer(PromptSupply.Settings prompts, SamplerActor.Settings sampling,
+                           TrainingSupervisor.Verification verification, TrainingCore core) {
+        this.prompts = prompts;
+        this.sampling = sampling;
+        this.verification = verification;
+        this.core = core;
+        this.ledger = new Ledger(prompts.source(), prompts.encoder(), prompts.resumeFrom());
     }
 
     /** Runs until the configured steps are done, the data runs out, or {@code stop} turns true. */
@@ -47,41 +44,40 @@ public final class LockstepTrainer {
      * before a batch while it is paused and checkpoints after a step when asked to.
      */
     public RunResult run(LockstepControl control) {
-        var c = setup.config;
-        int groupSize = c.grpo().groupSize();
-        int chunk = c.pipeline().samplerBatchPrompts();
-        try (CausalLm replica = setup.replicaFactory().get()) {
+        int batchGroups = prompts.batchGroups();
+        int chunk = sampling.batchPrompts();
+        try (CausalLm replica = sampling.replicaFactory().get()) {
             replica.setRequiresGradient(false);
-            RolloutSampler sampler = new RolloutSampler(replica, setup.tokenizer,
-                    new RolloutSampler.Settings(c.sampling(), groupSize, c.seed()));
+            RolloutSampler sampler = new RolloutSampler(replica, sampling.tokenizer(), sampling.sampling());
             while (!core.finished()) {
                 awaitUnpaused(control);
                 while (control.paused() && !control.stopRequested() && control.takeCheckpointRequest()) {
-                    core.checkpoint(position()); // asked for while paused: no step to wait for
+                    core.checkpoint(ledger.position()); // asked for while paused: no step to wait for
                     awaitUnpaused(control);
                 }
                 if (control.stopRequested()) {
-                    core.checkpoint(position());
+                    core.checkpoint(ledger.position());
                     return new RunResult.Interrupted(core.step());
                 }
-                setup.weights.copyInto(replica);
+                sampling.weights().copyInto(replica);
                 List<Group> batch = new ArrayList<>();
                 boolean exhausted = false;
-                while (batch.size() < c.train().batchGroups()) {
-                    List<PromptWork> prompts = admit(c.train().batchGroups() - batch.size());
-                    if (prompts.isEmpty()) {
+                while (batch.size() < batchGroups) {
+                    List<PromptWork> admitted = admit(batchGroups - batch.size());
+                    if (admitted.isEmpty()) {
                         exhausted = true;
                         break;
                     }
                     List<Rollout> rollouts = new ArrayList<>();
-                    for (int from = 0; from < prompts.size(); from += chunk) {
-                        rollouts.addAll(sample(sampler, prompts.subList(from, Math.min(prompts.size(), from + chunk))));
+                    for (int from = 0; from < admitted.size(); from += chunk) {
+                        int to = Math.min(admitted.size(), from + chunk);
+                        rollouts.addAll(sample(sampler, admitted.subList(from, to)));
                     }
-                    for (Group g : score(rollouts, groupSize)) {
-                        if (c.pipeline().filterZeroVariance() && g.zeroVariance()) {
-                            setup.gauges.groupsFiltered.incrementAndGet();
-                            setup.gauges.samplesFiltered.addAndGet(g.members().size());
-                            dropped++;
+                    for (Group g : score(rollouts)) {
+                        if (verification.filterZeroVariance() && g.zeroVariance()) {
+                            gauges().groupsFiltered.incrementAndGet();
+                            gauges().samplesFiltered.addAndGet(g.members().size());
+                            ledger.dropped(g.promptKey());
                         } else {
                             batch.add(g);
                         }
@@ -91,15 +87,16 @@ public final class LockstepTrainer {
                     break;
                 }
                 core.train(batch);
+                batch.forEach(g -> ledger.trained(g.promptKey()));
                 if (exhausted) {
                     break;
                 }
                 boolean asked = control.takeCheckpointRequest();
                 if (core.checkpointDue() || asked) {
-                    core.checkpoint(position());
+                    core.checkpoint(ledger.position());
                 }
             }
-            core.checkpoint(position());
+            core.checkpoint(ledger.position());
             return new RunResult.Completed(core.step());
         }
     }
@@ -113,61 +110,49 @@ public final class LockstepTrainer {
         }
     }
 
-    private DataPosition position() {
-        long trained = setup.startData.trained() + (core.step() - setup.startStep) * setup.config.train().batchGroups();
-        return new DataPosition(nextIndex, nextOrdinal, List.copyOf(pending), trained, dropped, skipped);
+    private PipelineGauges gauges() {
+        return prompts.gauges();
     }
 
+    /** Up to {@code n} prompts, as the supply admits them (skipped ones counted). */
     private List<PromptWork> admit(int n) {
         List<PromptWork> out = new ArrayList<>();
-        while (out.size() < n) {
-            DataPosition.Pending again = pending.poll();
-            if (again == null && setup.source.exhausted(nextIndex)) {
-                break;
-            }
-            long key = again != null ? again.key() : nextIndex++;
-            Prompt p = setup.source.at(key);
-            try {
-                int[] tokens = setup.encoder.encode(p);
-                long ordinal = again != null ? again.ordinal() : nextOrdinal++;
-                out.add(new PromptWork(key, ordinal, p.id(), p.displayText(), tokens, p.answer(), p.metadata()));
-            } catch (PromptEncoder.Unusable e) {
-                if (setup.encoder.fatal()) {
-                    throw new IllegalArgumentException("prompt " + p.id() + " cannot be used: " + e.getMessage()
-                            + " (data.long-prompts = fail)");
-                }
-                skipped++;
-                setup.gauges.promptsSkipped.incrementAndGet();
+        while (out.size() < n && !ledger.exhausted()) {
+            Ledger.Admission next = ledger.admitNext();
+            if (next instanceof Ledger.Admitted a) {
+                out.add(a.prompt());
+            } else {
+                gauges().promptsSkipped.incrementAndGet();
             }
         }
-        setup.gauges.promptsAdmitted.addAndGet(out.size());
+        gauges().promptsAdmitted.addAndGet(out.size());
         return out;
     }
 
     private List<Rollout> sample(RolloutSampler sampler, List<PromptWork> prompts) {
         List<Rollout> rollouts = sampler.sample(prompts, core.step());
         for (Rollout r : rollouts) {
-            setup.gauges.samplesGenerated.incrementAndGet();
-            setup.gauges.tokensGenerated.addAndGet(r.tokens().length);
+            gauges().samplesGenerated.incrementAndGet();
+            gauges().tokensGenerated.addAndGet(r.tokens().length);
         }
         return rollouts;
     }
 
     /** Scores every rollout, at most {@code verifier.concurrency} calls in flight at a time, and groups them. */
-    private List<Group> score(List<Rollout> rollouts, int groupSize) {
-        Semaphore slots = new Semaphore(setup.config.verifier().concurrency());
+    private List<Group> score(List<Rollout> rollouts) {
+        Semaphore slots = new Semaphore(verification.concurrency());
         List<CompletableFuture<ScoredRollout>> calls = new ArrayList<>(rollouts.size());
         for (Rollout r : rollouts) {
             slots.acquireUninterruptibly();
-            calls.add(setup.calls.call(r.verifyRequest()).toCompletableFuture().thenApply(o -> {
+            calls.add(verification.calls().call(r.verifyRequest()).toCompletableFuture().thenApply(o -> {
                         slots.release();
-                        setup.gauges.record(o);
+                        gauges().record(o);
                         return new ScoredRollout(r, o);
                     }));
         }
         List<ScoredRollout> scored = new ArrayList<>(rollouts.size());
         calls.forEach(f -> scored.add(f.join()));
-        GroupAssembler assembler = new GroupAssembler(groupSize);
+        GroupAssembler assembler = new GroupAssembler(verification.groupSize());
         List<Group> groups = new ArrayList<>();
         for (ScoredRollout s : scored) {
             Optional<Group> g = assembler.add(s);

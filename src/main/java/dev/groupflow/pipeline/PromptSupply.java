@@ -1,16 +1,14 @@
 package dev.groupflow.pipeline;
 
 import dev.groupflow.data.DataPosition;
-import dev.groupflow.data.Prompt;
 import dev.groupflow.data.PromptSource;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -19,8 +17,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * Hands prompts to samplers under admission control, and keeps the ledger of what was admitted, what is in flight
- * and what was trained or dropped.
+ * Hands prompts to samplers under admission control, keeping the {@link Ledger} of what was admitted, what is in
+ * flight and what was trained or dropped; it also remembers which sampler holds which prompt, so a crashed
+ * sampler's prompts are handed out again.
  *
  * <p>Admission: with learner version v, batch size B (groups) and staleness bound S, a prompt is admitted only
  * while admitted − resolved &lt; (S + v + 1) · B − v · B, that is while fewer than (S + 1) · B prompts are
@@ -75,41 +74,42 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     public record RegisterLearner(ActorRef<LearnerActor.Command> learner) implements Command {
     }
 
-    /** How the supply is set up. */
+    /**
+     * How the supply is set up.
+     *
+     * @param source the prompt stream
+     * @param encoder renders and tokenizes a prompt (and decides whether an unusable one stops the run)
+     * @param batchGroups B, groups per learner step
+     * @param maxStaleness S: at most (S + 1) · B prompts are between admission and resolution
+     * @param resumeFrom the data position to continue from ({@link DataPosition#start()} for a fresh run)
+     * @param gauges where admissions and skips are counted
+     */
     public record Settings(PromptSource source, PromptEncoder encoder, int batchGroups, int maxStaleness,
-                           DataPosition resumeFrom, PipelineGauges gauges, java.util.function.Consumer<String> onFatal) {
+                           DataPosition resumeFrom, PipelineGauges gauges) {
     }
 
-    /** The supply; a data error it cannot go past (a rejected prompt) is reported to {@code onFatal}, then it stops. */
+    /**
+     * The supply. It reads prompts and tokenizes them: run it on a blocking dispatcher. A data error it cannot go
+     * past (a prompt that cannot be used, with {@code data.long-prompts = fail}) fails it, and its parent learns
+     * why from the failure signal.
+     */
     public static Behavior<Command> create(Settings settings) {
         return Behaviors.setup(ctx -> new PromptSupply(ctx, settings));
     }
 
     private final Settings settings;
-    private final Deque<DataPosition.Pending> requeued = new ArrayDeque<>();
-    private final Map<Long, PromptWork> active = new TreeMap<>();
+    private final Ledger ledger;
     private final Map<Long, String> grantedTo = new HashMap<>();
     private final Map<String, RequestPrompts> parked = new LinkedHashMap<>();
-    private final java.util.Set<Long> buffered = new java.util.HashSet<>();
+    private final Set<Long> buffered = new HashSet<>();
     private ActorRef<LearnerActor.Command> learner;
     private boolean drainSent;
     private boolean paused;
-    private long nextIndex;
-    private long nextOrdinal;
-    private long trained;
-    private long dropped;
-    private long skipped;
 
     private PromptSupply(ActorContext<Command> ctx, Settings settings) {
         super(ctx);
         this.settings = settings;
-        DataPosition s = settings.resumeFrom() == null ? DataPosition.start() : settings.resumeFrom();
-        this.nextIndex = s.nextIndex();
-        this.nextOrdinal = s.nextOrdinal();
-        this.requeued.addAll(s.pending());
-        this.trained = s.trained();
-        this.dropped = s.dropped();
-        this.skipped = s.skipped();
+        this.ledger = new Ledger(settings.source(), settings.encoder(), settings.resumeFrom());
     }
 
     @Override
@@ -135,11 +135,7 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     }
 
     private long capacity() {
-        return (long) (settings.maxStaleness() + 1) * settings.batchGroups() - active.size();
-    }
-
-    private boolean exhausted() {
-        return requeued.isEmpty() && settings.source().exhausted(nextIndex);
+        return (long) (settings.maxStaleness() + 1) * settings.batchGroups() - ledger.activeCount();
     }
 
     private Behavior<Command> onRequest(RequestPrompts r) {
@@ -156,57 +152,29 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
             return false;
         }
         List<PromptWork> out = new ArrayList<>();
-        while (out.size() < r.max() && capacity() > 0 && !exhausted()) {
-            PromptWork w = admitNext();
-            if (w != null) {
-                out.add(w);
-                active.put(w.key(), w);
-                grantedTo.put(w.key(), r.samplerId());
+        while (out.size() < r.max() && capacity() > 0 && !ledger.exhausted()) {
+            Ledger.Admission next = ledger.admitNext();
+            if (next instanceof Ledger.Admitted a) {
+                out.add(a.prompt());
+                grantedTo.put(a.prompt().key(), r.samplerId());
+            } else if (next instanceof Ledger.Skipped skip) {
+                settings.gauges().promptsSkipped.incrementAndGet();
+                getContext().getLog().warn("prompt {} ({}) skipped: {}", skip.key(), skip.id(), skip.reason());
             }
         }
-        if (out.isEmpty() && !exhausted()) {
+        if (out.isEmpty() && !ledger.exhausted()) {
             return false;
         }
         settings.gauges().promptsAdmitted.addAndGet(out.size());
-        settings.gauges().promptsActive.set(active.size());
+        settings.gauges().promptsActive.set(ledger.activeCount());
         r.replyTo().tell(new Granted(out, out.isEmpty()));
         checkDrained();
         return true;
     }
 
-    /** The next prompt to hand out (requeued ones first), or null when it cannot be used (skipped, counted). */
-    private PromptWork admitNext() {
-        if (!requeued.isEmpty()) {
-            DataPosition.Pending again = requeued.poll();
-            Prompt p = settings.source().at(again.key());
-            try {
-                return new PromptWork(again.key(), again.ordinal(), p.id(), p.displayText(),
-                        settings.encoder().encode(p), p.answer(), p.metadata());
-            } catch (PromptEncoder.Unusable e) {
-                throw new IllegalStateException("prompt " + again.key() + " was usable when first admitted: " + e);
-            }
-        }
-        long key = nextIndex++;
-        Prompt p = settings.source().at(key);
-        try {
-            int[] tokens = settings.encoder().encode(p);
-            return new PromptWork(key, nextOrdinal++, p.id(), p.displayText(), tokens, p.answer(), p.metadata());
-        } catch (PromptEncoder.Unusable e) {
-            if (settings.encoder().fatal()) {
-                String reason = "prompt " + p.id() + " cannot be used: " + e.getMessage() + " (data.long-prompts = fail)";
-                settings.onFatal().accept(reason);
-                throw new IllegalArgumentException(reason); // stops the supply, and so the run
-            }
-            skipped++;
-            settings.gauges().promptsSkipped.incrementAndGet();
-            getContext().getLog().warn("prompt {} ({}) skipped: {}", key, p.id(), e.getMessage());
-            return null;
-        }
-    }
-
     private Behavior<Command> onBuffered(Buffered b) {
         for (Long k : b.keys()) {
-            if (active.containsKey(k)) {
+            if (ledger.activeKeys().contains(k)) {
                 buffered.add(k);
             }
         }
@@ -222,7 +190,7 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
 
     /** Once the data is exhausted and every outstanding prompt waits in the learner's buffer, drain it. */
     private void checkDrained() {
-        if (learner != null && !drainSent && exhausted() && buffered.containsAll(active.keySet())) {
+        if (learner != null && !drainSent && ledger.exhausted() && buffered.containsAll(ledger.activeKeys())) {
             drainSent = true;
             learner.tell(LearnerActor.Drain.INSTANCE);
         }
@@ -236,16 +204,11 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     private Behavior<Command> onResolved(Resolved r) {
         for (Long k : r.keys()) {
             buffered.remove(k);
-            if (active.remove(k) != null) {
+            if (r.how() == Resolution.TRAINED ? ledger.trained(k) : ledger.dropped(k)) {
                 grantedTo.remove(k);
-                if (r.how() == Resolution.TRAINED) {
-                    trained++;
-                } else {
-                    dropped++;
-                }
             }
         }
-        settings.gauges().promptsActive.set(active.size());
+        settings.gauges().promptsActive.set(ledger.activeCount());
         serveParked();
         checkDrained();
         return this;
@@ -258,13 +221,8 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
                 lost.add(k);
             }
         });
-        lost.sort(null);
-        for (int i = lost.size() - 1; i >= 0; i--) {
-            Long k = lost.get(i);
-            grantedTo.remove(k);
-            PromptWork w = active.remove(k);
-            requeued.addFirst(new DataPosition.Pending(k, w.ordinal()));
-        }
+        lost.forEach(grantedTo::remove);
+        ledger.requeue(lost);
         parked.remove(r.samplerId());
         if (!lost.isEmpty()) {
             getContext().getLog().warn("sampler {} restarted: {} prompt(s) handed out again", r.samplerId(), lost.size());
@@ -282,11 +240,7 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     }
 
     private Behavior<Command> onGetState(GetState g) {
-        List<DataPosition.Pending> pending = new ArrayList<>();
-        active.values().forEach(w -> pending.add(new DataPosition.Pending(w.key(), w.ordinal())));
-        pending.addAll(requeued);
-        pending.sort(java.util.Comparator.comparingLong(DataPosition.Pending::ordinal));
-        g.replyTo().tell(new DataPosition(nextIndex, nextOrdinal, pending, trained, dropped, skipped));
+        g.replyTo().tell(ledger.position());
         return this;
     }
 }

@@ -4,7 +4,10 @@ import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -29,19 +32,24 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     public record PromptsGranted(PromptSupply.Granted granted) implements Command {
     }
 
-    /** Finish the batch in hand and stop asking for work. */
-    public enum Stop implements Command { INSTANCE }
-
-    /** Everything the sampler uses; the replica is its own (created and freed by it). */
-    public record Settings(String id, java.util.function.Supplier<CausalLm> replicaFactory, TextTokenizer tokenizer,
-                           WeightStore weights, ActorRef<PromptSupply.Command> supply, Consumer<Rollout> sink,
-                           RolloutSampler.Settings sampling, int batchPrompts, PipelineGauges gauges,
-                           ExactVersions exactVersions) {
+    /**
+     * How the sampler is set up; the replica is its own (created and freed by it).
+     *
+     * @param id its name towards the supply
+     * @param replicaFactory a fresh replica of the published policy (called again after each restart)
+     * @param weights where new weights are published
+     * @param sampling G, the sampling settings and the seed
+     * @param batchPrompts prompts to ask for at a time
+     * @param exactVersions deterministic mode's version rule; empty: sample with the newest weights
+     */
+    public record Settings(String id, Supplier<CausalLm> replicaFactory, TextTokenizer tokenizer, WeightStore weights,
+                           RolloutSampler.Settings sampling, int batchPrompts, Optional<ExactVersions> exactVersions,
+                           PipelineGauges gauges) {
     }
 
     /**
      * Deterministic mode: prompt of admission ordinal o is sampled with version max(0, o / B − S) exactly, the
-     * version its batch position implies, whatever the timing. Null in streaming mode (newest weights).
+     * version its batch position implies, whatever the timing.
      */
     public record ExactVersions(int batchGroups, int maxStaleness) {
         long versionFor(long ordinal) {
@@ -49,39 +57,45 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
         }
     }
 
-    public static Behavior<Command> create(Settings settings) {
-        return Behaviors.setup(ctx -> new SamplerActor(ctx, settings));
+    /** A sampler asking {@code supply} for prompts and putting its rollouts into {@code rollouts}. */
+    public static Behavior<Command> create(Settings settings, ActorRef<PromptSupply.Command> supply,
+                                           RolloutQueue rollouts) {
+        return Behaviors.setup(ctx -> new SamplerActor(ctx, settings, supply, rollouts));
     }
 
     private final Settings settings;
+    private final ActorRef<PromptSupply.Command> supply;
+    private final RolloutQueue rollouts;
     private final CausalLm replica;
     private final RolloutSampler sampler;
     private final ActorRef<PromptSupply.Granted> grantedAdapter;
     private long version = -1;
 
-    private SamplerActor(ActorContext<Command> ctx, Settings settings) {
+    private SamplerActor(ActorContext<Command> ctx, Settings settings, ActorRef<PromptSupply.Command> supply,
+                         RolloutQueue rollouts) {
         super(ctx);
-        if (settings.exactVersions() != null) {
+        if (settings.exactVersions().isPresent()) {
             Determinism.singleThreaded();
         }
         this.settings = settings;
+        this.supply = supply;
+        this.rollouts = rollouts;
         this.replica = settings.replicaFactory().get();
         this.replica.setRequiresGradient(false);
         this.sampler = new RolloutSampler(replica, settings.tokenizer(), settings.sampling());
         this.grantedAdapter = ctx.messageAdapter(PromptSupply.Granted.class, PromptsGranted::new);
-        settings.supply().tell(new PromptSupply.SamplerRestarted(settings.id())); // recover a crashed run's grants
+        supply.tell(new PromptSupply.SamplerRestarted(settings.id())); // recover a crashed run's grants
         requestWork();
     }
 
     private void requestWork() {
-        settings.supply().tell(new PromptSupply.RequestPrompts(settings.id(), settings.batchPrompts(), grantedAdapter));
+        supply.tell(new PromptSupply.RequestPrompts(settings.id(), settings.batchPrompts(), grantedAdapter));
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(PromptsGranted.class, this::onGranted)
-                .onMessageEquals(Stop.INSTANCE, this::onStop)
                 .onSignal(PreRestart.class, s -> release())
                 .onSignal(PostStop.class, s -> release())
                 .build();
@@ -92,15 +106,11 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
         return this;
     }
 
-    private Behavior<Command> onStop() {
-        return Behaviors.stopped(); // a batch in progress has finished: messages are handled one at a time
-    }
-
     private void generate(List<PromptWork> prompts, long withVersion, List<Long> keys) {
         for (Rollout r : sampler.sample(prompts, withVersion)) {
             settings.gauges().samplesGenerated.incrementAndGet();
             settings.gauges().tokensGenerated.addAndGet(r.tokens().length);
-            settings.sink().accept(r);
+            rollouts.offer(r);
         }
         prompts.forEach(p -> keys.add(p.key()));
     }
@@ -111,17 +121,17 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
             return this; // the data has run out: nothing more to do
         }
         List<Long> keys = new ArrayList<>(prompts.size());
-        if (settings.exactVersions() == null) {
+        if (settings.exactVersions().isEmpty()) {
             if (settings.weights().version() != version) {
                 version = settings.weights().copyInto(replica);
             }
             generate(prompts, version, keys);
         } else {
             // prompts of one grant can belong to different versions (after a restart): one pass per version
-            java.util.Map<Long, List<PromptWork>> byVersion = new java.util.TreeMap<>();
+            ExactVersions exact = settings.exactVersions().get();
+            Map<Long, List<PromptWork>> byVersion = new TreeMap<>();
             for (PromptWork p : prompts) {
-                byVersion.computeIfAbsent(settings.exactVersions().versionFor(p.ordinal()), v -> new ArrayList<>())
-                        .add(p);
+                byVersion.computeIfAbsent(exact.versionFor(p.ordinal()), v -> new ArrayList<>()).add(p);
             }
             for (var e : byVersion.entrySet()) {
                 if (e.getKey() != version) {
@@ -131,7 +141,7 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
                 generate(e.getValue(), version, keys);
             }
         }
-        settings.supply().tell(new PromptSupply.Dispatched(settings.id(), keys));
+        supply.tell(new PromptSupply.Dispatched(settings.id(), keys));
         requestWork();
         return this;
     }

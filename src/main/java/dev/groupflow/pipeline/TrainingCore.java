@@ -1,12 +1,16 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.checkpoint.RunCheckpoints;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.grpo.TrainingSample;
+import dev.groupflow.metrics.RunFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * One learner step on a batch of groups, the same in both pipeline modes: leave out groups staler than the bound,
@@ -14,14 +18,43 @@ import java.util.List;
  * weights, report. Single-threaded: it runs on the learner's thread.
  */
 public final class TrainingCore {
-    private final TrainingSetup setup;
+
+    /**
+     * @param steps the step the run ends at
+     * @param batchGroups B, groups per step
+     * @param maxStaleness S: groups sampled more than S versions ago are dropped
+     * @param deterministic batch membership by admission ordinal, whatever the timing
+     * @param checkpointEvery a checkpoint every this many steps (0: only at the end)
+     */
+    public record Settings(int steps, int batchGroups, int maxStaleness, boolean deterministic, int checkpointEvery) {
+    }
+
+    private final Settings settings;
+    private final Learner learner;
+    private final WeightStore weights;
+    private final RunFiles files;
+    private final RunCheckpoints checkpoints;
     private final StepReporter reporter;
     private long step;
 
-    public TrainingCore(TrainingSetup setup, StepReporter reporter) {
-        this.setup = setup;
+    /**
+     * @param weights where each step's weights are published
+     * @param files where each step's ledger line goes
+     * @param startStep the step the run starts from (0, or a checkpoint's)
+     */
+    public TrainingCore(Settings settings, Learner learner, WeightStore weights, RunFiles files,
+                        RunCheckpoints checkpoints, StepReporter reporter, long startStep) {
+        this.settings = settings;
+        this.learner = learner;
+        this.weights = weights;
+        this.files = files;
+        this.checkpoints = checkpoints;
         this.reporter = reporter;
-        this.step = setup.startStep;
+        this.step = startStep;
+    }
+
+    public Settings settings() {
+        return settings;
     }
 
     /** Steps completed; also the version of the current weights. */
@@ -30,15 +63,14 @@ public final class TrainingCore {
     }
 
     public boolean finished() {
-        return step >= setup.config.train().steps();
+        return step >= settings.steps();
     }
 
     /** Groups whose oldest sample lags the current version by more than max-staleness. */
     public List<Group> stale(List<Group> groups) {
-        long bound = setup.config.pipeline().maxStaleness();
         List<Group> out = new ArrayList<>();
         for (Group g : groups) {
-            if (step - g.policyVersion() > bound) {
+            if (step - g.policyVersion() > settings.maxStaleness()) {
                 out.add(g);
             }
         }
@@ -54,12 +86,11 @@ public final class TrainingCore {
             groups.add(g.toTrainingSamples());
         }
         long trainedAt = step;
-        Learner.StepResult result = setup.learner.step(groups);
+        Learner.StepResult result = learner.step(groups);
         step++;
-        setup.weights.publish(setup.policy, step);
+        weights.publish(learner.policy(), step);
         reporter.report(step, step, ordered, trainedAt, result);
-        setup.files.ledger(java.util.Map.of("step", step, "trained",
-                ordered.stream().map(Group::promptKey).toList()));
+        files.ledger(Map.of("step", step, "trained", ordered.stream().map(Group::promptKey).toList()));
         return result;
     }
 
@@ -69,19 +100,18 @@ public final class TrainingCore {
      * again (they were pending in the checkpoint), so no prompt appears in the ledger twice.
      */
     public void recordStale(List<Group> groups) {
-        setup.files.ledger(java.util.Map.of("step", step + 1, "stale",
-                groups.stream().map(Group::promptKey).toList()));
+        files.ledger(Map.of("step", step + 1, "stale", groups.stream().map(Group::promptKey).toList()));
     }
 
     /**
-     * The batch to train next, or null when it is not complete yet. Streaming mode takes the B oldest buffered
+     * The batch to train next, once it is complete. Streaming mode takes the B oldest buffered
      * groups; deterministic mode exactly the groups of admission ordinals step·B … step·B + B − 1 (or, once the data
      * has run out, whatever is left), so timing never changes batch membership.
      */
-    public List<Group> nextBatch(List<Group> buffer, boolean draining) {
-        int b = setup.config.train().batchGroups();
+    public Optional<List<Group>> nextBatch(List<Group> buffer, boolean draining) {
+        int b = settings.batchGroups();
         buffer.sort(Comparator.comparingLong(Group::ordinal));
-        if (setup.config.deterministic()) {
+        if (settings.deterministic()) {
             long first = step * b;
             List<Group> batch = new ArrayList<>();
             for (Group g : buffer) {
@@ -89,21 +119,21 @@ public final class TrainingCore {
                     batch.add(g);
                 }
             }
-            return batch.size() == b || (draining && !batch.isEmpty()) ? batch : null;
+            return batch.size() == b || (draining && !batch.isEmpty()) ? Optional.of(batch) : Optional.empty();
         }
         if (buffer.size() >= b || (draining && !buffer.isEmpty())) {
-            return new ArrayList<>(buffer.subList(0, Math.min(b, buffer.size())));
+            return Optional.of(new ArrayList<>(buffer.subList(0, Math.min(b, buffer.size()))));
         }
-        return null;
+        return Optional.empty();
     }
 
     /** Whether a periodic checkpoint is due after the step just done. */
     public boolean checkpointDue() {
-        int every = setup.config.checkpoint().every();
+        int every = settings.checkpointEvery();
         return every > 0 && step % every == 0;
     }
 
     public Path checkpoint(DataPosition data) {
-        return setup.checkpoint(step, data, reporter.samplesTrained());
+        return checkpoints.write(step, data, reporter.samplesTrained());
     }
 }

@@ -1,9 +1,14 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.verify.VerifierCalls;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.Terminated;
@@ -11,9 +16,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSink;
 
@@ -27,12 +30,14 @@ import org.apache.pekko.stream.typed.javadsl.ActorSink;
  * </pre>
  *
  * The sampler is restarted with backoff when it fails (its unfinished prompts are handed out again); a failure of
- * the learner, the supply or the stream ends the run with the reason. On {@link GracefulStop} the learner
- * finishes its step and checkpoints. The run's outcome completes {@code result}.
+ * the learner, the supply or the stream ends the run with the reason, which arrives as Pekko's own failure signal
+ * ({@link ChildFailed}). On {@link GracefulStop} the learner finishes its step and checkpoints. The run's outcome
+ * completes {@code result}.
  */
 public final class TrainingSupervisor extends AbstractBehavior<TrainingSupervisor.Command> {
 
-    public interface Command extends CborSerializable {
+    public sealed interface Command extends CborSerializable
+            permits GracefulStop, CheckpointNow, Pause, Resume, LearnerReported {
     }
 
     /** Finish the current step, checkpoint, stop (SIGINT/SIGTERM). */
@@ -49,115 +54,106 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     private record LearnerReported(LearnerActor.Report report) implements Command {
     }
 
-    private record ChildStopped(String name) implements Command {
-    }
-
+    /** The dispatcher of the actors that run PyTorch (one thread each, for its whole life). */
     public static final String PINNED = "groupflow.pinned-dispatcher";
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingSupervisor.class);
 
-    public static Behavior<Command> create(TrainingSetup setup, StepReporter reporter,
-                                           CompletableFuture<RunResult> result) {
-        return Behaviors.setup(ctx -> new TrainingSupervisor(ctx, setup, reporter, result));
+    /**
+     * The sampler stage: a local {@link SamplerActor}, or a bridge to sampler workers on other machines. It asks
+     * the supply for prompts and puts its rollouts into the queue; the supervisor restarts it when it fails.
+     *
+     * @param name its actor's name (also in messages)
+     * @param behavior the stage, given the supply and the verifier stream's entrance
+     */
+    public record SamplerStage(String name,
+                               BiFunction<ActorRef<PromptSupply.Command>, RolloutQueue, Behavior<?>> behavior) {
     }
 
-    private final TrainingSetup setup;
+    /**
+     * The verifier stream between the sampler and the learner.
+     *
+     * @param calls the verifier, with timeout and retries
+     * @param concurrency verifier calls in flight at once
+     * @param groupSize G, completions per prompt
+     * @param filterZeroVariance drop groups without learning signal (DAPO's dynamic sampling)
+     * @param queueBound rollouts the stream's entrance holds
+     */
+    public record Verification(VerifierCalls calls, int concurrency, int groupSize, boolean filterZeroVariance,
+                               int queueBound) {
+    }
+
+    /** How a failed sampler is restarted: exponential backoff between the two, at most {@code maxRestarts}. */
+    public record Restarts(Duration minBackoff, Duration maxBackoff, int maxRestarts) {
+    }
+
+    /**
+     * Every stage of a run, as the diagram above.
+     *
+     * @param startStep the step the run starts from (a failed run reports it)
+     * @param alsoStart starts what else must run as this supervisor's children (a verifier on other machines
+     *     needs its dispatcher here)
+     */
+    public record Stages(PromptSupply.Settings supply, SamplerStage sampler, Restarts samplerRestarts,
+                         Verification verification, TrainingCore learner, PipelineGauges gauges, long startStep,
+                         Consumer<ActorContext<?>> alsoStart) {
+    }
+
+    public static Behavior<Command> create(Stages stages, CompletableFuture<RunResult> result) {
+        return Behaviors.setup(ctx -> new TrainingSupervisor(ctx, stages, result));
+    }
+
+    private final Stages stages;
     private final CompletableFuture<RunResult> result;
     private final ActorRef<PromptSupply.Command> supply;
     private final ActorRef<LearnerActor.Command> learner;
-    private final ActorRef<SamplerActor.Command> sampler; // null when sampling runs on sampler workers
-    private final BoundedSourceQueue<Rollout> queue;
+    private final ActorRef<?> sampler;
+    private final RolloutQueue queue;
     private boolean finishing;
-    private volatile boolean closing;
-    private final java.util.concurrent.atomic.AtomicReference<String> dataError =
-            new java.util.concurrent.atomic.AtomicReference<>();
 
-    private TrainingSupervisor(ActorContext<Command> ctx, TrainingSetup setup, StepReporter reporter,
-                               CompletableFuture<RunResult> result) {
+    private TrainingSupervisor(ActorContext<Command> ctx, Stages stages, CompletableFuture<RunResult> result) {
         super(ctx);
-        this.setup = setup;
+        this.stages = stages;
         this.result = result;
-        var c = setup.config;
-        int groupSize = c.grpo().groupSize();
-        supply = ctx.spawn(PromptSupply.create(new PromptSupply.Settings(setup.source, setup.encoder,
-                c.train().batchGroups(), c.pipeline().maxStaleness(), setup.startData, setup.gauges, dataError::set)),
-                "supply", setup.source instanceof StreamPromptSource
-                        ? DispatcherSelector.blocking() // it waits on the application's stream
-                        : DispatcherSelector.defaultDispatcher());
-        ctx.watchWith(supply, new ChildStopped("supply"));
+        PipelineGauges gauges = stages.gauges();
+        // it reads the prompts file and tokenizes: blocking work, off the default dispatcher
+        supply = ctx.spawn(PromptSupply.create(stages.supply()), "supply", DispatcherSelector.blocking());
+        ctx.watch(supply);
 
-        TrainingCore core = new TrainingCore(setup, reporter);
         ActorRef<LearnerActor.Report> reports = ctx.messageAdapter(LearnerActor.Report.class, LearnerReported::new);
-        learner = ctx.spawn(LearnerActor.create(setup, core, supply, reports), "learner",
+        learner = ctx.spawn(LearnerActor.create(stages.learner(), gauges, supply, reports), "learner",
                 DispatcherSelector.fromConfig(PINNED));
-        ctx.watchWith(learner, new ChildStopped("learner"));
+        ctx.watch(learner);
         supply.tell(new PromptSupply.RegisterLearner(learner));
 
-        int bound = Math.max(1024, 2 * (c.pipeline().maxStaleness() + 1) * c.train().batchGroups() * groupSize);
-        queue = Source.<Rollout>queue(bound)
-                .via(VerifierStage.flow(setup.calls, c.verifier().concurrency(), setup.gauges))
-                .via(GroupAssembler.flow(groupSize, c.pipeline().filterZeroVariance(), setup.gauges, g -> {
-                    setup.gauges.groupsFiltered.incrementAndGet();
-                    setup.gauges.samplesFiltered.addAndGet(g.members().size());
-                    supply.tell(new PromptSupply.Resolved(java.util.List.of(g.promptKey()),
-                            PromptSupply.Resolution.FILTERED));
+        Verification v = stages.verification();
+        queue = new RolloutQueue(Source.<Rollout>queue(v.queueBound())
+                .via(VerifierStage.flow(v.calls(), v.concurrency(), gauges))
+                .via(GroupAssembler.flow(v.groupSize(), v.filterZeroVariance(), gauges, g -> {
+                    gauges.groupsFiltered.incrementAndGet();
+                    gauges.samplesFiltered.addAndGet(g.members().size());
+                    supply.tell(new PromptSupply.Resolved(List.of(g.promptKey()), PromptSupply.Resolution.FILTERED));
                 }))
                 .to(ActorSink.<Group, LearnerActor.Command, LearnerActor.Ack>actorRefWithBackpressure(learner,
                         (ack, g) -> new LearnerActor.GroupArrived(ack, g), LearnerActor.StreamStarted::new,
                         LearnerActor.Ack.INSTANCE, LearnerActor.StreamCompleted.INSTANCE,
                         t -> new LearnerActor.StreamFailed(String.valueOf(t))))
-                .run(Materializer.createMaterializer(ctx));
+                .run(Materializer.createMaterializer(ctx)));
 
-        if (setup.verifier instanceof dev.groupflow.cluster.RemoteVerifier remote) {
-            remote.bind(ctx);
-        }
-        if (c.cluster().remoteSamplers()) {
-            sampler = null;
-            var bridge = ctx.spawn(Behaviors.supervise(dev.groupflow.cluster.RemoteSamplerBridge.create(
-                    new dev.groupflow.cluster.RemoteSamplerBridge.Settings(supply, setup.weights,
-                            setup.replicaFactory(), setup::writeTokenizerFiles, setup.files.dir().resolve("weights"),
-                            this::offer, new RolloutSampler.Settings(c.sampling(), groupSize, c.seed()),
-                            c.pipeline().samplerBatchPrompts(), c.cluster().samplerJobs(),
-                            c.pipeline().maxStaleness() + 2, setup.gauges)))
-                            .onFailure(Exception.class, SupervisorStrategy.restartWithBackoff(
-                                    c.pipeline().restartMinBackoff(), c.pipeline().restartMaxBackoff(), 0.2)
-                                    .withMaxRestarts(c.pipeline().maxRestarts())),
-                    "remote-samplers", DispatcherSelector.fromConfig(PINNED));
-            ctx.watchWith(bridge, new ChildStopped("remote-samplers"));
-            return;
-        }
-        AtomicInteger incarnations = new AtomicInteger();
-        SamplerActor.Settings samplerSettings = new SamplerActor.Settings("sampler-0", () -> {
-            if (incarnations.getAndIncrement() > 0) {
-                setup.gauges.stageRestarts.incrementAndGet();
-                LOG.warn("sampler restarted after a failure (restart {})", incarnations.get() - 1);
-            }
-            return setup.replicaFactory().get();
-        }, setup.tokenizer, setup.weights, supply, this::offer, new RolloutSampler.Settings(c.sampling(), groupSize,
-                c.seed()), c.pipeline().samplerBatchPrompts(), setup.gauges,
-                c.deterministic() ? new SamplerActor.ExactVersions(c.train().batchGroups(), c.pipeline().maxStaleness())
-                        : null);
-        sampler = ctx.spawn(Behaviors.supervise(SamplerActor.create(samplerSettings))
-                        .onFailure(Exception.class, SupervisorStrategy.restartWithBackoff(
-                                c.pipeline().restartMinBackoff(), c.pipeline().restartMaxBackoff(), 0.2)
-                                .withMaxRestarts(c.pipeline().maxRestarts())),
-                "sampler-0", DispatcherSelector.fromConfig(PINNED));
-        ctx.watchWith(sampler, new ChildStopped("sampler-0"));
+        stages.alsoStart().accept(ctx);
+        sampler = spawnRestarting(stages.sampler().behavior().apply(supply, queue), stages.sampler().name());
+        ctx.watch(sampler);
     }
 
-    private void offer(Rollout r) {
-        QueueOfferResult res = queue.offer(r);
-        if (res == QueueOfferResult.enqueued() || (closing && res == QueueOfferResult.closed())) {
-            return; // after the run has finished, a last batch in hand is simply not needed
-        }
-        // admission control bounds what is in flight, so the queue has room for all of it
-        throw new IllegalStateException("verifier queue refused a rollout: " + res);
+    private <T> ActorRef<T> spawnRestarting(Behavior<T> behavior, String name) {
+        Restarts r = stages.samplerRestarts();
+        return getContext().spawn(Behaviors.supervise(behavior).onFailure(Exception.class,
+                SupervisorStrategy.restartWithBackoff(r.minBackoff(), r.maxBackoff(), 0.2)
+                        .withMaxRestarts(r.maxRestarts())), name, DispatcherSelector.fromConfig(PINNED));
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(LearnerReported.class, this::onLearnerReport)
-                .onMessage(ChildStopped.class, this::onChildStopped)
                 .onMessageEquals(GracefulStop.INSTANCE, () -> {
                     learner.tell(LearnerActor.StopGracefully.INSTANCE);
                     return this;
@@ -176,7 +172,8 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
                     learner.tell(LearnerActor.Resume.INSTANCE);
                     return this;
                 })
-                .onSignal(Terminated.class, t -> this)
+                .onSignal(ChildFailed.class, f -> onChildFailed(f.getRef(), f.cause()))
+                .onSignal(Terminated.class, t -> onChildStopped(t.getRef()))
                 .build();
     }
 
@@ -187,34 +184,37 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         if (r.report() instanceof LearnerActor.Finished f) {
             return finish(f.interrupted() ? new RunResult.Interrupted(f.steps()) : new RunResult.Completed(f.steps()));
         }
-        LearnerActor.Failed f = (LearnerActor.Failed) r.report();
-        return finish(new RunResult.Failed(setup.startStep, f.reason()));
+        if (r.report() instanceof LearnerActor.Failed f) {
+            return finish(new RunResult.Failed(stages.startStep(), f.reason()));
+        }
+        return this;
     }
 
-    private Behavior<Command> onChildStopped(ChildStopped c) {
+    /** A stage failed: the supply's reason is the run's (a data error says what is wrong with which prompt). */
+    private Behavior<Command> onChildFailed(ActorRef<?> child, Throwable cause) {
         if (finishing) {
             return this;
         }
-        if (c.name().equals("supply") && dataError.get() != null) {
-            return finish(new RunResult.Failed(setup.startStep, dataError.get()));
+        if (child.equals(supply) && cause.getMessage() != null) {
+            return finish(new RunResult.Failed(stages.startStep(), cause.getMessage()));
         }
-        return finish(new RunResult.Failed(setup.startStep, "the " + c.name() + " stage stopped unexpectedly"
-                + (c.name().startsWith("sampler") ? " (it failed more than pipeline.max-restarts times; see the log)"
-                : "")));
+        return onChildStopped(child);
+    }
+
+    private Behavior<Command> onChildStopped(ActorRef<?> child) {
+        if (finishing) {
+            return this;
+        }
+        String name = child.path().name();
+        return finish(new RunResult.Failed(stages.startStep(), "the " + name + " stage stopped unexpectedly"
+                + (child.equals(sampler) && name.startsWith("sampler")
+                ? " (it failed more than pipeline.max-restarts times; see the log)" : "")));
     }
 
     private Behavior<Command> finish(RunResult r) {
         finishing = true;
-        closing = true;
         result.complete(r); // first: nothing below may keep the outcome from being reported
-        if (sampler != null) {
-            sampler.tell(SamplerActor.Stop.INSTANCE);
-        }
-        try {
-            queue.complete();
-        } catch (RuntimeException alreadyDone) {
-            // the stream ends on its own once the learner has stopped (the sink watches it)
-        }
-        return Behaviors.stopped();
+        queue.complete();
+        return Behaviors.stopped(); // its children, the sampler among them, stop with it
     }
 }

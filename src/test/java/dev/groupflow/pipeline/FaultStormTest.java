@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.config.RunConfig;
+import dev.groupflow.run.RunAssembly;
 import dev.groupflow.verify.TestScoringServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,11 +39,11 @@ class FaultStormTest {
                     "verifier.http.url=" + server.url("/mixed"), "verifier.http.timeout=200ms",
                     "verifier.http.retries=0", "verifier.http.breaker.failures=1000", "verifier.timeout=5s",
                     "verifier.retries=0", "pipeline.max-staleness=2", "train.steps=" + steps);
-            try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve("run"))) {
+            try (RunAssembly setup = PipelineRuns.setup(c, tmp.resolve("run"))) {
                 RunResult r = PipelineRuns.streaming(setup, null);
                 assertTrue(r.ok(), r.toString());
                 assertEquals(steps, r.steps());
-                PipelineGauges g = setup.gauges;
+                PipelineGauges g = setup.gauges();
                 long terminal = g.samplesTrainedScored.get() + g.samplesTrainedFailed.get() + g.samplesDroppedStale.get()
                         + g.samplesFiltered.get() + g.samplesDuplicate.get();
                 assertEquals(steps * 4L * 4, g.samplesTrainedScored.get() + g.samplesTrainedFailed.get(),

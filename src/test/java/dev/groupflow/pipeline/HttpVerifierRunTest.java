@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.config.RunConfig;
+import dev.groupflow.run.RunAssembly;
 import dev.groupflow.verify.TestScoringServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class HttpVerifierRunTest {
                     "verifier.http.retries=1", "verifier.http.retry-backoff=10ms",
                     "verifier.http.breaker.failures=1000", "verifier.timeout=10s", "verifier.retries=0",
                     "train.steps=3");
-            try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve("run"))) {
+            try (RunAssembly setup = PipelineRuns.setup(c, tmp.resolve("run"))) {
                 RunResult r = PipelineRuns.streaming(setup, null);
                 assertTrue(r.ok(), r.toString());
                 assertEquals(3, r.steps());

@@ -1,6 +1,8 @@
 package dev.groupflow.pipeline;
 
 import dev.groupflow.config.RunConfig;
+import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.StreamingRun;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,8 +27,8 @@ public final class PipelineRuns {
     public static final PrintStream QUIET = new PrintStream(java.io.OutputStream.nullOutputStream());
 
     /** Runs the streaming pipeline to the end; the setup stays open for inspection (caller closes it). */
-    static RunResult streaming(TrainingSetup setup, Consumer<Map<String, Object>> listener) throws Exception {
-        StepReporter reporter = new StepReporter(setup.files, setup.gauges, setup.config.train().steps(), 1000, 0,
+    static RunResult streaming(RunAssembly setup, Consumer<Map<String, Object>> listener) throws Exception {
+        StepReporter reporter = new StepReporter(setup.files(), setup.gauges(), setup.config().train().steps(), 1000, 0,
                 QUIET, 0);
         if (listener != null) {
             reporter.addListener(listener);
@@ -51,17 +53,17 @@ public final class PipelineRuns {
         System.out.println(sb);
     }
 
-    static RunResult lockstep(TrainingSetup setup) {
-        StepReporter reporter = new StepReporter(setup.files, setup.gauges, setup.config.train().steps(), 1000, 0,
+    static RunResult lockstep(RunAssembly setup) {
+        StepReporter reporter = new StepReporter(setup.files(), setup.gauges(), setup.config().train().steps(), 1000, 0,
                 QUIET, 0);
-        return new LockstepTrainer(setup, reporter).run(() -> false);
+        return setup.lockstep(reporter).run(() -> false);
     }
 
-    static float[] weights(TrainingSetup setup) {
-        return dev.groupflow.model.TinyModels.flatWeights(setup.policy);
+    static float[] weights(RunAssembly setup) {
+        return dev.groupflow.model.TinyModels.flatWeights(setup.policy());
     }
 
-    public static TrainingSetup setup(RunConfig c, Path dir) {
-        return TrainingSetup.create(c, dir, false);
+    public static RunAssembly setup(RunConfig c, Path dir) {
+        return RunAssembly.create(c, dir, false);
     }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.config.RunConfig;
+import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.StreamingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,13 +28,13 @@ class PipelineTest {
         RunConfig lockstepConfig = PipelineRuns.config("pipeline.max-staleness=0", "seed=5", "pipeline.mode=lockstep");
         float[] streamed;
         float[] synchronous;
-        try (TrainingSetup s = PipelineRuns.setup(streamingConfig, tmp.resolve("streaming"))) {
+        try (RunAssembly s = PipelineRuns.setup(streamingConfig, tmp.resolve("streaming"))) {
             RunResult r = PipelineRuns.streaming(s, null);
             assertTrue(r.ok(), r.toString());
             assertEquals(6, r.steps());
             streamed = PipelineRuns.weights(s);
         }
-        try (TrainingSetup s = PipelineRuns.setup(lockstepConfig, tmp.resolve("lockstep"))) {
+        try (RunAssembly s = PipelineRuns.setup(lockstepConfig, tmp.resolve("lockstep"))) {
             RunResult r = PipelineRuns.lockstep(s);
             assertTrue(r.ok(), r.toString());
             synchronous = PipelineRuns.weights(s);
@@ -58,13 +60,13 @@ class PipelineTest {
                 "verifier.latency.distribution=lognormal", "verifier.latency.mean=20ms");
         float[] calm;
         float[] jittery;
-        try (TrainingSetup s = PipelineRuns.setup(c, tmp.resolve("calm"))) {
+        try (RunAssembly s = PipelineRuns.setup(c, tmp.resolve("calm"))) {
             RunResult r = PipelineRuns.streaming(s, null);
             assertTrue(r.ok(), r.toString());
             calm = PipelineRuns.weights(s);
         }
         java.util.Random jitter = new java.util.Random();
-        try (TrainingSetup s = PipelineRuns.setup(c, tmp.resolve("jittery"))) {
+        try (RunAssembly s = PipelineRuns.setup(c, tmp.resolve("jittery"))) {
             RunResult r = PipelineRuns.streaming(s, line -> {
                 try {
                     Thread.sleep(jitter.nextInt(150)); // a learner of erratic speed: different interleavings
@@ -84,8 +86,8 @@ class PipelineTest {
     void pauseStopsTheStepCounterAndResumeContinues(@TempDir Path tmp) throws Exception {
         RunConfig c = PipelineRuns.config("train.steps=8");
         AtomicLong steps = new AtomicLong();
-        try (TrainingSetup setup = PipelineRuns.setup(c, tmp)) {
-            StepReporter reporter = new StepReporter(setup.files, setup.gauges, 8, 1000, 0, PipelineRuns.QUIET, 0);
+        try (RunAssembly setup = PipelineRuns.setup(c, tmp)) {
+            StepReporter reporter = new StepReporter(setup.files(), setup.gauges(), 8, 1000, 0, PipelineRuns.QUIET, 0);
             reporter.addListener(line -> steps.set(((Number) line.get("step")).longValue()));
             try (StreamingRun run = StreamingRun.start(setup, reporter)) {
                 while (steps.get() < 2) {
@@ -111,8 +113,8 @@ class PipelineTest {
         RunConfig c = PipelineRuns.config("train.steps=8", "pipeline.mode=lockstep");
         AtomicLong steps = new AtomicLong();
         LockstepControl control = new LockstepControl();
-        try (TrainingSetup setup = PipelineRuns.setup(c, tmp)) {
-            StepReporter reporter = new StepReporter(setup.files, setup.gauges, 8, 1000, 0, PipelineRuns.QUIET, 0);
+        try (RunAssembly setup = PipelineRuns.setup(c, tmp)) {
+            StepReporter reporter = new StepReporter(setup.files(), setup.gauges(), 8, 1000, 0, PipelineRuns.QUIET, 0);
             reporter.addListener(line -> {
                 steps.set(((Number) line.get("step")).longValue());
                 if (steps.get() == 3) {
@@ -120,7 +122,7 @@ class PipelineTest {
                 }
             });
             java.util.concurrent.CompletableFuture<RunResult> result = java.util.concurrent.CompletableFuture
-                    .supplyAsync(() -> new LockstepTrainer(setup, reporter).run(control));
+                    .supplyAsync(() -> setup.lockstep(reporter).run(control));
             while (steps.get() < 3) {
                 Thread.sleep(5);
             }
@@ -154,7 +156,7 @@ class PipelineTest {
     void zeroVarianceGroupsAreFilteredAndReplacedSoBatchesStayFull(@TempDir Path tmp) throws Exception {
         for (String mode : List.of("streaming", "lockstep")) {
             RunConfig c = PipelineRuns.config("pipeline.filter-zero-variance=true", "seed=4", "pipeline.mode=" + mode);
-            try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve(mode))) {
+            try (RunAssembly setup = PipelineRuns.setup(c, tmp.resolve(mode))) {
                 RunResult r = mode.equals("lockstep") ? PipelineRuns.lockstep(setup) : PipelineRuns.streaming(setup, null);
                 assertTrue(r.ok(), r.toString());
                 assertEquals(6, r.steps());
@@ -178,7 +180,7 @@ class PipelineTest {
     void everyRunReportsItsOutcome(@TempDir Path tmp) throws Exception {
         for (int i = 0; i < 12; i++) {
             RunConfig c = PipelineRuns.config("train.steps=1", "seed=" + i, "task.eval-prompts=1");
-            try (TrainingSetup setup = PipelineRuns.setup(c, tmp.resolve("run-" + i))) {
+            try (RunAssembly setup = PipelineRuns.setup(c, tmp.resolve("run-" + i))) {
                 RunResult r = PipelineRuns.streaming(setup, null);
                 assertTrue(r.ok(), "run " + i + ": " + r.toString());
                 assertEquals(1, r.steps());
@@ -196,12 +198,12 @@ class PipelineTest {
         AtomicLong maxOverBound = new AtomicLong(Long.MIN_VALUE);
         AtomicLong steps = new AtomicLong();
         AtomicBoolean polling = new AtomicBoolean(true);
-        try (TrainingSetup setup = PipelineRuns.setup(c, tmp)) {
+        try (RunAssembly setup = PipelineRuns.setup(c, tmp)) {
             Thread poller = new Thread(() -> {
                 while (polling.get()) {
-                    maxActive.accumulateAndGet(setup.gauges.promptsActive.get(), Math::max);
+                    maxActive.accumulateAndGet(setup.gauges().promptsActive.get(), Math::max);
                     long bound = (steps.get() + s + 1) * (long) b * g;
-                    maxOverBound.accumulateAndGet(setup.gauges.samplesGenerated.get() - bound, Math::max);
+                    maxOverBound.accumulateAndGet(setup.gauges().samplesGenerated.get() - bound, Math::max);
                     try {
                         Thread.sleep(5);
                     } catch (InterruptedException e) {
@@ -226,7 +228,7 @@ class PipelineTest {
             assertTrue(maxActive.get() <= (s + 1) * b, "in flight " + maxActive.get() + " > " + (s + 1) * b);
             assertTrue(maxActive.get() == (s + 1) * b, "the sampler ran ahead up to the bound: " + maxActive.get());
             assertTrue(maxOverBound.get() <= 0, "generated beyond (step + S + 1) x B x G by " + maxOverBound.get());
-            assertEquals(0, setup.gauges.groupsStale.get());
+            assertEquals(0, setup.gauges().groupsStale.get());
         }
     }
 
@@ -235,20 +237,20 @@ class PipelineTest {
         RunConfig c = PipelineRuns.config("pipeline.max-staleness=2", "train.steps=4");
         CountDownLatch release = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicReference<Throwable> observed = new java.util.concurrent.atomic.AtomicReference<>();
-        try (TrainingSetup setup = PipelineRuns.setup(c, tmp)) {
+        try (RunAssembly setup = PipelineRuns.setup(c, tmp)) {
             Thread observer = new Thread(() -> {
                 try {
                     // wait for the stall to begin, then watch generation for a while
-                    while (setup.gauges.samplesGenerated.get() == 0) {
+                    while (setup.gauges().samplesGenerated.get() == 0) {
                         Thread.sleep(10);
                     }
                     Thread.sleep(1500);
-                    long a = setup.gauges.samplesGenerated.get();
+                    long a = setup.gauges().samplesGenerated.get();
                     Thread.sleep(1500);
-                    long b = setup.gauges.samplesGenerated.get();
+                    long b = setup.gauges().samplesGenerated.get();
                     assertEquals(a, b, "nothing is generated while the learner is stalled");
                     assertTrue(b <= (1 + 2 + 1) * 4 * 4, "bounded by (step + S + 1) x B x G: " + b);
-                    assertTrue(setup.gauges.promptsActive.get() <= 3 * 4);
+                    assertTrue(setup.gauges().promptsActive.get() <= 3 * 4);
                 } catch (Throwable e) {
                     observed.set(e);
                 } finally {

@@ -29,7 +29,7 @@ class PromptSupplyTest {
 
     private static ActorRef<PromptSupply.Command> supply(int batch, int staleness, DataPosition from) {
         return KIT.spawn(PromptSupply.create(new PromptSupply.Settings(new DigitTask("reverse", 3, 5, 1, false),
-                new PromptEncoder(TOKENIZER, "off", 100), batch, staleness, from, new PipelineGauges(), r -> { })));
+                new PromptEncoder(TOKENIZER, "off", 100), batch, staleness, from, new PipelineGauges())));
     }
 
     private static List<Long> keys(PromptSupply.Granted g) {
@@ -38,7 +38,7 @@ class PromptSupplyTest {
 
     @Test
     void admitsAtMostStalenessPlusOneBatchesUntilPromptsResolve() {
-        ActorRef<PromptSupply.Command> supply = supply(4, 1, null);
+        ActorRef<PromptSupply.Command> supply = supply(4, 1, DataPosition.start());
         TestProbe<PromptSupply.Granted> sampler = KIT.createTestProbe();
         supply.tell(new PromptSupply.RequestPrompts("s", 100, sampler.ref()));
         assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L), keys(sampler.receiveMessage()));
@@ -61,7 +61,7 @@ class PromptSupplyTest {
 
     @Test
     void zeroStalenessKeepsExactlyOneBatchOutstanding() {
-        ActorRef<PromptSupply.Command> supply = supply(2, 0, null);
+        ActorRef<PromptSupply.Command> supply = supply(2, 0, DataPosition.start());
         TestProbe<PromptSupply.Granted> sampler = KIT.createTestProbe();
         supply.tell(new PromptSupply.RequestPrompts("s", 1, sampler.ref()));
         assertEquals(List.of(0L), keys(sampler.receiveMessage()));
@@ -75,7 +75,7 @@ class PromptSupplyTest {
 
     @Test
     void aRestartedSamplersUndispatchedPromptsAreHandedOutAgainFirst() {
-        ActorRef<PromptSupply.Command> supply = supply(4, 0, null);
+        ActorRef<PromptSupply.Command> supply = supply(4, 0, DataPosition.start());
         TestProbe<PromptSupply.Granted> sampler = KIT.createTestProbe();
         supply.tell(new PromptSupply.RequestPrompts("s", 4, sampler.ref()));
         assertEquals(List.of(0L, 1L, 2L, 3L), keys(sampler.receiveMessage()));
@@ -103,7 +103,7 @@ class PromptSupplyTest {
         Files.writeString(file, "{\"prompt\": \"12>\", \"answer\": \"21\"}\n{\"prompt\": \"345>\", \"answer\": \"543\"}\n");
         try (JsonlPrompts prompts = JsonlPrompts.open(file, 1, false, 0)) {
             ActorRef<PromptSupply.Command> supply = KIT.spawn(PromptSupply.create(new PromptSupply.Settings(prompts,
-                    new PromptEncoder(TOKENIZER, "off", 100), 4, 0, null, new PipelineGauges(), r -> { })));
+                    new PromptEncoder(TOKENIZER, "off", 100), 4, 0, DataPosition.start(), new PipelineGauges())));
             TestProbe<PromptSupply.Granted> sampler = KIT.createTestProbe();
             TestProbe<LearnerActor.Command> learner = KIT.createTestProbe();
             supply.tell(new PromptSupply.RegisterLearner(learner.ref()));

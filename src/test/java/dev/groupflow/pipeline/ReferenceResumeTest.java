@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.groupflow.checkpoint.RunCheckpoints;
 import dev.groupflow.config.RunConfig;
+import dev.groupflow.model.TinyModels;
+import dev.groupflow.run.RunAssembly;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,25 +29,25 @@ class ReferenceResumeTest {
     @Test
     void theSyncedReferenceIsCheckpointedAndRestored(@TempDir Path tmp) throws Exception {
         float[] uninterrupted;
-        try (TrainingSetup s = PipelineRuns.setup(config(4), tmp.resolve("whole"))) {
+        try (RunAssembly s = PipelineRuns.setup(config(4), tmp.resolve("whole"))) {
             assertTrue(PipelineRuns.lockstep(s).ok());
             uninterrupted = PipelineRuns.weights(s);
         }
         Path run = tmp.resolve("split");
-        try (TrainingSetup s = PipelineRuns.setup(config(2), run)) {
+        try (RunAssembly s = PipelineRuns.setup(config(2), run)) {
             assertTrue(PipelineRuns.lockstep(s).ok());
             // the KL penalty is finite, so updates happen and the reference moves with the policy
             for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
                 assertTrue(line.contains("\"skipped_updates\":0.0"), line);
             }
         }
-        assertTrue(Files.isRegularFile(run.resolve("checkpoints/step-2/" + TrainingSetup.REFERENCE_FILE)));
-        try (TrainingSetup s = TrainingSetup.create(config(4), run, true)) {
-            assertEquals(2, s.startStep);
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/step-2/" + RunCheckpoints.REFERENCE_FILE)));
+        try (RunAssembly s = RunAssembly.create(config(4), run, true)) {
+            assertEquals(2, s.start().step());
             // the restored reference is the moved one, not the initial policy
-            float[] reference = dev.groupflow.model.TinyModels.flatWeights(s.reference);
-            try (TrainingSetup fresh = PipelineRuns.setup(config(4), tmp.resolve("fresh"))) {
-                assertTrue(!java.util.Arrays.equals(reference, dev.groupflow.model.TinyModels.flatWeights(fresh.reference)),
+            float[] reference = TinyModels.flatWeights(s.reference().orElseThrow());
+            try (RunAssembly fresh = PipelineRuns.setup(config(4), tmp.resolve("fresh"))) {
+                assertTrue(!Arrays.equals(reference, TinyModels.flatWeights(fresh.reference().orElseThrow())),
                         "the reference moved during the first two steps");
             }
             assertTrue(PipelineRuns.lockstep(s).ok());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import dev.groupflow.data.DataPosition;
 import dev.groupflow.data.DigitTask;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.TinyModels;
@@ -13,6 +14,7 @@ import dev.groupflow.verify.Outcome;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -20,6 +22,10 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -40,27 +46,52 @@ class SamplerRestartTest {
              CausalLm policy = CausalLm.random(TinyModels.qwen3(tokenizer.vocabSize()), m, 2)) {
             PipelineGauges gauges = new PipelineGauges();
             ActorRef<PromptSupply.Command> supply = KIT.spawn(PromptSupply.create(new PromptSupply.Settings(
-                    new DigitTask("copy", 3, 4, 1, false), new PromptEncoder(tokenizer, "off", 100), 4, 0, null, gauges,
-                    r -> { })));
+                    new DigitTask("copy", 3, 4, 1, false), new PromptEncoder(tokenizer, "off", 100), 4, 0,
+                    DataPosition.start(), gauges)));
             WeightStore weights = new WeightStore(policy, m, 0, 1);
-            // the assembler downstream: collects what arrives; the sink fails once, on the 5th rollout
+            // the assembler downstream: collects what arrives; the queue refuses once, the 5th rollout
             GroupAssembler assembler = new GroupAssembler(g, gauges);
             Map<Long, Group> groups = new ConcurrentHashMap<>();
-            AtomicInteger delivered = new AtomicInteger();
-            AtomicInteger starts = new AtomicInteger();
-            SamplerActor.Settings settings = new SamplerActor.Settings("s", () -> {
-                starts.incrementAndGet();
-                return weights.newReplica(m);
-            }, tokenizer, weights, supply, r -> {
-                if (delivered.incrementAndGet() == 5) {
-                    throw new IllegalStateException("the stream refused a rollout (injected)");
-                }
+            BoundedSourceQueue<Rollout> stream = Source.<Rollout>queue(1024).to(Sink.foreach(r -> {
                 synchronized (assembler) {
                     assembler.add(new ScoredRollout(r, new Outcome.Scored(0.0, Map.of(), "", 1, 0)))
                             .ifPresent(x -> groups.put(x.promptKey(), x));
                 }
-            }, new RolloutSampler.Settings(SamplingParams.standard(4), g, 0), 2, gauges, null);
-            KIT.spawn(Behaviors.supervise(SamplerActor.create(settings)).onFailure(Exception.class,
+            })).run(KIT.system());
+            AtomicInteger offered = new AtomicInteger();
+            RolloutQueue rollouts = new RolloutQueue(new BoundedSourceQueue<>() {
+                @Override
+                public QueueOfferResult offer(Rollout r) {
+                    return offered.incrementAndGet() == 5 ? QueueOfferResult.dropped() : stream.offer(r); // injected
+                }
+
+                @Override
+                public void complete() {
+                    stream.complete();
+                }
+
+                @Override
+                public boolean isCompleted() {
+                    return stream.isCompleted();
+                }
+
+                @Override
+                public void fail(Throwable cause) {
+                    stream.fail(cause);
+                }
+
+                @Override
+                public int size() {
+                    return stream.size();
+                }
+            });
+            AtomicInteger starts = new AtomicInteger();
+            SamplerActor.Settings settings = new SamplerActor.Settings("s", () -> {
+                starts.incrementAndGet();
+                return weights.newReplica(m);
+            }, tokenizer, weights, new RolloutSampler.Settings(SamplingParams.standard(4), g, 0), 2,
+                    Optional.empty(), gauges);
+            KIT.spawn(Behaviors.supervise(SamplerActor.create(settings, supply, rollouts)).onFailure(Exception.class,
                     SupervisorStrategy.restartWithBackoff(Duration.ofMillis(50), Duration.ofMillis(200), 0.1)),
                     "sampler", DispatcherSelector.fromConfig(TrainingSupervisor.PINNED));
             // capacity (S + 1) x B = 4 prompts: the first chunk's delivery fails part way, it is re-sampled

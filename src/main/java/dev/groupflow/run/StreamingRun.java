@@ -1,11 +1,19 @@
-package dev.groupflow.pipeline;
+package dev.groupflow.run;
 
+import dev.groupflow.cluster.ClusterSettings;
+import dev.groupflow.pipeline.RunControl;
+import dev.groupflow.pipeline.RunResult;
+import dev.groupflow.pipeline.StepReporter;
+import dev.groupflow.pipeline.TrainingSupervisor;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
 
 /**
  * Runs the streaming pipeline in an actor system of its own: start it, stop it gracefully, wait for the
@@ -13,32 +21,32 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * never arriving.
  */
 public final class StreamingRun implements RunControl, AutoCloseable {
-    private final TrainingSetup setup;
+    private final RunAssembly run;
     private final ActorSystem<TrainingSupervisor.Command> system;
     private final CompletableFuture<RunResult> done = new CompletableFuture<>();
     private volatile boolean paused;
 
-    private StreamingRun(TrainingSetup setup, StepReporter reporter, String name) {
-        this.setup = setup;
-        dev.groupflow.cluster.ClusterSettings cluster = setup.config.cluster();
+    private StreamingRun(RunAssembly run, StepReporter reporter, String name) {
+        this.run = run;
+        ClusterSettings cluster = run.config().cluster();
+        Behavior<TrainingSupervisor.Command> supervisor = TrainingSupervisor.create(run.stages(reporter), done);
         if (cluster.enabled()) {
             // the learner node: forms the cluster itself when it has no seed nodes
-            this.system = ActorSystem.create(TrainingSupervisor.create(setup, reporter, done),
-                    dev.groupflow.cluster.ClusterSettings.SYSTEM,
+            this.system = ActorSystem.create(supervisor, ClusterSettings.SYSTEM,
                     cluster.pekkoConfig("learner", cluster.seedNodes()));
             if (cluster.seedNodes().isEmpty()) { // otherwise the configured seed nodes are joined automatically
-                var c = org.apache.pekko.cluster.typed.Cluster.get(system);
-                c.manager().tell(new org.apache.pekko.cluster.typed.Join(c.selfMember().address()));
+                Cluster c = Cluster.get(system);
+                c.manager().tell(new Join(c.selfMember().address()));
             }
         } else {
-            this.system = ActorSystem.create(TrainingSupervisor.create(setup, reporter, done), name);
+            this.system = ActorSystem.create(supervisor, name);
         }
-        system.getWhenTerminated().thenRun(() -> done.complete(new RunResult.Failed(setup.startStep,
+        system.getWhenTerminated().thenRun(() -> done.complete(new RunResult.Failed(run.start().step(),
                 "the actor system stopped before the run finished (see the log)")));
     }
 
-    public static StreamingRun start(TrainingSetup setup, StepReporter reporter) {
-        return new StreamingRun(setup, reporter, "groupflow");
+    public static StreamingRun start(RunAssembly run, StepReporter reporter) {
+        return new StreamingRun(run, reporter, "groupflow");
     }
 
     /** Finish the current step, checkpoint, stop (what SIGINT/SIGTERM do). */
@@ -85,7 +93,7 @@ public final class StreamingRun implements RunControl, AutoCloseable {
         try {
             return done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            return new RunResult.Failed(setup.startStep, String.valueOf(e.getCause()));
+            return new RunResult.Failed(run.start().step(), String.valueOf(e.getCause()));
         }
     }
 

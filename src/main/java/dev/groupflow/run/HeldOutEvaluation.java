@@ -1,14 +1,21 @@
-package dev.groupflow.pipeline;
+package dev.groupflow.run;
 
 import dev.groupflow.config.RunConfig;
 import dev.groupflow.data.DigitTask;
 import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.data.PromptSource;
 import dev.groupflow.metrics.ProgressLine;
+import dev.groupflow.metrics.RunFiles;
+import dev.groupflow.model.Policy;
+import dev.groupflow.pipeline.Evaluation;
+import dev.groupflow.pipeline.PromptEncoder;
+import dev.groupflow.pipeline.StepReporter;
 import dev.groupflow.sampling.SamplingParams;
+import dev.groupflow.verify.VerifierCalls;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The held-out evaluation of a training run ({@link Evaluation} on the built-in task's held-out prompts, or on
@@ -18,11 +25,25 @@ import java.util.function.Consumer;
  * them).
  */
 public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
-    private final TrainingSetup setup;
+    private final RunConfig config;
+    private final Policy policy;
+    private final PromptEncoder encoder;
+    private final Supplier<VerifierCalls> calls;
+    private final RunFiles files;
     private final ProgressLine progress;
 
-    public HeldOutEvaluation(TrainingSetup setup, ProgressLine progress) {
-        this.setup = setup;
+    /**
+     * @param policy the policy being trained, evaluated as it is at each call
+     * @param calls the verifier calls to score with (asked for at each evaluation)
+     * @param files where each result is appended ({@code eval.jsonl})
+     */
+    HeldOutEvaluation(RunConfig config, Policy policy, PromptEncoder encoder, Supplier<VerifierCalls> calls,
+                      RunFiles files, ProgressLine progress) {
+        this.config = config;
+        this.policy = policy;
+        this.encoder = encoder;
+        this.calls = calls;
+        this.files = files;
         this.progress = progress;
     }
 
@@ -34,9 +55,9 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
     /** Evaluates after every {@code eval.every}-th step except the last (the final evaluation covers it). */
     @Override
     public void accept(Map<String, Object> line) {
-        int every = setup.config.eval().every();
+        int every = config.eval().every();
         long step = ((Number) line.get("step")).longValue();
-        if (every > 0 && step % every == 0 && step < setup.config.train().steps() && available(setup.config)) {
+        if (every > 0 && step % every == 0 && step < config.train().steps() && available(config)) {
             Map<String, Object> r = evaluate(step);
             progress.message("groupflow: " + summary(r));
         }
@@ -44,7 +65,7 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
 
     /** Evaluates the policy as it is now, records it in eval.jsonl as {@code step}'s, and returns the result. */
     public Map<String, Object> evaluate(long step) {
-        RunConfig rc = setup.config;
+        RunConfig rc = config;
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("step", step);
         if (!available(rc)) {
@@ -60,7 +81,7 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
                 ? new DigitTask(rc.task().name(), rc.task().minLength(), rc.task().maxLength(), rc.seed(), true)
                 : JsonlPrompts.open(rc.eval().prompts(), 1, false, rc.seed());
         try {
-            r.putAll(Evaluation.run(setup.policy, setup.tokenizer, setup.encoder, heldOut, setup.evaluationCalls(),
+            r.putAll(Evaluation.run(policy.model(), policy.tokenizer(), encoder, heldOut, calls.get(),
                     new Evaluation.Settings(task ? rc.task().evalPrompts() : Integer.MAX_VALUE, rc.eval().samples(),
                             params, rc.eval().passThreshold(), rc.eval().passK(), rc.seed())));
         } finally {
@@ -68,7 +89,7 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
                 j.close();
             }
         }
-        setup.files.evalLine(r);
+        files.evalLine(r);
         return r;
     }
 

@@ -1,14 +1,15 @@
-package dev.groupflow.pipeline;
+package dev.groupflow.run;
 
 import dev.groupflow.config.RunConfig;
 import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.model.Devices;
 import dev.groupflow.model.Policy;
+import dev.groupflow.pipeline.Evaluation;
+import dev.groupflow.pipeline.PromptEncoder;
 import dev.groupflow.verify.Verifier;
 import dev.groupflow.verify.VerifierCalls;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -21,15 +22,11 @@ public final class CheckpointEvaluation {
     }
 
     public static Map<String, Object> run(RunConfig rc, Evaluation.Settings settings) {
-        ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
-            Thread t = new Thread(r, "groupflow-verifier-timer");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService scheduler = RunVerifiers.timers("groupflow-verifier-timer");
         Verifier verifier = null;
         try (Policy policy = Policy.load(rc.model().path(), Devices.resolve(rc.model().device()));
              JsonlPrompts prompts = JsonlPrompts.open(rc.data().prompts(), 1, false, rc.seed())) {
-            verifier = TrainingSetup.verifier(rc, scheduler);
+            verifier = RunVerifiers.configured(rc, scheduler);
             int context = policy.model().config().maxPositionEmbeddings() - rc.sampling().maxNewTokens();
             int maxPrompt = rc.data().maxPromptTokens() > 0 ? Math.min(rc.data().maxPromptTokens(), context) : context;
             PromptEncoder encoder = new PromptEncoder(policy.tokenizer(), rc.data().chatTemplate(), maxPrompt, false);
