@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.groupflow.grpo.AdvantageScale;
 import dev.groupflow.grpo.Aggregation;
 import dev.groupflow.grpo.GrpoConfig;
+import dev.groupflow.grpo.GrpoLoss;
 import dev.groupflow.grpo.LrSchedule;
 import dev.groupflow.grpo.OptionNames;
 import dev.groupflow.grpo.RatioLevel;
@@ -286,17 +287,24 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             return null;
         }
         try {
-            return new GrpoConfig(r.integer("grpo.group-size"), OptionNames.parse(AdvantageScale.class, scale),
-                    OptionNames.parse(Aggregation.class, aggregation), OptionNames.parse(RatioLevel.class, level),
-                    r.number("grpo.eps-low"), r.number("grpo.eps-high"), r.number("grpo.beta"), r.number("grpo.is-cap"),
-                    r.bool("grpo.mask-truncated"), numIterations, r.integer("grpo.micro-batch-tokens"),
-                    sampling.maxNewTokens(), sampling.temperature() == 0 ? 1.0 : sampling.temperature(),
-                    r.number("optim.max-grad-norm"),
-                    new LrSchedule(OptionNames.parse(LrSchedule.Kind.class, schedule), lr, warmup,
-                            (long) train.steps() * Math.max(1, numIterations), minRatio),
-                    r.number("optim.beta1"), r.number("optim.beta2"), r.number("optim.eps"),
-                    r.number("optim.weight-decay"), r.integer("grpo.max-non-finite"), r.integer("grpo.ref-sync-every"),
+            // read in the order of the keys' sections, so that problems are reported in that order
+            int groupSize = r.integer("grpo.group-size");
+            AdvantageScale advantageScale = OptionNames.parse(AdvantageScale.class, scale);
+            GrpoLoss.Settings loss = new GrpoLoss.Settings(OptionNames.parse(Aggregation.class, aggregation),
+                    OptionNames.parse(RatioLevel.class, level), r.number("grpo.eps-low"), r.number("grpo.eps-high"),
+                    r.number("grpo.beta"), r.number("grpo.is-cap"), sampling.maxNewTokens());
+            boolean maskTruncated = r.bool("grpo.mask-truncated");
+            GrpoConfig.Passes passes = new GrpoConfig.Passes(numIterations, r.integer("grpo.micro-batch-tokens"),
+                    maskTruncated, sampling.temperature() == 0 ? 1.0 : sampling.temperature());
+            double maxGradNorm = r.number("optim.max-grad-norm");
+            LrSchedule lrSchedule = new LrSchedule(OptionNames.parse(LrSchedule.Kind.class, schedule), lr, warmup,
+                    (long) train.steps() * Math.max(1, numIterations), minRatio);
+            GrpoConfig.Optim optim = new GrpoConfig.Optim(lrSchedule, r.number("optim.beta1"), r.number("optim.beta2"),
+                    r.number("optim.eps"), r.number("optim.weight-decay"), maxGradNorm);
+            int maxNonFinite = r.integer("grpo.max-non-finite");
+            GrpoConfig.ReferenceSync sync = new GrpoConfig.ReferenceSync(r.integer("grpo.ref-sync-every"),
                     r.number("grpo.ref-sync-alpha"));
+            return new GrpoConfig(groupSize, advantageScale, loss, passes, optim, sync, maxNonFinite);
         } catch (IllegalArgumentException e) {
             r.problems.add(e.getMessage());
             return null;

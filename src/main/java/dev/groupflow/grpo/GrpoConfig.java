@@ -2,45 +2,65 @@ package dev.groupflow.grpo;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
- * Everything the learner's update depends on. Keys in {@code conf/groupflow.conf} under {@code grpo} and
- * {@code optim}; see {@code docs/algorithm.md} for the equations.
+ * Everything the learner's update depends on, grouped as the update uses it. Keys in {@code conf/groupflow.conf}
+ * under {@code grpo} and {@code optim}; see {@code docs/algorithm.md} for the equations. {@link #with} changes
+ * single values by name.
  *
  * @param groupSize G, completions per prompt
  * @param scale advantage scaling
- * @param aggregation loss reduction
- * @param ratioLevel token or sequence (GSPO) importance ratio
- * @param epsLow lower clip: ratio ≥ 1 − epsLow
- * @param epsHigh upper clip: ratio ≤ 1 + epsHigh (DAPO's clip-higher when &gt; epsLow)
- * @param beta coefficient of the k3 KL penalty to the reference model (0: no reference model at all)
- * @param isCap truncated importance sampling: the ratio is capped at this value (0 = off)
- * @param maskTruncated leave completions that hit the token limit out of the loss
- * @param numIterations μ, optimizer updates per batch
- * @param microBatchTokens padded tokens (rows × (prompt + completion width)) per micro-batch
- * @param maxCompletionLength the sampler's max new tokens (Dr. GRPO's constant normaliser)
- * @param temperature the sampling temperature the logits are divided by (0 counts as 1)
- * @param maxGradNorm global gradient-norm clip (0 = off)
- * @param schedule learning-rate schedule
- * @param beta1 AdamW β1
- * @param beta2 AdamW β2
- * @param adamEps AdamW ε
- * @param weightDecay AdamW decoupled weight decay (weights only, not norms or biases)
+ * @param loss the objective: aggregation, ratio level, clip range, KL coefficient, IS cap
+ * @param passes how a batch is gone over: μ updates, micro-batches, masking, the logits' temperature
+ * @param optim AdamW, its learning-rate schedule and the gradient clip
+ * @param referenceSync how the reference model moves towards the policy
  * @param maxNonFinite consecutive non-finite updates after which training halts
- * @param refSyncEvery every this many updates the reference model moves towards the policy (0 = never)
- * @param refSyncAlpha ref ← α · policy + (1 − α) · ref at a sync
  */
-public record GrpoConfig(int groupSize, AdvantageScale scale, Aggregation aggregation, RatioLevel ratioLevel,
-                         double epsLow, double epsHigh, double beta, double isCap, boolean maskTruncated,
-                         int numIterations, int microBatchTokens, int maxCompletionLength, double temperature,
-                         double maxGradNorm, LrSchedule schedule, double beta1, double beta2, double adamEps,
-                         double weightDecay, int maxNonFinite, int refSyncEvery, double refSyncAlpha) {
+public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings loss, Passes passes, Optim optim,
+                         ReferenceSync referenceSync, int maxNonFinite) {
+
+    /**
+     * How the learner goes over a batch.
+     *
+     * @param numIterations μ, optimizer updates per batch
+     * @param microBatchTokens padded tokens (rows × (prompt + completion width)) per micro-batch
+     * @param maskTruncated leave completions that hit the token limit out of the loss
+     * @param temperature the sampling temperature the logits are divided by (0 counts as 1)
+     */
+    public record Passes(int numIterations, int microBatchTokens, boolean maskTruncated, double temperature) {
+    }
+
+    /**
+     * The optimizer.
+     *
+     * @param schedule learning-rate schedule
+     * @param beta1 AdamW β1
+     * @param beta2 AdamW β2
+     * @param eps AdamW ε
+     * @param weightDecay AdamW decoupled weight decay (weights only, not norms or biases)
+     * @param maxGradNorm global gradient-norm clip (0 = off)
+     */
+    public record Optim(LrSchedule schedule, double beta1, double beta2, double eps, double weightDecay,
+                        double maxGradNorm) {
+    }
+
+    /**
+     * Every {@code every} updates the reference becomes α · policy + (1 − α) · reference.
+     *
+     * @param every updates between syncs (0 = never: the reference stays the initial policy)
+     * @param alpha α
+     */
+    public record ReferenceSync(int every, double alpha) {
+    }
 
     /** TRL-like defaults with DAPO's token-mean aggregation and clip-higher. */
     public static GrpoConfig defaults(int groupSize, int maxCompletionLength) {
-        return new GrpoConfig(groupSize, AdvantageScale.GROUP, Aggregation.TOKEN_MEAN, RatioLevel.TOKEN, 0.2, 0.28,
-                0.0, 0.0, false, 1, 8192, maxCompletionLength, 1.0, 1.0, LrSchedule.constant(1e-6), 0.9, 0.999,
-                1e-8, 0.0, 5, 0, 0.6);
+        return new GrpoConfig(groupSize, AdvantageScale.GROUP,
+                new GrpoLoss.Settings(Aggregation.TOKEN_MEAN, RatioLevel.TOKEN, 0.2, 0.28, 0.0, 0.0,
+                        maxCompletionLength),
+                new Passes(1, 8192, false, 1.0), new Optim(LrSchedule.constant(1e-6), 0.9, 0.999, 1e-8, 0.0, 1.0),
+                new ReferenceSync(0, 0.6), 5);
     }
 
     /** Every violated constraint, as "key: problem" lines (empty when valid). */
@@ -49,63 +69,59 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, Aggregation aggreg
         if (groupSize < 2) {
             p.add("grpo.group-size: must be >= 2 (advantages compare completions of one prompt), got " + groupSize);
         }
-        if (!(epsLow >= 0 && epsLow < 1)) {
-            p.add("grpo.eps-low: must be in [0, 1), got " + epsLow);
+        if (!(loss.epsLow() >= 0 && loss.epsLow() < 1)) {
+            p.add("grpo.eps-low: must be in [0, 1), got " + loss.epsLow());
         }
-        if (!(epsHigh >= 0)) {
-            p.add("grpo.eps-high: must be >= 0, got " + epsHigh);
+        if (!(loss.epsHigh() >= 0)) {
+            p.add("grpo.eps-high: must be >= 0, got " + loss.epsHigh());
         }
-        if (!(beta >= 0)) {
-            p.add("grpo.beta: must be >= 0, got " + beta);
+        if (!(loss.beta() >= 0)) {
+            p.add("grpo.beta: must be >= 0, got " + loss.beta());
         }
-        if (!(isCap == 0 || isCap >= 1)) {
-            p.add("grpo.is-cap: must be 0 (off) or >= 1, got " + isCap);
+        if (!(loss.isCap() == 0 || loss.isCap() >= 1)) {
+            p.add("grpo.is-cap: must be 0 (off) or >= 1, got " + loss.isCap());
         }
-        if (numIterations < 1) {
-            p.add("grpo.num-iterations: must be >= 1, got " + numIterations);
+        if (passes.numIterations() < 1) {
+            p.add("grpo.num-iterations: must be >= 1, got " + passes.numIterations());
         }
-        if (microBatchTokens < 1) {
-            p.add("grpo.micro-batch-tokens: must be >= 1, got " + microBatchTokens);
+        if (passes.microBatchTokens() < 1) {
+            p.add("grpo.micro-batch-tokens: must be >= 1, got " + passes.microBatchTokens());
         }
-        if (maxCompletionLength < 1) {
-            p.add("sampling.max-new-tokens: must be >= 1, got " + maxCompletionLength);
+        if (loss.maxCompletionLength() < 1) {
+            p.add("sampling.max-new-tokens: must be >= 1, got " + loss.maxCompletionLength());
         }
-        if (!(schedule.lr() > 0)) {
-            p.add("optim.lr: must be > 0, got " + schedule.lr());
+        if (!(optim.schedule().lr() > 0)) {
+            p.add("optim.lr: must be > 0, got " + optim.schedule().lr());
         }
-        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+        if (!(optim.beta1() >= 0 && optim.beta1() < 1) || !(optim.beta2() >= 0 && optim.beta2() < 1)) {
             p.add("optim.beta1/beta2: must be in [0, 1)");
         }
-        if (!(adamEps > 0)) {
-            p.add("optim.eps: must be > 0, got " + adamEps);
+        if (!(optim.eps() > 0)) {
+            p.add("optim.eps: must be > 0, got " + optim.eps());
         }
-        if (!(weightDecay >= 0)) {
-            p.add("optim.weight-decay: must be >= 0, got " + weightDecay);
+        if (!(optim.weightDecay() >= 0)) {
+            p.add("optim.weight-decay: must be >= 0, got " + optim.weightDecay());
         }
-        if (!(maxGradNorm >= 0)) {
-            p.add("optim.max-grad-norm: must be >= 0 (0 = off), got " + maxGradNorm);
+        if (!(optim.maxGradNorm() >= 0)) {
+            p.add("optim.max-grad-norm: must be >= 0 (0 = off), got " + optim.maxGradNorm());
         }
         if (maxNonFinite < 1) {
             p.add("grpo.max-non-finite: must be >= 1, got " + maxNonFinite);
         }
-        if (refSyncEvery < 0 || !(refSyncAlpha > 0 && refSyncAlpha <= 1)) {
+        if (referenceSync.every() < 0 || !(referenceSync.alpha() > 0 && referenceSync.alpha() <= 1)) {
             p.add("grpo.ref-sync: every must be >= 0 and alpha in (0, 1]");
         }
         return p;
     }
 
-    public GrpoLoss.Settings lossSettings() {
-        return new GrpoLoss.Settings(aggregation, ratioLevel, epsLow, epsHigh, beta, isCap, maxCompletionLength);
-    }
-
     /** A copy with some fields changed: {@code config.with(b -> b.beta = 0.04)}. */
-    public GrpoConfig with(java.util.function.Consumer<Builder> edit) {
+    public GrpoConfig with(Consumer<Builder> edit) {
         Builder b = new Builder(this);
         edit.accept(b);
         return b.build();
     }
 
-    /** Mutable copy of a config, see {@link #with}. */
+    /** A mutable copy of a config, every value by its name, see {@link #with}. */
     public static final class Builder {
         public int groupSize;
         public AdvantageScale scale;
@@ -133,32 +149,33 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, Aggregation aggreg
         Builder(GrpoConfig c) {
             groupSize = c.groupSize;
             scale = c.scale;
-            aggregation = c.aggregation;
-            ratioLevel = c.ratioLevel;
-            epsLow = c.epsLow;
-            epsHigh = c.epsHigh;
-            beta = c.beta;
-            isCap = c.isCap;
-            maskTruncated = c.maskTruncated;
-            numIterations = c.numIterations;
-            microBatchTokens = c.microBatchTokens;
-            maxCompletionLength = c.maxCompletionLength;
-            temperature = c.temperature;
-            maxGradNorm = c.maxGradNorm;
-            schedule = c.schedule;
-            beta1 = c.beta1;
-            beta2 = c.beta2;
-            adamEps = c.adamEps;
-            weightDecay = c.weightDecay;
+            aggregation = c.loss.aggregation();
+            ratioLevel = c.loss.ratioLevel();
+            epsLow = c.loss.epsLow();
+            epsHigh = c.loss.epsHigh();
+            beta = c.loss.beta();
+            isCap = c.loss.isCap();
+            maxCompletionLength = c.loss.maxCompletionLength();
+            numIterations = c.passes.numIterations();
+            microBatchTokens = c.passes.microBatchTokens();
+            maskTruncated = c.passes.maskTruncated();
+            temperature = c.passes.temperature();
+            schedule = c.optim.schedule();
+            beta1 = c.optim.beta1();
+            beta2 = c.optim.beta2();
+            adamEps = c.optim.eps();
+            weightDecay = c.optim.weightDecay();
+            maxGradNorm = c.optim.maxGradNorm();
+            refSyncEvery = c.referenceSync.every();
+            refSyncAlpha = c.referenceSync.alpha();
             maxNonFinite = c.maxNonFinite;
-            refSyncEvery = c.refSyncEvery;
-            refSyncAlpha = c.refSyncAlpha;
         }
 
         public GrpoConfig build() {
-            return new GrpoConfig(groupSize, scale, aggregation, ratioLevel, epsLow, epsHigh, beta, isCap,
-                    maskTruncated, numIterations, microBatchTokens, maxCompletionLength, temperature, maxGradNorm,
-                    schedule, beta1, beta2, adamEps, weightDecay, maxNonFinite, refSyncEvery, refSyncAlpha);
+            return new GrpoConfig(groupSize, scale, new GrpoLoss.Settings(aggregation, ratioLevel, epsLow, epsHigh,
+                    beta, isCap, maxCompletionLength), new Passes(numIterations, microBatchTokens, maskTruncated,
+                    temperature), new Optim(schedule, beta1, beta2, adamEps, weightDecay, maxGradNorm),
+                    new ReferenceSync(refSyncEvery, refSyncAlpha), maxNonFinite);
         }
     }
 }

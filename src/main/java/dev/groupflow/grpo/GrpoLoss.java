@@ -22,7 +22,17 @@ public final class GrpoLoss {
     private GrpoLoss() {
     }
 
-    /** Loss settings (a subset of {@link GrpoConfig}). */
+    /**
+     * The objective's settings ({@link GrpoConfig#loss}).
+     *
+     * @param aggregation loss reduction
+     * @param ratioLevel token or sequence (GSPO) importance ratio
+     * @param epsLow lower clip: ratio ≥ 1 − epsLow
+     * @param epsHigh upper clip: ratio ≤ 1 + epsHigh (DAPO's clip-higher when &gt; epsLow)
+     * @param beta coefficient of the k3 KL penalty to the reference model (0: no reference model at all)
+     * @param isCap truncated importance sampling: the ratio is capped at this value (0 = off)
+     * @param maxCompletionLength the sampler's max new tokens (Dr. GRPO's constant normaliser)
+     */
     public record Settings(Aggregation aggregation, RatioLevel ratioLevel, double epsLow, double epsHigh, double beta,
                            double isCap, int maxCompletionLength) {
     }

@@ -60,8 +60,8 @@ public final class Learner implements AutoCloseable {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
         }
-        if ((config.beta() > 0) != (reference != null)) {
-            throw new IllegalArgumentException(config.beta() > 0
+        if ((config.loss().beta() > 0) != (reference != null)) {
+            throw new IllegalArgumentException(config.loss().beta() > 0
                     ? "grpo.beta > 0 needs a reference model" : "grpo.beta = 0: no reference model is used");
         }
         this.policy = policy;
@@ -72,8 +72,8 @@ public final class Learner implements AutoCloseable {
         if (reference != null) {
             reference.setRequiresGradient(false);
         }
-        this.optimizer = new AdamW(policy.manager(), config.beta1(), config.beta2(), config.adamEps(),
-                config.weightDecay());
+        this.optimizer = new AdamW(policy.manager(), config.optim().beta1(), config.optim().beta2(), config.optim().eps(),
+                config.optim().weightDecay());
     }
 
     public CausalLm policy() {
@@ -115,16 +115,16 @@ public final class Learner implements AutoCloseable {
         Advantages.Result advantages = Advantages.compute(batch.rewards(), config.scale());
         double[] rowAdvantages = advantages.advantages();                                // [B]
         float[][] ref = reference == null ? null : TokenLogprobs.evaluate(reference, batch.prompts,
-                batch.completions, padId, config.temperature(), config.microBatchTokens());
+                batch.completions, padId, config.passes().temperature(), config.passes().microBatchTokens());
         List<int[]> microBatches = TokenLogprobs.microBatches(batch.prompts, batch.completions,
-                config.microBatchTokens());
+                config.passes().microBatchTokens());
         float[][] firstPassLogprobs = new float[batch.rows()][];
         Diagnostics diagnostics = new Diagnostics();
         double lossSum = 0;
         double gradNorm = Double.NaN;
         double lr = Double.NaN;
         boolean updated = false;
-        for (int pass = 0; pass < config.numIterations(); pass++) {
+        for (int pass = 0; pass < config.passes().numIterations(); pass++) {
             boolean firstPass = pass == 0;
             // the ratio against the behaviour log-probs, then (μ > 1) the first pass's (TRL: old_per_token_logps)
             float[][] old = firstPass ? batch.behaviour : firstPassLogprobs;
@@ -139,15 +139,15 @@ public final class Learner implements AutoCloseable {
                     }
                 }
             }
-            gradNorm = GradientClipping.clip(policy.parameters().values(), config.maxGradNorm());
+            gradNorm = GradientClipping.clip(policy.parameters().values(), config.optim().maxGradNorm());
             lossSum += loss;
-            lr = config.schedule().at(updates);
+            lr = config.optim().schedule().at(updates);
             updated = update(loss, gradNorm, lr);
         }
         Map<String, Double> m = new LinkedHashMap<>();
         batch.putMetrics(m, advantages);
-        m.put("loss", lossSum / config.numIterations());
-        diagnostics.putMetrics(m, config.beta() > 0);
+        m.put("loss", lossSum / config.passes().numIterations());
+        diagnostics.putMetrics(m, config.loss().beta() > 0);
         m.put("grad_norm", gradNorm);
         m.put("lr", lr);
         m.put("updates", (double) updates);
@@ -177,8 +177,8 @@ public final class Learner implements AutoCloseable {
         AdamW.zeroGradients(policy.parameters());
         consecutiveNonFinite = 0;
         updates++;
-        if (reference != null && config.refSyncEvery() > 0 && updates % config.refSyncEvery() == 0) {
-            reference.blendFrom(policy, config.refSyncAlpha());
+        if (reference != null && config.referenceSync().every() > 0 && updates % config.referenceSync().every() == 0) {
+            reference.blendFrom(policy, config.referenceSync().alpha());
         }
         return true;
     }
@@ -211,7 +211,7 @@ public final class Learner implements AutoCloseable {
             NDManager mgr = policy.manager();
             NDList arrays = packed.toArrays(mgr);
             NDList out = TokenLogprobs.compute(policy, arrays.get(0), arrays.get(1), packed.promptWidth(),
-                    arrays.get(2), config.temperature(), firstPass);
+                    arrays.get(2), config.passes().temperature(), firstPass);
             NDArray cur = toFloat64(out.get(0));                                            // [b, C]
             NDArray oldArray = mgr.create(padded(old, from, b, c), new Shape(b, c));         // [b, C]
             NDArray refArray = ref == null ? null : mgr.create(padded(ref, from, b, c), new Shape(b, c));
@@ -219,7 +219,7 @@ public final class Learner implements AutoCloseable {
             NDArray mask = mgr.arange(c).expandDims(0).lt(lengths.expandDims(1))           // [b, C]
                     .toType(DataType.FLOAT64, false);
             NDArray adv = mgr.create(Arrays.copyOfRange(advantages, from, to));              // [b]
-            GrpoLoss.Output loss = GrpoLoss.compute(cur, oldArray, refArray, mask, adv, config.lossSettings(),
+            GrpoLoss.Output loss = GrpoLoss.compute(cur, oldArray, refArray, mask, adv, config.loss(),
                     new GrpoLoss.Normaliser(batch.rows(), batch.tokensInLoss));
             collector.backward(loss.loss());
             if (!firstPass) {
@@ -293,7 +293,7 @@ public final class Learner implements AutoCloseable {
                 prompts.add(s.promptTokens());
                 completions.add(empty ? new int[] {padId} : s.completionTokens());
                 behaviour[i] = empty ? new float[1] : s.behaviourLogprobs();
-                boolean inLoss = !empty && !(config.maskTruncated() && s.truncated());
+                boolean inLoss = !empty && !(config.passes().maskTruncated() && s.truncated());
                 lossLengths[i] = inLoss ? s.completionTokens().length : 0;
                 tokens += lossLengths[i];
             }

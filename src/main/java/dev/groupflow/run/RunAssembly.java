@@ -168,7 +168,7 @@ public final class RunAssembly implements AutoCloseable {
         this.checkpoints = new RunCheckpoints(checkpointer, learner, new RunCheckpoints.Contents(
                 Settings.render(config.raw()), tokenizerFiles, files.ledgerFile(),
                 config.deterministic() ? weights::forEachOlder : RunCheckpoints.OlderVersions.NONE,
-                promptsDigest(source), config.grpo().refSyncEvery() > 0 ? reference : Optional.empty()));
+                promptsDigest(source), config.grpo().referenceSync().every() > 0 ? reference : Optional.empty()));
     }
 
     /**
@@ -200,7 +200,7 @@ public final class RunAssembly implements AutoCloseable {
      */
     private static Optional<CausalLm> reference(RunConfig config, Policy policy,
                                                 Optional<Checkpointer.Loaded> resumed) {
-        if (config.grpo().beta() <= 0) {
+        if (config.grpo().loss().beta() <= 0) {
             return Optional.empty();
         }
         NDManager manager = policy.manager();

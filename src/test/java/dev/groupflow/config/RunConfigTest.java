@@ -25,7 +25,7 @@ class RunConfigTest {
         assertNull(c.data().prompts());
         assertEquals("task", c.verifier().name());
         assertEquals(RunConfig.Mode.STREAMING, c.pipeline().mode());
-        assertEquals(Aggregation.TOKEN_MEAN, c.grpo().aggregation());
+        assertEquals(Aggregation.TOKEN_MEAN, c.grpo().loss().aggregation());
         assertTrue(c.grpo().groupSize() >= 2);
     }
 
@@ -38,7 +38,7 @@ class RunConfigTest {
         assertEquals(4, c.grpo().groupSize());
         assertEquals(9, c.train().steps());
         assertEquals(RunConfig.Mode.LOCKSTEP, c.pipeline().mode());
-        assertEquals(Aggregation.SEQ_SUM_NORM, c.grpo().aggregation());
+        assertEquals(Aggregation.SEQ_SUM_NORM, c.grpo().loss().aggregation());
     }
 
     @Test

@@ -52,7 +52,7 @@ class UnderGarbageCollectionTest {
     /** Two steps from the same initial weights: every metric of both steps, then every weight. */
     private static String run(NDManager manager, GrpoConfig config, List<List<TrainingSample>> groups) {
         try (CausalLm policy = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), manager, 1);
-             CausalLm reference = config.beta() > 0
+             CausalLm reference = config.loss().beta() > 0
                      ? CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), manager, 1) : null;
              Learner learner = new Learner(policy, reference, config, TOKENIZER.padId())) {
             StringBuilder out = new StringBuilder();
