@@ -72,8 +72,8 @@ public final class Learner implements AutoCloseable {
         if (reference != null) {
             reference.setRequiresGradient(false);
         }
-        this.optimizer = new AdamW(policy.manager(), config.optim().beta1(), config.optim().beta2(), config.optim().eps(),
-                config.optim().weightDecay());
+        GrpoConfig.Optim o = config.optim();
+        this.optimizer = new AdamW(policy.manager(), o.beta1(), o.beta2(), o.eps(), o.weightDecay());
     }
 
     public CausalLm policy() {
