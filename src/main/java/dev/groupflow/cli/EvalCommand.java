@@ -1,7 +1,6 @@
 package dev.groupflow.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.RunConfig;
 import dev.groupflow.pipeline.Evaluation;
 import dev.groupflow.run.CheckpointEvaluation;
@@ -12,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -46,36 +46,14 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-prompts", defaultValue = "2147483647", description = "evaluate at most this many rows")
     int maxPrompts;
 
-    @Option(names = "--config", description = "HOCON file overriding conf/groupflow.conf")
-    Path config;
-
-    @Option(names = "--set", description = "override one key: --set sampling.max-new-tokens=64 (repeatable)")
-    List<String> sets = new ArrayList<>();
+    @Mixin
+    ConfigOptions config;
 
     @Override
     public Integer call() throws Exception {
-        List<String> all = new ArrayList<>(List.of("model.path=" + model, "data.prompts=" + prompts,
-                "verifier.name=" + verifier));
-        if (samples != null) {
-            all.add("eval.samples=" + samples);
-        }
-        if (temperature != null) {
-            all.add("eval.temperature=" + temperature);
-        }
-        if (threshold != null) {
-            all.add("eval.pass-threshold=" + threshold);
-        }
-        if (!ks.isEmpty()) {
-            all.add("eval.pass-k=" + ks);
-        }
-        all.addAll(sets);
-        RunConfig rc;
-        try {
-            rc = RunConfig.load(config, all);
-        } catch (ConfigProblems e) {
-            System.err.println("groupflow: " + e.getMessage());
-            return 2;
-        }
+        RunConfig rc = config.load("model.path", model, "data.prompts", prompts, "verifier.name", verifier,
+                "eval.samples", samples, "eval.temperature", temperature, "eval.pass-threshold", threshold,
+                "eval.pass-k", ks.isEmpty() ? null : ks);
         SamplingParams s = rc.sampling();
         SamplingParams params = new SamplingParams(rc.eval().temperature(), s.topK(), s.topP(), s.minP(),
                 s.maxNewTokens(), s.stop());

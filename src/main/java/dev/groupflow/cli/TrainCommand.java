@@ -1,7 +1,6 @@
 package dev.groupflow.cli;
 
 import dev.groupflow.checkpoint.Checkpointer;
-import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.RunConfig;
 import dev.groupflow.config.Settings;
 import dev.groupflow.metrics.ChartRefresher;
@@ -25,17 +24,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code groupflow train}: a GRPO run, by default the built-in task from scratch. */
 @Command(name = "train", description = "Train a policy with GRPO (default: a tiny policy on the built-in task).")
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--config", description = "HOCON file overriding conf/groupflow.conf")
-    Path config;
-
-    @Option(names = "--set", description = "override one key: --set grpo.group-size=16 (repeatable)")
-    List<String> sets = new ArrayList<>();
+    @Mixin
+    ConfigOptions config;
 
     @Option(names = "--run-dir", description = "run directory (default: runs/<time>)")
     Path runDir;
@@ -57,30 +54,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> all = new ArrayList<>();
-        if (model != null) {
-            all.add("model.path=" + model);
-        }
-        if (prompts != null) {
-            all.add("data.prompts=" + prompts);
-        }
-        if (verifier != null) {
-            all.add("verifier.name=" + verifier);
-        }
-        if (runDir != null) {
-            all.add("run-dir=" + runDir);
-        }
-        if (noDashboard) {
-            all.add("dashboard.enabled=false");
-        }
-        all.addAll(sets);
-        RunConfig rc;
-        try {
-            rc = RunConfig.load(config, all);
-        } catch (ConfigProblems e) {
-            System.err.println("groupflow: " + e.getMessage());
-            return 2;
-        }
+        RunConfig rc = config.load("model.path", model, "data.prompts", prompts, "verifier.name", verifier,
+                "run-dir", runDir, "dashboard.enabled", noDashboard ? false : null);
         Path dir = rc.resolvedRunDir();
         Checkpointer existing = new Checkpointer(dir.resolve("checkpoints"), rc.checkpoint().keep());
         if (resume) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
-import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.Settings;
 import dev.groupflow.verify.Outcome;
 import dev.groupflow.verify.Verifier;
@@ -14,14 +13,13 @@ import dev.groupflow.verify.VerifyRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,41 +38,21 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, description = "JSON file of the case; - reads standard input")
     String input;
 
-    @Option(names = "--config", description = "HOCON file overriding conf/groupflow.conf")
-    Path config;
-
-    @Option(names = "--set", description = "override one key: --set verifier.math.percent=fraction (repeatable)")
-    List<String> sets = new ArrayList<>();
+    @Mixin
+    ConfigOptions config;
 
     @Override
     public Integer call() throws Exception {
-        List<String> all = new ArrayList<>();
-        if (verifier != null) {
-            all.add("verifier.name=" + verifier);
-        }
-        all.addAll(sets);
-        Config section;
-        VerifyRequest request;
-        try {
-            section = Settings.load(config, all).getConfig("verifier");
-            request = readCase();
-        } catch (IllegalArgumentException e) { // ConfigProblems too
-            System.err.println("groupflow: " + e.getMessage());
-            return 2;
-        }
+        // only the verifier's keys matter here, so the rest of a run's configuration is not checked
+        Config section = Settings.load(config.file, config.overrides("verifier.name", verifier)).getConfig("verifier");
+        VerifyRequest request = readCase();
         ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, r -> {
             Thread t = new Thread(r, "groupflow-verify-timer");
             t.setDaemon(true);
             return t;
         });
         try {
-            Verifier v;
-            try {
-                v = Verifiers.builtIn().create(section, scheduler);
-            } catch (ConfigProblems e) {
-                System.err.println("groupflow: " + e.getMessage());
-                return 2;
-            }
+            Verifier v = Verifiers.builtIn().create(section, scheduler);
             try {
                 VerifierCalls calls;
                 try {

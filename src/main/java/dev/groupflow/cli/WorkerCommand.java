@@ -4,13 +4,11 @@ import dev.groupflow.cluster.ClusterSettings;
 import dev.groupflow.cluster.LearnerWatch;
 import dev.groupflow.cluster.SamplerWorker;
 import dev.groupflow.cluster.VerifierWorker;
-import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.RunConfig;
 import dev.groupflow.model.Devices;
 import dev.groupflow.pipeline.TrainingSupervisor;
 import dev.groupflow.run.RunVerifiers;
 import dev.groupflow.verify.Verifier;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -19,6 +17,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code groupflow worker}: a verifier or sampler worker joining a learner's cluster. */
@@ -38,11 +37,9 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "0", description = "port to bind; 0 = any (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--config", description = "HOCON file (the verifier's settings, for a verifier worker)")
-    Path config;
-
-    @Option(names = "--set", description = "override one key (repeatable), e.g. --set verifier.name=math")
-    List<String> sets = new ArrayList<>();
+    /** The verifier's settings, for a verifier worker. */
+    @Mixin
+    ConfigOptions config;
 
     @Override
     public Integer call() throws Exception {
@@ -50,17 +47,9 @@ final class WorkerCommand implements Callable<Integer> {
             System.err.println("groupflow: --role must be verifier or sampler, got " + role);
             return 2;
         }
-        List<String> all = new ArrayList<>(sets);
-        all.add("cluster.enabled=true");
-        all.add("cluster.hostname=" + hostname);
-        all.add("cluster.port=" + port);
-        RunConfig rc;
-        try {
-            rc = RunConfig.load(config, all);
-        } catch (ConfigProblems e) {
-            System.err.println("groupflow: " + e.getMessage());
-            return 2;
-        }
+        List<String> all = new ArrayList<>(config.sets);
+        all.addAll(List.of("cluster.enabled=true", "cluster.hostname=" + hostname, "cluster.port=" + port));
+        RunConfig rc = RunConfig.load(config.file, all);
         ClusterSettings cluster = rc.cluster();
         ScheduledExecutorService scheduler = RunVerifiers.timers("groupflow-worker-timer");
         Verifier verifier = role.equals("verifier") ? RunVerifiers.configured(rc, scheduler) : null;
