@@ -2,11 +2,11 @@ package dev.groupflow.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
 import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.RunConfig;
 import dev.groupflow.run.StreamingRun;
 import java.io.OutputStream;
 import java.io.PrintStream;

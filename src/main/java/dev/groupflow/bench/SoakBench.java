@@ -2,10 +2,10 @@ package dev.groupflow.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.StepReporter;
 import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.RunConfig;
 import dev.groupflow.run.StreamingRun;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,7 +1,7 @@
 package dev.groupflow.cli;
 
 import dev.groupflow.config.ConfigProblems;
-import dev.groupflow.config.RunConfig;
+import dev.groupflow.run.RunConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

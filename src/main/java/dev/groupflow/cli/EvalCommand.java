@@ -1,9 +1,9 @@
 package dev.groupflow.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.pipeline.Evaluation;
 import dev.groupflow.run.CheckpointEvaluation;
+import dev.groupflow.run.RunConfig;
 import dev.groupflow.sampling.SamplingParams;
 import java.nio.file.Path;
 import java.util.ArrayList;

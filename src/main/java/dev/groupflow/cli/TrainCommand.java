@@ -1,7 +1,6 @@
 package dev.groupflow.cli;
 
 import dev.groupflow.checkpoint.Checkpointer;
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.config.Settings;
 import dev.groupflow.metrics.ChartRefresher;
 import dev.groupflow.metrics.Charts;
@@ -13,6 +12,7 @@ import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
 import dev.groupflow.run.HeldOutEvaluation;
 import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.RunConfig;
 import dev.groupflow.run.StreamingRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -92,7 +92,10 @@ final class TrainCommand implements Callable<Integer> {
             reporter.addListener(charts);
             HeldOutEvaluation heldOut = assembly.heldOutEvaluation(progress);
             reporter.addListener(heldOut);
-            try (LiveMonitoring live = LiveMonitoring.open(rc, assembly.gauges(), reporter, dir, System.err,
+            LiveMonitoring.Settings watched = new LiveMonitoring.Settings(rc.train().steps(),
+                    rc.pipeline().mode().name().toLowerCase(Locale.ROOT), rc.log().json(), rc.dashboard().enabled(),
+                    rc.dashboard().port(), rc.dashboard().history());
+            try (LiveMonitoring live = LiveMonitoring.open(watched, assembly.gauges(), reporter, dir, System.err,
                     System.out)) {
                 return train(rc, assembly, reporter, live, heldOut, progress, dir, t0);
             }

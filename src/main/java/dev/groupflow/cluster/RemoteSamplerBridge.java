@@ -1,8 +1,8 @@
 package dev.groupflow.cluster;
 
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.HfCheckpoints;
-import dev.groupflow.pipeline.PipelineGauges;
 import dev.groupflow.pipeline.PromptSupply;
 import dev.groupflow.pipeline.PromptWork;
 import dev.groupflow.pipeline.Rollout;

@@ -1,6 +1,6 @@
 package dev.groupflow.cluster;
 
-import dev.groupflow.pipeline.CborSerializable;
+import dev.groupflow.CborSerializable;
 import dev.groupflow.pipeline.PromptWork;
 import dev.groupflow.pipeline.RolloutSampler;
 import java.util.List;

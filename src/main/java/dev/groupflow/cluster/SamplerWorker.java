@@ -1,9 +1,9 @@
 package dev.groupflow.cluster;
 
 import ai.djl.Device;
-import dev.groupflow.model.Policy;
 import dev.groupflow.pipeline.Rollout;
 import dev.groupflow.pipeline.RolloutSampler;
+import dev.groupflow.sampling.Policy;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -1,14 +1,14 @@
 package dev.groupflow.embed;
 
-import dev.groupflow.config.RunConfig;
+import dev.groupflow.CborSerializable;
 import dev.groupflow.data.Prompt;
 import dev.groupflow.metrics.ProgressLine;
-import dev.groupflow.pipeline.CborSerializable;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
 import dev.groupflow.pipeline.StreamPromptSource;
 import dev.groupflow.pipeline.TrainingSupervisor;
 import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.RunConfig;
 import dev.groupflow.verify.Verifier;
 import java.io.OutputStream;
 import java.io.PrintStream;

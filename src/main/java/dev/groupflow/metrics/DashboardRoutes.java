@@ -12,7 +12,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.pathSingleSlash;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 
-import dev.groupflow.pipeline.RunControl;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

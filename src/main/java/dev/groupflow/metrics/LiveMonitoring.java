@@ -1,20 +1,30 @@
 package dev.groupflow.metrics;
 
-import dev.groupflow.config.RunConfig;
-import dev.groupflow.pipeline.PipelineGauges;
-import dev.groupflow.pipeline.RunControl;
-import dev.groupflow.pipeline.StepReporter;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The live side of a {@code train} run: a {@link RunMonitor} fed by the run's {@link StepReporter}, the
+ * The live side of a {@code train} run: a {@link RunMonitor} fed by the run's {@link StepEvents}, the
  * {@link Dashboard} when {@code dashboard.enabled} (a port that cannot be bound costs only the dashboard, with a
  * warning, never the run), and with {@code log.json} every metrics line as one JSON line on stdout.
  */
 public final class LiveMonitoring implements AutoCloseable {
+
+    /**
+     * What is watched and how.
+     *
+     * @param totalSteps the steps the run ends at
+     * @param mode streaming or lockstep (shown on the dashboard)
+     * @param jsonLines {@code log.json}: every metrics line also on stdout
+     * @param dashboard {@code dashboard.enabled}
+     * @param port {@code dashboard.port} (0 = any free port)
+     * @param history {@code dashboard.history}: steps the dashboard's charts keep
+     */
+    public record Settings(long totalSteps, String mode, boolean jsonLines, boolean dashboard, int port,
+                           int history) {
+    }
+
     private final RunMonitor monitor;
     private final Dashboard dashboard;
 
@@ -27,18 +37,18 @@ public final class LiveMonitoring implements AutoCloseable {
      * @param console where the dashboard's URL (or why there is none) is printed
      * @param jsonOut where {@code log.json} lines go
      */
-    public static LiveMonitoring open(RunConfig rc, PipelineGauges gauges, StepReporter reporter, Path runDir,
+    public static LiveMonitoring open(Settings settings, PipelineGauges gauges, StepEvents steps, Path runDir,
                                       PrintStream console, PrintStream jsonOut) {
-        if (rc.log().json()) {
-            reporter.addListener(new JsonLogLines(jsonOut));
+        if (settings.jsonLines()) {
+            steps.addListener(new JsonLogLines(jsonOut));
         }
-        RunMonitor monitor = new RunMonitor(gauges, rc.train().steps(),
-                rc.pipeline().mode().name().toLowerCase(Locale.ROOT), runDir.toString(), rc.dashboard().history());
-        monitor.attach(reporter);
+        RunMonitor monitor = new RunMonitor(gauges, settings.totalSteps(), settings.mode(), runDir.toString(),
+                settings.history());
+        monitor.attach(steps);
         Dashboard dashboard = null;
-        if (rc.dashboard().enabled()) {
+        if (settings.dashboard()) {
             try {
-                dashboard = Dashboard.start(monitor, rc.dashboard().port());
+                dashboard = Dashboard.start(monitor, settings.port());
                 console.printf("groupflow: dashboard at %s (from another machine: ssh -L %d:127.0.0.1:%d HOST, "
                         + "then open http://localhost:%d/)%n", dashboard.url(), dashboard.port(), dashboard.port(),
                         dashboard.port());

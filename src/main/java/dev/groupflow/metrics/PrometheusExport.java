@@ -1,6 +1,5 @@
 package dev.groupflow.metrics;
 
-import dev.groupflow.pipeline.PipelineGauges;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

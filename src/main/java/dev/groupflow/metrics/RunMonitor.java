@@ -1,8 +1,5 @@
 package dev.groupflow.metrics;
 
-import dev.groupflow.pipeline.PipelineGauges;
-import dev.groupflow.pipeline.RunControl;
-import dev.groupflow.pipeline.StepReporter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,7 +10,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * What the dashboard knows of a running training: the metrics lines so far (the most recent {@code history} of
  * them), the latest completions, the live {@link PipelineGauges}, the run's phase and its {@link RunControl}.
- * A {@link StepReporter} feeds it on the learner's thread ({@link #attach}); HTTP requests read it on others.
+ * The run's {@link StepEvents} feed it on the learner's thread ({@link #attach}); HTTP requests read it on others.
  * Thread-safe: the learner only ever takes a short lock and calls the listeners, which must not block.
  */
 public final class RunMonitor {
@@ -84,10 +81,10 @@ public final class RunMonitor {
         this.capacity = Math.max(1, history);
     }
 
-    /** Listens to the reporter's metrics lines and completions. */
-    public void attach(StepReporter reporter) {
-        reporter.addListener(this::onMetrics);
-        reporter.addCompletionsListener(this::onCompletions);
+    /** Listens to a run's metrics lines and completions. */
+    public void attach(StepEvents steps) {
+        steps.addListener(this::onMetrics);
+        steps.addCompletionsListener(this::onCompletions);
     }
 
     public void addListener(Listener l) {

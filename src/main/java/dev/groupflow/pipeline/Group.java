@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.CborSerializable;
 import dev.groupflow.grpo.Advantages;
 import dev.groupflow.grpo.TrainingSample;
 import dev.groupflow.verify.Outcome;

@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.metrics.PipelineGauges;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;

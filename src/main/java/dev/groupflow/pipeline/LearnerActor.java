@@ -1,7 +1,9 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.CborSerializable;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.grpo.TrainingHaltedException;
+import dev.groupflow.metrics.PipelineGauges;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.metrics.RunControl;
 import java.util.function.BooleanSupplier;
 
 /**

@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.model.CausalLm;
 import java.util.ArrayList;
 import java.util.List;

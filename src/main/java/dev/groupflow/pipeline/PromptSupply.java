@@ -1,7 +1,9 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.CborSerializable;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.data.PromptSource;
+import dev.groupflow.metrics.PipelineGauges;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.CborSerializable;
 import java.util.Map;
 
 /**

@@ -1,5 +1,7 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.CborSerializable;
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.tokenizer.TextTokenizer;
 import java.util.ArrayList;

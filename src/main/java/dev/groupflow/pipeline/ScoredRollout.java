@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.CborSerializable;
 import dev.groupflow.verify.Outcome;
 
 /** A rollout with its verifier outcome (scored, failed or timed out). */

@@ -1,13 +1,18 @@
 package dev.groupflow.pipeline;
 
 import dev.groupflow.grpo.Learner;
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.metrics.RunFiles;
+import dev.groupflow.metrics.StepEvents;
 import dev.groupflow.verify.Outcome;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * Records a finished learner step: one line of {@code metrics.jsonl} (the learner's metrics plus the pipeline's:
@@ -15,7 +20,7 @@ import java.util.Map;
  * batch in {@code completions.jsonl} every few steps, and the progress: on a terminal one line updated in place
  * every step, otherwise a line every few steps ({@link ProgressLine}). Listeners see each line after it is written.
  */
-public final class StepReporter {
+public final class StepReporter implements StepEvents {
     private final RunFiles files;
     private final PipelineGauges gauges;
     private final int totalSteps;
@@ -26,10 +31,8 @@ public final class StepReporter {
     private long samplesTrained;
     private long tokensTrained;
     private Map<String, Object> last = Map.of();
-    private final List<java.util.function.Consumer<Map<String, Object>>> listeners =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final List<java.util.function.Consumer<List<Map<String, Object>>>> completionListeners =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<Map<String, Object>>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<List<Map<String, Object>>>> completionListeners = new CopyOnWriteArrayList<>();
 
     public StepReporter(RunFiles files, PipelineGauges gauges, int totalSteps, int progressEvery, int completionsEvery,
                         PrintStream progress, long samplesTrainedBefore) {
@@ -50,7 +53,8 @@ public final class StepReporter {
     }
 
     /** Called with every step's metrics line, on the learner's thread, after it is written. */
-    public void addListener(java.util.function.Consumer<Map<String, Object>> listener) {
+    @Override
+    public void addListener(Consumer<Map<String, Object>> listener) {
         listeners.add(listener);
     }
 
@@ -63,7 +67,8 @@ public final class StepReporter {
      * Called with the completion records of one group (the lines written to {@code completions.jsonl}) every
      * {@code completionsEvery} steps, on the learner's thread, after they are written.
      */
-    public void addCompletionsListener(java.util.function.Consumer<List<Map<String, Object>>> listener) {
+    @Override
+    public void addCompletionsListener(Consumer<List<Map<String, Object>>> listener) {
         completionListeners.add(listener);
     }
 
@@ -150,7 +155,7 @@ public final class StepReporter {
     }
 
     private void writeCompletions(long step, Group g, double[] advantages) {
-        List<Map<String, Object>> records = new java.util.ArrayList<>(g.members().size());
+        List<Map<String, Object>> records = new ArrayList<>(g.members().size());
         for (ScoredRollout m : g.members()) {
             Map<String, Object> c = new LinkedHashMap<>();
             c.put("step", step);

@@ -1,5 +1,7 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.CborSerializable;
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.verify.VerifierCalls;
 import java.time.Duration;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.verify.Outcome;
 import dev.groupflow.verify.VerifierCalls;
 import org.apache.pekko.NotUsed;

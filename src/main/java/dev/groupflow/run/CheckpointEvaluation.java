@@ -1,11 +1,10 @@
 package dev.groupflow.run;
 
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.model.Devices;
-import dev.groupflow.model.Policy;
 import dev.groupflow.pipeline.Evaluation;
 import dev.groupflow.pipeline.PromptEncoder;
+import dev.groupflow.sampling.Policy;
 import dev.groupflow.verify.Verifier;
 import dev.groupflow.verify.VerifierCalls;
 import java.util.LinkedHashMap;

@@ -1,15 +1,14 @@
 package dev.groupflow.run;
 
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.data.DigitTask;
 import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.data.PromptSource;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.metrics.RunFiles;
-import dev.groupflow.model.Policy;
 import dev.groupflow.pipeline.Evaluation;
 import dev.groupflow.pipeline.PromptEncoder;
 import dev.groupflow.pipeline.StepReporter;
+import dev.groupflow.sampling.Policy;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.verify.VerifierCalls;
 import java.util.LinkedHashMap;

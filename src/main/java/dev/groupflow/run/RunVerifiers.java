@@ -1,11 +1,10 @@
 package dev.groupflow.run;
 
 import dev.groupflow.cluster.RemoteVerifier;
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.verify.LatencyVerifier;
 import dev.groupflow.verify.Verifier;
 import dev.groupflow.verify.VerifierCalls;
-import dev.groupflow.verify.Verifiers;
+import dev.groupflow.verify.registry.Verifiers;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;

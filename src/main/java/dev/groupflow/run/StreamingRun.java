@@ -1,7 +1,7 @@
 package dev.groupflow.run;
 
 import dev.groupflow.cluster.ClusterSettings;
-import dev.groupflow.pipeline.RunControl;
+import dev.groupflow.metrics.RunControl;
 import dev.groupflow.pipeline.RunResult;
 import dev.groupflow.pipeline.StepReporter;
 import dev.groupflow.pipeline.TrainingSupervisor;

@@ -1,6 +1,6 @@
 package dev.groupflow.verify;
 
-import dev.groupflow.pipeline.CborSerializable;
+import dev.groupflow.CborSerializable;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;

@@ -1,5 +1,6 @@
 package dev.groupflow.verify;
 
+import dev.groupflow.config.SectionReader;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +27,7 @@ public final class ExactMatchVerifier implements Verifier {
             return new Settings(false, false);
         }
 
-        static Settings read(SectionReader r) {
+        public static Settings read(SectionReader r) {
             return new Settings(r.bool("case-sensitive"), r.bool("strip-punctuation"));
         }
     }

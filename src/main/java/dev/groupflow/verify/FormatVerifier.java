@@ -1,5 +1,6 @@
 package dev.groupflow.verify;
 
+import dev.groupflow.config.SectionReader;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,7 @@ public final class FormatVerifier implements Verifier {
             tags = List.copyOf(tags);
         }
 
-        static Settings read(SectionReader r) {
+        public static Settings read(SectionReader r) {
             Settings s = new Settings(r.choice("kind", Set.of("regex", "tags")), r.string("regex"),
                     r.choice("match", Set.of("full", "find")).equals("full"), r.strings("tags"),
                     r.atLeast("max-chars", 1), r.positiveDuration("time-limit"));

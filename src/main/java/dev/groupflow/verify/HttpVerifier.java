@@ -1,5 +1,6 @@
 package dev.groupflow.verify;
 
+import dev.groupflow.config.SectionReader;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,7 +43,7 @@ public final class HttpVerifier implements Verifier {
      */
     public record Settings(URI url, Duration timeout, int retries, Duration backoff, int concurrency,
                            int maxResponseBytes, int breakerFailures, Duration breakerCoolDown) {
-        static Settings read(SectionReader r) {
+        public static Settings read(SectionReader r) {
             String url = r.nullableString("url");
             URI uri = URI.create("http://127.0.0.1/");
             if (url == null) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.groupflow.config.SectionReader;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -41,7 +42,7 @@ public final class JsonVerifier implements Verifier {
             required = List.copyOf(required);
         }
 
-        static Settings read(SectionReader r) {
+        public static Settings read(SectionReader r) {
             return new Settings(r.choice("source", Set.of("completion", "fenced")).equals("fenced"),
                     r.strings("required"), r.bool("compare-answer"), r.atLeast("max-chars", 1));
         }

@@ -1,5 +1,6 @@
 package dev.groupflow.verify;
 
+import dev.groupflow.config.SectionReader;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +22,7 @@ public final class LengthVerifier implements Verifier {
      * @param buffer C: the penalty grows over the last C units before L
      */
     public record Settings(boolean tokens, int maxLength, int buffer) {
-        static Settings read(SectionReader r) {
+        public static Settings read(SectionReader r) {
             Settings s = new Settings(r.choice("unit", Set.of("tokens", "chars")).equals("tokens"),
                     r.atLeast("max-length", 1), r.atLeast("buffer", 1));
             if (s.buffer() > s.maxLength()) {

@@ -1,5 +1,6 @@
 package dev.groupflow.verify;
 
+import dev.groupflow.config.SectionReader;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -40,7 +41,7 @@ public final class MathVerifier implements Verifier {
             return new Settings("number", true, 1e-9, 262_144, 1_000, 100, 16_384, Duration.ofSeconds(1));
         }
 
-        static Settings read(SectionReader r) {
+        public static Settings read(SectionReader r) {
             return new Settings(r.choice("percent", PERCENT), r.choice("fallback", Set.of("last-number", "none"))
                     .equals("last-number"), r.atLeast("tolerance", 0.0), r.atLeast("max-completion-chars", 1),
                     r.atLeast("max-answer-chars", 1), r.atLeast("max-depth", 1), r.atLeast("max-value-bits", 64),

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.HfCheckpoints;
-import dev.groupflow.model.Policy;
+import dev.groupflow.sampling.Policy;
 import dev.groupflow.sampling.Sampler;
 import dev.groupflow.sampling.SamplingParams;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import dev.groupflow.config.ConfigProblems;
-import dev.groupflow.config.RunConfig;
+import dev.groupflow.run.RunConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

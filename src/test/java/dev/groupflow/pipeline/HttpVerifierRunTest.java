@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.RunConfig;
 import dev.groupflow.verify.TestScoringServer;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import dev.groupflow.CborSerializable;
 import dev.groupflow.verify.Outcome;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package dev.groupflow.pipeline;
 
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.RunConfig;
 import dev.groupflow.run.StreamingRun;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.data.DigitTask;
 import dev.groupflow.data.JsonlPrompts;
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.model.tokenizer.CharTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;

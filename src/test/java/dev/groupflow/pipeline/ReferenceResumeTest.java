@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.groupflow.checkpoint.RunCheckpoints;
-import dev.groupflow.config.RunConfig;
 import dev.groupflow.model.TinyModels;
 import dev.groupflow.run.RunAssembly;
+import dev.groupflow.run.RunConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.data.DigitTask;
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.TinyModels;
 import dev.groupflow.model.tokenizer.CharTokenizer;

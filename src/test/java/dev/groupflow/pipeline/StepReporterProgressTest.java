@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.groupflow.grpo.Learner;
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.metrics.RunFiles;
 import java.io.ByteArrayOutputStream;

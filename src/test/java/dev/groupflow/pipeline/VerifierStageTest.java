@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.verify.Outcome;
 import dev.groupflow.verify.Reward;
 import dev.groupflow.verify.Verifier;

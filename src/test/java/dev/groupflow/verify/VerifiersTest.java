@@ -8,6 +8,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.Settings;
+import dev.groupflow.verify.registry.Verifiers;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;

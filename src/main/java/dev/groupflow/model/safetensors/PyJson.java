@@ -1,5 +1,6 @@
 package dev.groupflow.model.safetensors;
 
+import java.util.Arrays;
 import java.util.Comparator;
 
 /**
@@ -9,7 +10,8 @@ import java.util.Comparator;
 final class PyJson {
 
     /** Python's {@code sorted()} order for str: by Unicode code point (not UTF-16 unit). */
-    static final Comparator<String> NAME_ORDER = dev.groupflow.model.CodePoints.ORDER;
+    static final Comparator<String> NAME_ORDER = (a, b) -> Arrays.compare(a.codePoints().toArray(),
+            b.codePoints().toArray());
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 

@@ -464,7 +464,7 @@ final class Py {
 
   /** Compares by code point, as Python does (Java's compareTo compares UTF-16 units). */
   static int compareStrings(String a, String b) {
-    return dev.groupflow.model.CodePoints.compare(a, b);
+    return CodePoints.compare(a, b);
   }
 
   // ---------------------------------------------------------------- iteration and size

@@ -1,9 +1,10 @@
-package dev.groupflow.config;
+package dev.groupflow.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.groupflow.config.ConfigProblems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

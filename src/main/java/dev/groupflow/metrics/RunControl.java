@@ -1,4 +1,4 @@
-package dev.groupflow.pipeline;
+package dev.groupflow.metrics;
 
 /** What an operator (a dashboard button, a signal, an embedding application) can ask of a running training. */
 public interface RunControl {

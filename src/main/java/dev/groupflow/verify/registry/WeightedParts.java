@@ -1,6 +1,9 @@
-package dev.groupflow.verify;
+package dev.groupflow.verify.registry;
 
 import com.typesafe.config.Config;
+import dev.groupflow.config.SectionReader;
+import dev.groupflow.verify.Verifier;
+import dev.groupflow.verify.WeightedVerifier;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

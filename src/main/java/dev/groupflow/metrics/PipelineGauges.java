@@ -1,4 +1,4 @@
-package dev.groupflow.pipeline;
+package dev.groupflow.metrics;
 
 import dev.groupflow.verify.Outcome;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.groupflow.pipeline;
+package dev.groupflow;
 
 /**
  * Marker for messages that may cross JVMs: bound to Jackson CBOR in Pekko's serialization config. Such messages

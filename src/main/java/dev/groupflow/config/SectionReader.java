@@ -1,4 +1,4 @@
-package dev.groupflow.verify;
+package dev.groupflow.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -61,7 +61,7 @@ public final class SectionReader {
         String where = "";
         try {
             ConfigOrigin o = config.getValue(key).origin();
-            where = " (" + dev.groupflow.config.Settings.where(o) + ")";
+            where = " (" + Settings.where(o) + ")";
         } catch (ConfigException ignored) {
             // a missing key has no origin
         }

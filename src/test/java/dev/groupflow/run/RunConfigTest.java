@@ -1,4 +1,4 @@
-package dev.groupflow.config;
+package dev.groupflow.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.groupflow.config.ConfigProblems;
+import dev.groupflow.config.Settings;
 import dev.groupflow.grpo.Aggregation;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.groupflow.model;
+package dev.groupflow.model.template;
 
 import java.util.Comparator;
 

@@ -1,7 +1,8 @@
-package dev.groupflow.config;
+package dev.groupflow.run;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import dev.groupflow.config.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,8 +1,21 @@
-package dev.groupflow.verify;
+package dev.groupflow.verify.registry;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueType;
 import dev.groupflow.config.ConfigProblems;
+import dev.groupflow.config.SectionReader;
+import dev.groupflow.verify.ExactMatchVerifier;
+import dev.groupflow.verify.FormatVerifier;
+import dev.groupflow.verify.HttpVerifier;
+import dev.groupflow.verify.JsonVerifier;
+import dev.groupflow.verify.LengthVerifier;
+import dev.groupflow.verify.MathVerifier;
+import dev.groupflow.verify.TaskVerifier;
+import dev.groupflow.verify.Verifier;
+import dev.groupflow.verify.code.CodeVerifier;
+import dev.groupflow.verify.code.CodeVerifierSettings;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -113,16 +126,15 @@ public final class Verifiers {
         Config v = c.verifierSection();
         Config section = v.hasPath("code") ? v.getConfig("code") : ConfigFactory.empty();
         try {
-            dev.groupflow.verify.code.CodeVerifierSettings s = dev.groupflow.verify.code.CodeVerifierSettings
-                    .fromConfig(section);
+            CodeVerifierSettings s = CodeVerifierSettings.fromConfig(section);
             if (c.scheduler() == null) {
                 return null; // only checking the configuration
             }
-            return new dev.groupflow.verify.code.CodeVerifier(s);
+            return new CodeVerifier(s);
         } catch (IllegalArgumentException e) {
             c.problems().add("verifier.code: " + e.getMessage());
             return null;
-        } catch (dev.groupflow.verify.code.CodeVerifier.SandboxUnavailableException e) {
+        } catch (CodeVerifier.SandboxUnavailableException e) {
             c.problems().add("verifier.code: " + e.getMessage());
             return null;
         }
@@ -141,7 +153,7 @@ public final class Verifiers {
             return null;
         }
         Config v = context.verifierSection();
-        Config section = v.hasPath(name) && v.getValue(name).valueType() == com.typesafe.config.ConfigValueType.OBJECT
+        Config section = v.hasPath(name) && v.getValue(name).valueType() == ConfigValueType.OBJECT
                 ? v.getConfig(name) : ConfigFactory.empty();
         return f.create(new SectionReader(section, "verifier." + name, context.problems()), context);
     }
@@ -163,7 +175,7 @@ public final class Verifiers {
                     out.add(part.getString("name"));
                 }
             }
-        } catch (com.typesafe.config.ConfigException e) {
+        } catch (ConfigException e) {
             // reported by check()
         }
         return out;

@@ -1,7 +1,10 @@
-package dev.groupflow.model;
+package dev.groupflow.sampling;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.HfCheckpoints;
+import dev.groupflow.model.ModelException;
 import dev.groupflow.model.tokenizer.TextTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
 import java.nio.file.Path;

@@ -1,6 +1,8 @@
-package dev.groupflow.config;
+package dev.groupflow.run;
 
 import com.typesafe.config.Config;
+import dev.groupflow.config.ConfigProblems;
+import dev.groupflow.config.Settings;
 import dev.groupflow.grpo.AdvantageScale;
 import dev.groupflow.grpo.Aggregation;
 import dev.groupflow.grpo.GrpoConfig;
@@ -10,7 +12,7 @@ import dev.groupflow.grpo.OptionNames;
 import dev.groupflow.grpo.RatioLevel;
 import dev.groupflow.model.Devices;
 import dev.groupflow.sampling.SamplingParams;
-import dev.groupflow.verify.Verifiers;
+import dev.groupflow.verify.registry.Verifiers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
