@@ -1,9 +1,11 @@
 package dev.groupflow.cli;
 
 import dev.groupflow.checkpoint.Checkpointer;
+import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.Settings;
 import dev.groupflow.metrics.ChartRefresher;
 import dev.groupflow.metrics.Charts;
+import dev.groupflow.metrics.DashboardToken;
 import dev.groupflow.metrics.LiveMonitoring;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.metrics.RunMonitor;
@@ -30,6 +32,8 @@ import picocli.CommandLine.Option;
 /** {@code groupflow train}: a GRPO run, by default the built-in task from scratch. */
 @Command(name = "train", description = "Train a policy with GRPO (default: a tiny policy on the built-in task).")
 final class TrainCommand implements Callable<Integer> {
+    /** Exit status of a run stopped because its checkpoints could not be written (docs/reliability.md). */
+    static final int CHECKPOINTS_FAILED = 3;
 
     @Mixin
     ConfigOptions config;
@@ -54,8 +58,22 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RunConfig rc = config.load("model.path", model, "data.prompts", prompts, "verifier.name", verifier,
-                "run-dir", runDir, "dashboard.enabled", noDashboard ? false : null);
+        String tokenProblem = DashboardToken.environmentProblem();
+        RunConfig rc;
+        try {
+            rc = config.load("model.path", model, "data.prompts", prompts, "verifier.name", verifier, "run-dir", runDir,
+                    "dashboard.enabled", noDashboard ? false : null);
+        } catch (ConfigProblems e) {
+            // a bad dashboard token in the environment is reported with the configuration's problems
+            List<String> problems = new ArrayList<>(e.problems());
+            if (tokenProblem != null) {
+                problems.add(tokenProblem);
+            }
+            throw new ConfigProblems(problems);
+        }
+        if (tokenProblem != null) {
+            throw new ConfigProblems(List.of(tokenProblem));
+        }
         Path dir = rc.resolvedRunDir();
         Checkpointer existing = new Checkpointer(dir.resolve("checkpoints"), rc.checkpoint().keep());
         if (resume) {
@@ -93,10 +111,9 @@ final class TrainCommand implements Callable<Integer> {
             HeldOutEvaluation heldOut = assembly.heldOutEvaluation(progress);
             reporter.addListener(heldOut);
             LiveMonitoring.Settings watched = new LiveMonitoring.Settings(rc.train().steps(),
-                    rc.pipeline().mode().name().toLowerCase(Locale.ROOT), rc.log().json(), rc.dashboard().enabled(),
-                    rc.dashboard().port(), rc.dashboard().history());
-            try (LiveMonitoring live = LiveMonitoring.open(watched, assembly.gauges(), reporter, dir, System.err,
-                    System.out)) {
+                    rc.pipeline().mode().name().toLowerCase(Locale.ROOT), rc.log().json(), rc.dashboard());
+            try (LiveMonitoring live = LiveMonitoring.open(watched, assembly.gauges(), reporter, dir,
+                    DashboardToken.of(System.getenv(DashboardToken.ENV)), System.err, System.out)) {
                 return train(rc, assembly, reporter, live, heldOut, progress, dir, t0);
             }
         } finally {
@@ -131,6 +148,10 @@ final class TrainCommand implements Callable<Integer> {
         progress.finish();
         if (result instanceof RunResult.Failed failed) {
             live.phase(RunMonitor.Phase.FAILED, failed.reason());
+            if (failed.checkpointsFailed()) {
+                System.err.println("groupflow: training stopped: " + failed.reason());
+                return CHECKPOINTS_FAILED;
+            }
             System.err.println("groupflow: training failed: " + failed.reason());
             return 1;
         }

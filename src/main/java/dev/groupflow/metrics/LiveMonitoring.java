@@ -17,12 +17,9 @@ public final class LiveMonitoring implements AutoCloseable {
      * @param totalSteps the steps the run ends at
      * @param mode streaming or lockstep (shown on the dashboard)
      * @param jsonLines {@code log.json}: every metrics line also on stdout
-     * @param dashboard {@code dashboard.enabled}
-     * @param port {@code dashboard.port} (0 = any free port)
-     * @param history {@code dashboard.history}: steps the dashboard's charts keep
+     * @param dashboard the dashboard's settings
      */
-    public record Settings(long totalSteps, String mode, boolean jsonLines, boolean dashboard, int port,
-                           int history) {
+    public record Settings(long totalSteps, String mode, boolean jsonLines, DashboardSettings dashboard) {
     }
 
     private final RunMonitor monitor;
@@ -34,24 +31,26 @@ public final class LiveMonitoring implements AutoCloseable {
     }
 
     /**
-     * @param console where the dashboard's URL (or why there is none) is printed
+     * @param token the dashboard's secret; null: a random one
+     * @param console where the dashboard's URL with its token (or why there is none) is printed
      * @param jsonOut where {@code log.json} lines go
      */
     public static LiveMonitoring open(Settings settings, PipelineGauges gauges, StepEvents steps, Path runDir,
-                                      PrintStream console, PrintStream jsonOut) {
+                                      DashboardToken token, PrintStream console, PrintStream jsonOut) {
         if (settings.jsonLines()) {
             steps.addListener(new JsonLogLines(jsonOut));
         }
         RunMonitor monitor = new RunMonitor(gauges, settings.totalSteps(), settings.mode(), runDir.toString(),
-                settings.history());
+                settings.dashboard().history());
         monitor.attach(steps);
         Dashboard dashboard = null;
-        if (settings.dashboard()) {
+        if (settings.dashboard().enabled()) {
             try {
-                dashboard = Dashboard.start(monitor, settings.port());
+                dashboard = Dashboard.start(monitor, settings.dashboard(),
+                        token == null ? DashboardToken.random() : token);
                 console.printf("groupflow: dashboard at %s (from another machine: ssh -L %d:127.0.0.1:%d HOST, "
-                        + "then open http://localhost:%d/)%n", dashboard.url(), dashboard.port(), dashboard.port(),
-                        dashboard.port());
+                        + "then open http://localhost:%d/?token=%s)%n", dashboard.pageUrl(), dashboard.port(),
+                        dashboard.port(), dashboard.port(), dashboard.token().value());
             } catch (IllegalStateException e) {
                 console.println("groupflow: no dashboard: " + e.getMessage()
                         + " (set dashboard.port, 0 = any free port, or pass --no-dashboard)");

@@ -35,9 +35,11 @@ public final class LockstepControl implements RunControl {
     }
 
     @Override
-    public synchronized void checkpointNow() {
+    public synchronized boolean checkpointNow() {
+        boolean fresh = !checkpoint;
         checkpoint = true;
         notifyAll();
+        return fresh;
     }
 
     @Override

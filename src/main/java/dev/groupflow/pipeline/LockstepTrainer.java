@@ -57,7 +57,7 @@ public final class LockstepTrainer {
                     awaitUnpaused(control);
                 }
                 if (control.stopRequested()) {
-                    core.checkpoint(ledger.position());
+                    core.finalCheckpoint(ledger.position());
                     return new RunResult.Interrupted(core.step());
                 }
                 sampling.weights().copyInto(replica);
@@ -97,8 +97,10 @@ public final class LockstepTrainer {
                     core.checkpoint(ledger.position());
                 }
             }
-            core.checkpoint(ledger.position());
+            core.finalCheckpoint(ledger.position());
             return new RunResult.Completed(core.step());
+        } catch (CheckpointsFailedException e) {
+            return new RunResult.Failed(core.step(), e.getMessage(), true);
         }
     }
 

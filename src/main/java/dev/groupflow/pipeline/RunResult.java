@@ -20,7 +20,13 @@ public sealed interface RunResult permits RunResult.Completed, RunResult.Interru
     record Interrupted(long steps) implements RunResult {
     }
 
-    /** @param reason why, for people (the log has the details) */
-    record Failed(long steps, String reason) implements RunResult {
+    /**
+     * @param reason why, for people (the log has the details)
+     * @param checkpointsFailed it stopped because checkpoints could not be written ({@link CheckpointsFailedException})
+     */
+    record Failed(long steps, String reason, boolean checkpointsFailed) implements RunResult {
+        public Failed(long steps, String reason) {
+            this(steps, reason, false);
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.groupflow.checkpoint.RunCheckpoints;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.grpo.TrainingSample;
+import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.metrics.RunFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,6 +12,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One learner step on a batch of groups, the same in both pipeline modes: leave out groups staler than the bound,
@@ -18,6 +21,8 @@ import java.util.Optional;
  * weights, report. Single-threaded: it runs on the learner's thread.
  */
 public final class TrainingCore {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingCore.class);
+
 
     /**
      * @param steps the step the run ends at
@@ -25,8 +30,10 @@ public final class TrainingCore {
      * @param maxStaleness S: groups sampled more than S versions ago are dropped
      * @param deterministic batch membership by admission ordinal, whatever the timing
      * @param checkpointEvery a checkpoint every this many steps (0: only at the end)
+     * @param maxConsecutiveCheckpointFailures checkpoint writes that may fail in a row before the run stops
      */
-    public record Settings(int steps, int batchGroups, int maxStaleness, boolean deterministic, int checkpointEvery) {
+    public record Settings(int steps, int batchGroups, int maxStaleness, boolean deterministic, int checkpointEvery,
+                           int maxConsecutiveCheckpointFailures) {
     }
 
     private final Settings settings;
@@ -35,22 +42,28 @@ public final class TrainingCore {
     private final RunFiles files;
     private final RunCheckpoints checkpoints;
     private final StepReporter reporter;
+    private final PipelineGauges gauges;
     private long step;
+    private int failuresInARow;  // checkpoint writes that failed since the last one that succeeded
+    private long lastSaved;      // step of the newest checkpoint on disk, -1 when there is none
 
     /**
      * @param weights where each step's weights are published
      * @param files where each step's ledger line goes
+     * @param gauges where failed checkpoints are counted
      * @param startStep the step the run starts from (0, or a checkpoint's)
      */
     public TrainingCore(Settings settings, Learner learner, WeightStore weights, RunFiles files,
-                        RunCheckpoints checkpoints, StepReporter reporter, long startStep) {
+                        RunCheckpoints checkpoints, StepReporter reporter, PipelineGauges gauges, long startStep) {
         this.settings = settings;
         this.learner = learner;
         this.weights = weights;
         this.files = files;
         this.checkpoints = checkpoints;
         this.reporter = reporter;
+        this.gauges = gauges;
         this.step = startStep;
+        this.lastSaved = startStep > 0 ? startStep : -1; // a resumed run starts from a checkpoint
     }
 
     public Settings settings() {
@@ -133,7 +146,63 @@ public final class TrainingCore {
         return every > 0 && step % every == 0;
     }
 
-    public Path checkpoint(DataPosition data) {
-        return checkpoints.write(step, data, reporter.samplesTrained());
+    /**
+     * Writes a periodic or requested checkpoint. A failed write is logged and counted, and training goes on (the
+     * next checkpoint tries again); a write that succeeds resets the count. Returns the checkpoint, or empty when
+     * it failed.
+     *
+     * @throws CheckpointsFailedException when this was the {@code checkpoint.max-consecutive-failures}-th failure in
+     *     a row: the run must stop rather than train on with nothing saved
+     */
+    public Optional<Path> checkpoint(DataPosition data) {
+        try {
+            return Optional.of(write(data));
+        } catch (RuntimeException e) {
+            int limit = settings.maxConsecutiveCheckpointFailures();
+            LOG.error("checkpoint failed ({} of checkpoint.max-consecutive-failures = {} in a row): {}",
+                    failuresInARow, limit, e.getMessage());
+            if (failuresInARow >= limit) {
+                throw new CheckpointsFailedException(failuresInARow + " checkpoints in a row failed "
+                        + "(checkpoint.max-consecutive-failures = " + limit + "), the last at step " + step + ": "
+                        + e.getMessage() + "; " + stopped());
+            }
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Writes the checkpoint at the end of the run (or of a graceful stop).
+     *
+     * @throws CheckpointsFailedException when it fails
+     */
+    public Path finalCheckpoint(DataPosition data) {
+        try {
+            return write(data);
+        } catch (RuntimeException e) {
+            LOG.error("checkpoint failed: {}", e.getMessage());
+            throw new CheckpointsFailedException("final checkpoint failed: " + e.getMessage() + "; " + stopped());
+        }
+    }
+
+    private Path write(DataPosition data) {
+        try {
+            Path dir = checkpoints.write(step, data, reporter.samplesTrained());
+            failuresInARow = 0;
+            lastSaved = step;
+            LOG.info("checkpoint written: {}", dir);
+            return dir;
+        } catch (RuntimeException e) {
+            failuresInARow++;
+            gauges.checkpointFailures.incrementAndGet();
+            throw e;
+        }
+    }
+
+    /** What stopping now leaves: where a resume would start. */
+    private String stopped() {
+        return lastSaved < 0 ? "stopped at step " + step + " with no checkpoint written: make room (or fix the run "
+                + "directory) and start again"
+                : "stopped at step " + step + "; the newest checkpoint is of step " + lastSaved + ": make room (or fix "
+                + "the run directory), then continue with --resume";
     }
 }

@@ -187,7 +187,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
             return finish(f.interrupted() ? new RunResult.Interrupted(f.steps()) : new RunResult.Completed(f.steps()));
         }
         if (r.report() instanceof LearnerActor.Failed f) {
-            return finish(new RunResult.Failed(stages.startStep(), f.reason()));
+            return finish(new RunResult.Failed(stages.startStep(), f.reason(), f.checkpointsFailed()));
         }
         return this;
     }

@@ -326,8 +326,9 @@ public final class RunAssembly implements AutoCloseable {
     /** The learner's step: staleness bound, batch membership, update, publishing, metrics, checkpoints. */
     TrainingCore core(StepReporter reporter) {
         return new TrainingCore(new TrainingCore.Settings(config.train().steps(), config.train().batchGroups(),
-                config.pipeline().maxStaleness(), config.deterministic(), config.checkpoint().every()), learner,
-                weights, files, checkpoints, reporter, start.step());
+                config.pipeline().maxStaleness(), config.deterministic(), config.checkpoint().every(),
+                config.checkpoint().maxConsecutiveFailures()), learner, weights, files, checkpoints, reporter, gauges,
+                start.step());
     }
 
     /** The streaming pipeline, every stage as {@link TrainingSupervisor} starts it. */

@@ -1,6 +1,7 @@
 package dev.groupflow.run;
 
 import com.typesafe.config.Config;
+import dev.groupflow.cluster.ClusterSettings;
 import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.Settings;
 import dev.groupflow.grpo.AdvantageScale;
@@ -10,6 +11,7 @@ import dev.groupflow.grpo.GrpoLoss;
 import dev.groupflow.grpo.LrSchedule;
 import dev.groupflow.grpo.OptionNames;
 import dev.groupflow.grpo.RatioLevel;
+import dev.groupflow.metrics.DashboardSettings;
 import dev.groupflow.model.Devices;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.verify.registry.Verifiers;
@@ -26,7 +28,7 @@ import java.util.Set;
 public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSettings model, TaskSettings task, DataSettings data,
                         VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
                         PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
-                        dev.groupflow.cluster.ClusterSettings cluster,
+                        ClusterSettings cluster,
                         ChartSettings charts, DashboardSettings dashboard, Config raw) {
 
     public record ModelSettings(Path path, String device, int hiddenSize, int intermediateSize, int layers, int heads,
@@ -56,7 +58,12 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                                    Duration restartMinBackoff, Duration restartMaxBackoff, int maxRestarts) {
     }
 
-    public record CheckpointSettings(int every, int keep) {
+    /**
+     * @param every periodic checkpoint every this many steps (0 = only at the end)
+     * @param keep complete checkpoints kept
+     * @param maxConsecutiveFailures checkpoint writes that may fail in a row before the run stops
+     */
+    public record CheckpointSettings(int every, int keep, int maxConsecutiveFailures) {
     }
 
     /**
@@ -77,10 +84,6 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
 
     /** @param every redraw RUN_DIR/charts every this many steps (0 = only at the end) */
     public record ChartSettings(int every) {
-    }
-
-    /** The live dashboard of {@code train} (docs/dashboard.md): served on 127.0.0.1 at {@code port} (0 = any). */
-    public record DashboardSettings(boolean enabled, int port, int history) {
     }
 
     /** Verifier names the pipeline knows (those of {@link Verifiers#builtIn()}). */
@@ -191,9 +194,11 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                     + pipeline.samplerBatchPrompts());
         }
 
-        CheckpointSettings checkpoint = new CheckpointSettings(r.integer("checkpoint.every"), r.integer("checkpoint.keep"));
+        CheckpointSettings checkpoint = new CheckpointSettings(r.integer("checkpoint.every"), r.integer("checkpoint.keep"),
+                r.integer("checkpoint.max-consecutive-failures"));
         r.atLeast("checkpoint.every", checkpoint.every(), 0);
         r.atLeast("checkpoint.keep", checkpoint.keep(), 1);
+        r.atLeast("checkpoint.max-consecutive-failures", checkpoint.maxConsecutiveFailures(), 1);
         EvalSettings eval = new EvalSettings(r.integer("eval.samples"), r.number("eval.temperature"),
                 r.existingPath("eval.prompts", false), r.integer("eval.every"), r.number("eval.pass-threshold"),
                 r.integers("eval.pass-k"));
@@ -215,11 +220,17 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         ChartSettings charts = new ChartSettings(r.integer("charts.every"));
         r.atLeast("charts.every", charts.every(), 0);
         DashboardSettings dashboard = new DashboardSettings(r.bool("dashboard.enabled"), r.integer("dashboard.port"),
-                r.integer("dashboard.history"));
+                r.integer("dashboard.history"), r.integer("dashboard.max-event-streams"),
+                r.integer("dashboard.actions-per-minute"));
         if (dashboard.port() < 0 || dashboard.port() > 65535) {
             r.problem("dashboard.port", "must be in [0, 65535], got " + dashboard.port());
         }
         r.atLeast("dashboard.history", dashboard.history(), 1);
+        r.atLeast("dashboard.max-event-streams", dashboard.maxEventStreams(), 1);
+        r.atLeast("dashboard.actions-per-minute", dashboard.actionsPerMinute(), 1);
+        if (dashboard.actionsPerMinute() > 10_000) {
+            r.problem("dashboard.actions-per-minute", "must be <= 10000, got " + dashboard.actionsPerMinute());
+        }
 
         GrpoConfig grpo = grpo(r, sampling, train);
         if (grpo != null) {
@@ -227,7 +238,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         }
         dev.groupflow.cluster.ClusterSettings cluster = null;
         try {
-            cluster = dev.groupflow.cluster.ClusterSettings.from(c);
+            cluster = ClusterSettings.from(c);
             r.problems.addAll(cluster.problems());
             if (cluster.enabled() && pipeline != null && pipeline.mode() == Mode.LOCKSTEP) {
                 r.problem("cluster.enabled", "needs pipeline.mode = streaming (lockstep runs on one machine)");

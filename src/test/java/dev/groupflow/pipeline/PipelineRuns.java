@@ -54,9 +54,22 @@ public final class PipelineRuns {
     }
 
     static RunResult lockstep(RunAssembly setup) {
+        return lockstep(setup, null);
+    }
+
+    /** Runs the lockstep pipeline to the end, {@code listener} (if any) seeing each step's metrics line. */
+    static RunResult lockstep(RunAssembly setup, Consumer<Map<String, Object>> listener) {
         StepReporter reporter = new StepReporter(setup.files(), setup.gauges(), setup.config().train().steps(), 1000, 0,
                 QUIET, 0);
+        if (listener != null) {
+            reporter.addListener(listener);
+        }
         return setup.lockstep(reporter).run(() -> false);
+    }
+
+    /** Why a run failed (it must have). */
+    static String reason(RunResult r) {
+        return ((RunResult.Failed) r).reason();
     }
 
     static float[] weights(RunAssembly setup) {
