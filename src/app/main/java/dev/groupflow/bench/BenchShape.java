@@ -3,6 +3,7 @@ package dev.groupflow.bench;
 import dev.groupflow.model.ModelConfig;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The benchmark shapes, identical to {@code shared/reference/decoder_bench.py} so figures compare one to one:
@@ -31,7 +32,7 @@ public record BenchShape(String name, int vocab, int hidden, int inter, int laye
         BenchShape s = SHAPES.get(name);
         if (s == null) {
             throw new IllegalArgumentException("unknown shape '" + name + "' (known: " + List.copyOf(
-                    new java.util.TreeSet<>(SHAPES.keySet())) + ")");
+                    new TreeSet<>(SHAPES.keySet())) + ")");
         }
         return s;
     }

@@ -12,8 +12,10 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The same training run twice, lockstep then streaming, with a slow verifier (log-normal latency by default:
@@ -64,7 +66,7 @@ public final class PipelineBench {
                 result = assembly.lockstep(reporter).run(() -> false);
             } else {
                 try (StreamingRun run = StreamingRun.start(assembly, reporter)) {
-                    result = run.await(java.time.Duration.ofHours(1));
+                    result = run.await(Duration.ofHours(1));
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -72,7 +74,7 @@ public final class PipelineBench {
                 throw new IllegalStateException(c.pipeline().mode() + " run failed: " + failed.reason());
             }
             ObjectNode out = JSON.createObjectNode();
-            out.put("mode", c.pipeline().mode().name().toLowerCase(java.util.Locale.ROOT));
+            out.put("mode", c.pipeline().mode().name().toLowerCase(Locale.ROOT));
             out.put("steps", result.steps());
             out.put("seconds", Math.round(seconds * 100) / 100.0);
             out.put("samples_trained", reporter.samplesTrained());

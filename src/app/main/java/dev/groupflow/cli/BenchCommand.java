@@ -1,7 +1,17 @@
 package dev.groupflow.cli;
 
+import com.typesafe.config.ConfigFactory;
 import dev.groupflow.bench.BenchShape;
+import dev.groupflow.bench.ClusterBench;
 import dev.groupflow.bench.DecoderBench;
+import dev.groupflow.bench.DeterministicBench;
+import dev.groupflow.bench.PipelineBench;
+import dev.groupflow.bench.SoakBench;
+import dev.groupflow.bench.VerifierBench;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,14 +59,14 @@ final class BenchCommand implements Runnable {
 
     @Command(name = "pipeline", description = "The same training, lockstep then streaming, with a slow verifier; "
             + "the last line is JSON with lockstep_s, streaming_s, samples and speedup.")
-    static final class PipelineBenchCommand implements java.util.concurrent.Callable<Integer> {
+    static final class PipelineBenchCommand implements Callable<Integer> {
         @Option(names = "--set", description = "override a key of the bench's run (repeatable), e.g. "
                 + "verifier.latency.mean=500ms, verifier.latency.sigma=1.5, train.steps=30")
-        java.util.List<String> sets = new java.util.ArrayList<>();
+        List<String> sets = new ArrayList<>();
 
         @Override
         public Integer call() throws Exception {
-            var lines = dev.groupflow.bench.PipelineBench.run(sets);
+            var lines = PipelineBench.run(sets);
             System.out.println(lines.get(lines.size() - 1));
             return 0;
         }
@@ -64,28 +74,28 @@ final class BenchCommand implements Runnable {
 
     @Command(name = "verifiers", description = "Streaming throughput with a verifier latency of 0, 0.5 s and 2 s "
             + "(JSON lines).")
-    static final class VerifierBenchCommand implements java.util.concurrent.Callable<Integer> {
+    static final class VerifierBenchCommand implements Callable<Integer> {
         @Option(names = "--latencies", split = ",", defaultValue = "0ms,500ms,2s",
                 description = "fixed verifier latencies (default: ${DEFAULT-VALUE})")
-        java.util.List<String> latencies;
+        List<String> latencies;
 
         @Option(names = "--set", description = "override a key of the bench's runs (repeatable)")
-        java.util.List<String> sets = new java.util.ArrayList<>();
+        List<String> sets = new ArrayList<>();
 
         @Override
         public Integer call() throws Exception {
-            java.util.List<java.time.Duration> d = new java.util.ArrayList<>();
+            List<Duration> d = new ArrayList<>();
             for (String l : latencies) {
-                d.add(com.typesafe.config.ConfigFactory.parseString("d = " + l.trim()).getDuration("d"));
+                d.add(ConfigFactory.parseString("d = " + l.trim()).getDuration("d"));
             }
-            dev.groupflow.bench.VerifierBench.run(d, sets);
+            VerifierBench.run(d, sets);
             return 0;
         }
     }
 
     @Command(name = "deterministic", description = "Streaming throughput with deterministic = false, then true, "
             + "compute-bound and with a slow verifier; prints the ratios (JSON).")
-    static final class DeterministicBenchCommand implements java.util.concurrent.Callable<Integer> {
+    static final class DeterministicBenchCommand implements Callable<Integer> {
         @Option(names = "--compute-steps", defaultValue = "200",
                 description = "steps of the compute-bound runs (default: ${DEFAULT-VALUE})")
         int computeSteps;
@@ -95,17 +105,17 @@ final class BenchCommand implements Runnable {
         int slowSteps;
 
         @Option(names = "--set", description = "override a key of every run (repeatable)")
-        java.util.List<String> sets = new java.util.ArrayList<>();
+        List<String> sets = new ArrayList<>();
 
         @Override
         public Integer call() throws Exception {
-            dev.groupflow.bench.DeterministicBench.run(computeSteps, slowSteps, sets);
+            DeterministicBench.run(computeSteps, slowSteps, sets);
             return 0;
         }
     }
 
     @Command(name = "soak", description = "A long run watching resident and heap memory; prints their slopes (JSON).")
-    static final class SoakBenchCommand implements java.util.concurrent.Callable<Integer> {
+    static final class SoakBenchCommand implements Callable<Integer> {
         @Option(names = "--minutes", defaultValue = "10", description = "length (default: ${DEFAULT-VALUE})")
         double minutes;
 
@@ -113,19 +123,19 @@ final class BenchCommand implements Runnable {
         int interval;
 
         @Option(names = "--set", description = "override a key of the run (repeatable)")
-        java.util.List<String> sets = new java.util.ArrayList<>();
+        List<String> sets = new ArrayList<>();
 
         @Override
         public Integer call() throws Exception {
-            System.out.println(dev.groupflow.bench.SoakBench.run(java.time.Duration.ofSeconds((long) (minutes * 60)),
-                    java.time.Duration.ofSeconds(interval), sets));
+            System.out.println(SoakBench.run(Duration.ofSeconds((long) (minutes * 60)),
+                    Duration.ofSeconds(interval), sets));
             return 0;
         }
     }
 
     @Command(name = "cluster", description = "A verifier-bound run on the learner, then on 1..N verifier worker JVMs "
             + "joined over Pekko Cluster (JSON lines).")
-    static final class ClusterBenchCommand implements java.util.concurrent.Callable<Integer> {
+    static final class ClusterBenchCommand implements Callable<Integer> {
         @Option(names = "--workers", defaultValue = "2", description = "most worker JVMs (default: ${DEFAULT-VALUE})")
         int workers;
 
@@ -140,12 +150,12 @@ final class BenchCommand implements Runnable {
         int steps;
 
         @Option(names = "--set", description = "override a key of the learner's runs (repeatable)")
-        java.util.List<String> sets = new java.util.ArrayList<>();
+        List<String> sets = new ArrayList<>();
 
         @Override
         public Integer call() throws Exception {
-            dev.groupflow.bench.ClusterBench.run(workers,
-                    com.typesafe.config.ConfigFactory.parseString("d = " + latency).getDuration("d"), concurrency,
+            ClusterBench.run(workers,
+                    ConfigFactory.parseString("d = " + latency).getDuration("d"), concurrency,
                     steps, sets);
             return 0;
         }

@@ -1,5 +1,6 @@
 package dev.groupflow.cli;
 
+import dev.groupflow.model.ModelException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -33,7 +34,7 @@ public final class Main implements Runnable {
             if (System.getenv("GROUPFLOW_DEBUG") != null) {
                 ex.printStackTrace(line.getErr());
             }
-            return ex instanceof IllegalArgumentException || ex instanceof dev.groupflow.model.ModelException
+            return ex instanceof IllegalArgumentException || ex instanceof ModelException
                     ? 2 : 1;
         });
         return cl;

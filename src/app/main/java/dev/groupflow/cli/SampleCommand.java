@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -96,7 +97,7 @@ final class SampleCommand implements Callable<Integer> {
                     ObjectNode n = JSON.createObjectNode();
                     n.put("sample", c.sampleIndex());
                     n.put("text", c.text());
-                    n.put("finish_reason", c.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+                    n.put("finish_reason", c.finishReason().name().toLowerCase(Locale.ROOT));
                     n.put("stop", c.stopString());
                     n.set("tokens", JSON.valueToTree(c.tokens()));
                     n.set("logprobs", JSON.valueToTree(c.logprobs()));
@@ -107,7 +108,7 @@ final class SampleCommand implements Callable<Integer> {
                         sum += lp;
                     }
                     System.out.printf("--- sample %d (%s, %d tokens, log-prob %.3f)%n%s%n", c.sampleIndex(),
-                            c.finishReason().name().toLowerCase(java.util.Locale.ROOT), c.tokens().length, sum, c.text());
+                            c.finishReason().name().toLowerCase(Locale.ROOT), c.tokens().length, sum, c.text());
                 }
             }
             if (!json) {

@@ -1,8 +1,12 @@
 package dev.groupflow.cli;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
 import dev.groupflow.checkpoint.Checkpointer;
 import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.Settings;
+import dev.groupflow.data.FileDigest;
 import dev.groupflow.metrics.ChartRefresher;
 import dev.groupflow.metrics.Charts;
 import dev.groupflow.metrics.DashboardToken;
@@ -193,7 +197,7 @@ final class TrainCommand implements Callable<Integer> {
                 out.add("no complete checkpoint in " + checkpoints.root());
                 return out;
             }
-            var then = com.typesafe.config.ConfigFactory.parseString(latest.get().config());
+            var then = ConfigFactory.parseString(latest.get().config());
             List<String> keys = new ArrayList<>(IDENTITY);
             if (now.deterministic()) {
                 keys.addAll(DETERMINISTIC_IDENTITY);
@@ -206,10 +210,10 @@ final class TrainCommand implements Callable<Integer> {
                 }
             }
             // the data position and the ledger name rows of the prompts file: they must be the same rows
-            String recorded = dev.groupflow.data.FileDigest.recorded(latest.get().dir());
+            String recorded = FileDigest.recorded(latest.get().dir());
             Path prompts = now.data().prompts();
-            if (recorded != null && prompts != null && java.nio.file.Files.isRegularFile(prompts)) {
-                String digest = dev.groupflow.data.FileDigest.sha256Remembered(prompts);
+            if (recorded != null && prompts != null && Files.isRegularFile(prompts)) {
+                String digest = FileDigest.sha256Remembered(prompts);
                 if (!digest.equals(recorded)) {
                     out.add("data.prompts: " + prompts + " has changed since the checkpoint (sha256 "
                             + recorded.substring(0, 12) + "..., now " + digest.substring(0, 12) + "...); the "
@@ -220,9 +224,9 @@ final class TrainCommand implements Callable<Integer> {
             return out;
         }
 
-        private static String render(com.typesafe.config.Config c, String key) {
+        private static String render(Config c, String key) {
             return c.getIsNull(key) ? "null"
-                    : c.getValue(key).render(com.typesafe.config.ConfigRenderOptions.concise());
+                    : c.getValue(key).render(ConfigRenderOptions.concise());
         }
     }
 

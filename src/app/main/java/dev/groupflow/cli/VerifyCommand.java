@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import dev.groupflow.config.Settings;
 import dev.groupflow.verify.Outcome;
 import dev.groupflow.verify.Verifier;
@@ -58,7 +59,7 @@ final class VerifyCommand implements Callable<Integer> {
                 try {
                     calls = new VerifierCalls(v, section.getDuration("timeout"), section.getInt("retries"),
                             section.getDuration("retry-backoff"), scheduler);
-                } catch (com.typesafe.config.ConfigException e) {
+                } catch (ConfigException e) {
                     System.err.println("groupflow: " + e.getMessage());
                     return 2;
                 }

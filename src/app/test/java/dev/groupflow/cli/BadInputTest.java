@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,20 +88,20 @@ class BadInputTest {
      * training a while), not shuffled, one epoch: 16 steps of 2 prompts use every good row once.
      */
     private static Path notUtf8(Path dir) throws Exception {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         int bad = 0;
         for (int i = 0; i < 32 + NOT_UTF8.size(); i++) {
             if (i >= 24 && i % 2 == 0 && bad < NOT_UTF8.size()) {
                 Object[] row = NOT_UTF8.get(bad++);
-                out.writeBytes(((String) row[0]).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.writeBytes(((String) row[0]).getBytes(StandardCharsets.UTF_8));
                 for (int b : (int[]) row[1]) {
                     out.write(b);
                 }
-                out.writeBytes(((String) row[2]).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.writeBytes(((String) row[2]).getBytes(StandardCharsets.UTF_8));
             } else {
                 String digits = Integer.toString(100 + i);
                 out.writeBytes(("{\"prompt\": \"" + digits + ">\", \"answer\": \"" + new StringBuilder(digits).reverse()
-                        + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        + "\"}").getBytes(StandardCharsets.UTF_8));
             }
             out.write('\n');
         }
@@ -117,14 +120,14 @@ class BadInputTest {
         assertEquals(16, Files.readAllLines(run.resolve("metrics.jsonl")).size(), "all 16 steps trained: " + r.err());
         List<String> q = Files.readAllLines(run.resolve("quarantine.jsonl"));
         assertEquals(NOT_UTF8.size(), q.size(), String.join("\n", q));
-        List<String> original = Files.readAllLines(file, java.nio.charset.StandardCharsets.ISO_8859_1);
+        List<String> original = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
         for (int k = 0; k < NOT_UTF8.size(); k++) {
             JsonNode row = JSON.readTree(q.get(k));
             assertEquals(file.toString(), row.get("file").asText());
             assertEquals(25 + 2 * k, row.get("line").asInt());
             assertTrue(row.get("reason").asText().startsWith((String) NOT_UTF8.get(k)[3]), row.toString());
-            assertEquals(original.get(24 + 2 * k), new String(java.util.Base64.getDecoder().decode(
-                    row.get("bytes_base64").asText()), java.nio.charset.StandardCharsets.ISO_8859_1),
+            assertEquals(original.get(24 + 2 * k), new String(Base64.getDecoder().decode(
+                    row.get("bytes_base64").asText()), StandardCharsets.ISO_8859_1),
                     "the row's bytes kept as they were");
         }
     }

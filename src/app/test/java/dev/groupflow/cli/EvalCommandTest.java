@@ -14,6 +14,7 @@ import dev.groupflow.model.tokenizer.Tokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,7 +118,7 @@ class EvalCommandTest {
         assertEquals("", r.out());
     }
 
-    private static List<String> iterable(java.util.Iterator<String> it) {
+    private static List<String> iterable(Iterator<String> it) {
         List<String> out = new ArrayList<>();
         it.forEachRemaining(out::add);
         return out;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,6 +15,8 @@ import dev.groupflow.sampling.Sampler;
 import dev.groupflow.sampling.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -120,7 +123,7 @@ class TrainCommandTest {
                 for (String line : lines) {
                     assertTrue(Double.isFinite(JSON.readTree(line).get("loss").asDouble()), line);
                 }
-                try (Policy p = Policy.load(checkpoint, ai.djl.Device.cpu())) {
+                try (Policy p = Policy.load(checkpoint, Device.cpu())) {
                     assertEquals(1, new Sampler(p.model(), p.tokenizer()).generate(
                             List.of(new Sampler.Request(0, p.tokenizer().encode("ab>"), 1)),
                             SamplingParams.greedy(3), 0, 0).size());
@@ -139,7 +142,7 @@ class TrainCommandTest {
                 "--set", "train.batch-groups=2", "--set", "pipeline.sampler-batch-prompts=2",
                 "--set", "sampling.max-new-tokens=4", "--set", "optim.lr=1e-3", "--set", "model.device=cpu",
                 "--set", "eval.prompts=" + prompts, "--set", "dashboard.enabled=false");
-        List<String> three = new java.util.ArrayList<>(resume);
+        List<String> three = new ArrayList<>(resume);
         three.addAll(List.of("--set", "train.steps=3"));
         SampleCommandTest.Run continued = SampleCommandTest.run(three.toArray(String[]::new));
         assertEquals(0, continued.code(), continued.err());
@@ -151,8 +154,8 @@ class TrainCommandTest {
         assertEquals(3, Files.readAllLines(lastRun.resolve("metrics.jsonl")).size());
         // ... and one whose rows changed under the recorded keys is refused before anything starts
         Files.writeString(prompts, "{\"prompt\": \"cc>\", \"answer\": \"cc\"}\n",
-                java.nio.file.StandardOpenOption.APPEND);
-        List<String> four = new java.util.ArrayList<>(resume);
+                StandardOpenOption.APPEND);
+        List<String> four = new ArrayList<>(resume);
         four.addAll(List.of("--set", "train.steps=4"));
         SampleCommandTest.Run refused = SampleCommandTest.run(four.toArray(String[]::new));
         assertEquals(2, refused.code(), refused.err());

@@ -3,6 +3,7 @@ package dev.groupflow.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.checkpoint.Checkpointer;
 import java.io.IOException;
@@ -32,7 +33,7 @@ class WriteFailureRunTest {
     /** Native libraries are unpacked by this process, so the limited one only reads them. */
     @BeforeAll
     static void unpackNatives() {
-        ai.djl.engine.Engine.getEngine("PyTorch");
+        Engine.getEngine("PyTorch");
     }
 
     record Run(int code, String log) {

@@ -11,14 +11,17 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.jni.JniUtils;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * A decoder-only causal language model (Llama / Qwen2 / Qwen3): token embedding, N {@link DecoderLayer}s,
@@ -39,7 +42,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
     private final Parameter lmHead;     // [V, E], or null when tied to the embedding
     private final Rope rope;
     private NDArray suppressBias;       // [V]: 0, or MASKED for ids the policy never produces; null = none
-    private java.util.Set<Integer> suppressed = java.util.Set.of();
+    private Set<Integer> suppressed = Set.of();
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final List<TensorSlot> slots = new ArrayList<>();
 
@@ -235,7 +238,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
             int n = Math.toIntExact(shape.size());
             float[] data = new float[n];
             if (p.getType() == Parameter.Type.GAMMA) {
-                java.util.Arrays.fill(data, 1f);
+                Arrays.fill(data, 1f);
             } else if (p.getType() == Parameter.Type.WEIGHT) {
                 for (int i = 0; i < n; i++) {
                     data[i] = (float) (rng.nextGaussian() * 0.02);
@@ -283,12 +286,12 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
      * and the reference model all see the same one; a sampling-only ban would let training leak probability mass
      * into tokens that are never sampled and so never pushed back down.
      */
-    public void suppressTokens(java.util.Set<Integer> ids) {
+    public void suppressTokens(Set<Integer> ids) {
         if (suppressBias != null) {
             suppressBias.close();
             suppressBias = null;
         }
-        suppressed = java.util.Set.copyOf(ids);
+        suppressed = Set.copyOf(ids);
         if (ids.isEmpty()) {
             return;
         }
@@ -304,7 +307,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
     }
 
     /** Ids the policy never produces. */
-    public java.util.Set<Integer> suppressedTokens() {
+    public Set<Integer> suppressedTokens() {
         return suppressed;
     }
 
@@ -349,8 +352,8 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
      * reference-model sync; α = 1 copies). Runs without autograd.
      */
     public void blendFrom(CausalLm other, double alpha) {
-        boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
-        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
         try {
             for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
                 try (NDScope ignored = new NDScope()) {
@@ -360,7 +363,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
                 }
             }
         } finally {
-            ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
+            JniUtils.setGradMode(gradMode);
         }
     }
 

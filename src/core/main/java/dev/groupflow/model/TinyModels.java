@@ -1,5 +1,6 @@
 package dev.groupflow.model;
 
+import ai.djl.nn.Parameter;
 import java.util.List;
 
 /** Small architectures for tests (random weights, fast on two cores). */
@@ -28,12 +29,12 @@ public final class TinyModels {
     /** Every parameter value of a model, in parameter order (for comparing two models). */
     public static float[] flatWeights(CausalLm model) {
         int n = 0;
-        for (ai.djl.nn.Parameter p : model.parameters().values()) {
+        for (Parameter p : model.parameters().values()) {
             n += (int) p.getArray().size();
         }
         float[] out = new float[n];
         int at = 0;
-        for (ai.djl.nn.Parameter p : model.parameters().values()) {
+        for (Parameter p : model.parameters().values()) {
             float[] v = p.getArray().toFloatArray();
             System.arraycopy(v, 0, out, at, v.length);
             at += v.length;

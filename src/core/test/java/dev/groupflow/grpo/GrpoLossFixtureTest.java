@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicContainer;
@@ -114,7 +115,7 @@ class GrpoLossFixtureTest {
     }
 
     private static double[] flat(double[][] a) {
-        return java.util.Arrays.stream(a).flatMapToDouble(java.util.Arrays::stream).toArray();
+        return Arrays.stream(a).flatMapToDouble(Arrays::stream).toArray();
     }
 
     @Test

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +29,7 @@ class GrpoLossPaddingTest {
                 double[] finite = lossAndGrad(s, 0f);
                 double[] infinite = lossAndGrad(s, NEG_INF);
                 for (double v : infinite) {
-                    assertTrue(Double.isFinite(v), level + " " + aggregation + ": " + java.util.Arrays.toString(infinite));
+                    assertTrue(Double.isFinite(v), level + " " + aggregation + ": " + Arrays.toString(infinite));
                 }
                 assertArrayEquals(finite, infinite, 0.0, level + " " + aggregation);
                 assertEquals(0.0, infinite[1 + 2], 0.0, "no gradient to a padding position");

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Parameter;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.TinyModels;
 import dev.groupflow.model.TokenLogprobs;

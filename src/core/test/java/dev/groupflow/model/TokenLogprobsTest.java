@@ -13,8 +13,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -122,10 +125,10 @@ class TokenLogprobsTest {
             }
             Parameter embedding = model.parameters().get("model.embed_tokens.weight");
             int hidden = model.config().hiddenSize();
-            java.util.Set<Integer> used = new java.util.HashSet<>();
-            prompts.forEach(p -> java.util.Arrays.stream(p).forEach(used::add));
+            Set<Integer> used = new HashSet<>();
+            prompts.forEach(p -> Arrays.stream(p).forEach(used::add));
             // a completion's last token predicts nothing scored, so only the others feed the loss as inputs
-            completions.forEach(c -> java.util.Arrays.stream(c, 0, c.length - 1).forEach(used::add));
+            completions.forEach(c -> Arrays.stream(c, 0, c.length - 1).forEach(used::add));
             try (NDScope ignored = new NDScope()) {
                 float[] g = embedding.getArray().getGradient().toFloatArray();
                 for (int id = 0; id < VOCAB; id++) {

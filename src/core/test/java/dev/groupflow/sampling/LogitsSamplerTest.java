@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,7 +64,7 @@ class LogitsSamplerTest {
             assertTrue(t == 1 || t == 3, "picked " + t);
         }
         // renormalised over the two kept tokens: 0.4 / 0.7 of the mass goes to token 1
-        long ones = java.util.Arrays.stream(draw(logp, params(1, 2, 1, 0), us)).filter(t -> t == 1).count();
+        long ones = Arrays.stream(draw(logp, params(1, 2, 1, 0), us)).filter(t -> t == 1).count();
         assertEquals(0.4 / 0.7, ones / 200.0, 0.01);
     }
 
@@ -74,8 +75,8 @@ class LogitsSamplerTest {
             assertTrue(t == 0 || t == 1, "picked " + t); // mass before token 2 is 0.8: not below p, dropped
         }
         long[] wider = draw(logp, params(1, 0, 0.81, 0), grid(400));
-        assertTrue(java.util.Arrays.stream(wider).anyMatch(t -> t == 2), "p = 0.81 needs token 2");
-        assertTrue(java.util.Arrays.stream(wider).noneMatch(t -> t == 3));
+        assertTrue(Arrays.stream(wider).anyMatch(t -> t == 2), "p = 0.81 needs token 2");
+        assertTrue(Arrays.stream(wider).noneMatch(t -> t == 3));
     }
 
     @Test
@@ -88,7 +89,7 @@ class LogitsSamplerTest {
     @Test
     void temperatureSharpensTheDistribution() {
         // at T = 0.5, p ∝ p^2: (0.75, 0.25) → (0.9, 0.1)
-        long zeros = java.util.Arrays.stream(draw(logs(0.75, 0.25), params(0.5, 0, 1, 0), grid(1000)))
+        long zeros = Arrays.stream(draw(logs(0.75, 0.25), params(0.5, 0, 1, 0), grid(1000)))
                 .filter(t -> t == 0).count();
         assertEquals(0.9, zeros / 1000.0, 0.002);
     }
@@ -126,6 +127,6 @@ class LogitsSamplerTest {
     }
 
     private static List<Long> toList(long[] a) {
-        return java.util.Arrays.stream(a).boxed().toList();
+        return Arrays.stream(a).boxed().toList();
     }
 }

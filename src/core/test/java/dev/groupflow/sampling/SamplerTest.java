@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.TinyModels;
@@ -170,8 +172,8 @@ class SamplerTest {
         trainable.close();
     }
 
-    private static boolean gradientTouched(ai.djl.ndarray.NDArray a) {
-        try (ai.djl.ndarray.NDScope ignored = new ai.djl.ndarray.NDScope()) {
+    private static boolean gradientTouched(NDArray a) {
+        try (NDScope ignored = new NDScope()) {
             return a.getGradient().abs().sum().getFloat() != 0;
         }
     }
@@ -194,7 +196,7 @@ class SamplerTest {
     void suppressedTokensHaveNoProbabilityForSamplerAndLearnerAlike() {
         SamplingParams flat = new SamplingParams(4.0, 0, 1.0, 0.0, 10, List.of());
         List<Sampler.Request> reqs = List.of(request(0, "abc", 40), request(1, "hello world", 40));
-        java.util.Set<Integer> never = TOKENIZER.neverGenerated();
+        Set<Integer> never = TOKENIZER.neverGenerated();
         try (CausalLm suppressing = model.copy(manager)) {
             // without suppression a flat distribution reaches those ids
             long drawnWithout = new Sampler(suppressing, TOKENIZER, Set.of()).generate(reqs, flat, 3, 0).stream()

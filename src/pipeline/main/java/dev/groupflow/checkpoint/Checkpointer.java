@@ -3,6 +3,7 @@ package dev.groupflow.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.groupflow.data.FileDigest;
 import dev.groupflow.grpo.AdamW;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.metrics.LineAppender;
@@ -12,21 +13,21 @@ import dev.groupflow.safetensors.SafetensorsCheckpoint;
 import dev.groupflow.safetensors.SafetensorsWriter;
 import dev.groupflow.safetensors.TensorSpec;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,7 +144,7 @@ public final class Checkpointer {
             specs.add(TensorSpec.of("exp_avg_sq/" + k, v.length));
         });
         new SafetensorsWriter().withMetadata(Map.of("adamw_step", Long.toString(s.step())))
-                .writeFile(dir.resolve("optimizer.safetensors"), specs, spec -> java.nio.FloatBuffer.wrap(
+                .writeFile(dir.resolve("optimizer.safetensors"), specs, spec -> FloatBuffer.wrap(
                         tensors.get(spec.name())));
     }
 
@@ -167,8 +168,8 @@ public final class Checkpointer {
 
     static String sha256(Path file) throws IOException {
         try {
-            return dev.groupflow.data.FileDigest.sha256(file);
-        } catch (java.io.UncheckedIOException e) {
+            return FileDigest.sha256(file);
+        } catch (UncheckedIOException e) {
             throw e.getCause();
         }
     }
@@ -196,9 +197,9 @@ public final class Checkpointer {
         try (Stream<Path> s = Files.list(root)) {
             // step-N.replaced: the previous checkpoint of step N, set aside by a writer that died before its
             // replacement took the name step-N (after step-N when both are there)
-            s.filter(p -> p.getFileName().toString().matches("step-\\d+(" + java.util.regex.Pattern.quote(REPLACED)
+            s.filter(p -> p.getFileName().toString().matches("step-\\d+(" + Pattern.quote(REPLACED)
                             + ")?") && Files.isDirectory(p))
-                    .sorted(java.util.Comparator.comparingLong(Checkpointer::stepOf).reversed()
+                    .sorted(Comparator.comparingLong(Checkpointer::stepOf).reversed()
                             .thenComparing(p -> p.getFileName().toString().endsWith(REPLACED)))
                     .forEach(out::add);
         } catch (IOException e) {
@@ -292,7 +293,7 @@ public final class Checkpointer {
             }
         }
         // step-N.tmp left by a process killed while writing (this one has just renamed its own)
-        try (java.util.stream.Stream<Path> s = Files.list(root)) {
+        try (Stream<Path> s = Files.list(root)) {
             for (Path tmp : s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.tmp")).toList()) {
                 try {
                     deleteTree(tmp);
@@ -310,7 +311,7 @@ public final class Checkpointer {
             return;
         }
         try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(f);
             }
         }

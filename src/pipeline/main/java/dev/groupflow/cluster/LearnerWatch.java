@@ -3,6 +3,7 @@ package dev.groupflow.cluster;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
@@ -35,7 +36,7 @@ public final class LearnerWatch {
                             boolean anyLearner = false;
                             for (var m : cluster.state().getMembers()) {
                                 anyLearner |= m.hasRole("learner") && !m.address().equals(e.member().address())
-                                        && m.status() == org.apache.pekko.cluster.MemberStatus.up();
+                                        && m.status() == MemberStatus.up();
                             }
                             if (!anyLearner) {
                                 ctx.getLog().info("the learner at {} left ({}): this worker stops",

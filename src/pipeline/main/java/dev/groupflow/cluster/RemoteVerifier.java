@@ -9,11 +9,13 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.delivery.ConsumerController;
 import org.apache.pekko.actor.typed.delivery.WorkPullingProducerController;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -78,7 +80,7 @@ public final class RemoteVerifier implements Verifier {
                 producer.tell(new WorkPullingProducerController.Start<>(nextAdapter));
                 Deque<VerifyJob> queue = new ArrayDeque<>();
                 Map<Long, CompletableFuture<Reward>> waiting = new HashMap<>();
-                Map<String, Long> answersByWorker = new java.util.TreeMap<>();
+                Map<String, Long> answersByWorker = new TreeMap<>();
                 ActorRef<VerifyJob>[] sendTo = newSlot();
                 return Behaviors.receive(Command.class)
                         .onMessage(Submit.class, s -> {
@@ -107,7 +109,7 @@ public final class RemoteVerifier implements Verifier {
                             }
                             return Behaviors.same();
                         })
-                        .onSignal(org.apache.pekko.actor.typed.PostStop.class, signal -> {
+                        .onSignal(PostStop.class, signal -> {
                             onStop.run(); // first, so no new call waits on a dead actor
                             ctx.getLog().info("verifier answers by worker: {}", answersByWorker);
                             VerifierFailure gone = new VerifierFailure("remote verifier stopped", false);

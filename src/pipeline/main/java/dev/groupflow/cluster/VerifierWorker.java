@@ -1,5 +1,6 @@
 package dev.groupflow.cluster;
 
+import dev.groupflow.verify.Reward;
 import dev.groupflow.verify.Verifier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -22,7 +23,7 @@ public final class VerifierWorker {
     private record Delivered(ConsumerController.Delivery<VerifyJob> delivery) implements Command {
     }
 
-    private record Scored(ConsumerController.Delivery<VerifyJob> delivery, dev.groupflow.verify.Reward reward,
+    private record Scored(ConsumerController.Delivery<VerifyJob> delivery, Reward reward,
                           String failure) implements Command {
     }
 

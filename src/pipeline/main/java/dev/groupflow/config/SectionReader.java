@@ -2,6 +2,7 @@ package dev.groupflow.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigOrigin;
 import java.time.Duration;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class SectionReader {
 
     /** The same problems list, for a sub-section. */
     public SectionReader section(String key) {
-        Config sub = read(key, () -> config.getConfig(key), com.typesafe.config.ConfigFactory.empty());
+        Config sub = read(key, () -> config.getConfig(key), ConfigFactory.empty());
         return new SectionReader(sub, prefix + "." + key, problems);
     }
 

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** SHA-256 of a file's bytes, read in blocks (prompts files can be large). */
 public final class FileDigest {
@@ -15,8 +16,8 @@ public final class FileDigest {
     public static final String PROMPTS_FILE = "prompts.sha256";
 
     /** The last file hashed by {@link #sha256Remembered}, so the resume check and the run read a prompts file once. */
-    private static final java.util.concurrent.atomic.AtomicReference<Memo> LAST =
-            new java.util.concurrent.atomic.AtomicReference<>();
+    private static final AtomicReference<Memo> LAST =
+            new AtomicReference<>();
 
     private record Memo(Path file, long size, long modified, String digest) {
     }

@@ -1,6 +1,7 @@
 package dev.groupflow.data;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonEOFException;
@@ -76,7 +77,7 @@ final class JsonlRow {
     private static JsonNode tree(String text) throws Invalid {
         try {
             return JSON.readTree(text);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             String m = e.getOriginalMessage() == null ? String.valueOf(e.getMessage()) : e.getOriginalMessage();
             throw new Invalid("not valid JSON: " + m.lines().findFirst().orElse(m));
         }

@@ -1,10 +1,12 @@
 package dev.groupflow.metrics;
 
+import java.awt.AWTError;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -57,7 +59,7 @@ public final class ChartRefresher implements Consumer<Map<String, Object>>, Auto
                     queued.set(false);
                     drawQuietly();
                 });
-            } catch (java.util.concurrent.RejectedExecutionException finished) {
+            } catch (RejectedExecutionException finished) {
                 queued.set(false);
             }
         }
@@ -72,7 +74,7 @@ public final class ChartRefresher implements Consumer<Map<String, Object>>, Auto
     private List<Path> drawQuietly() {
         try {
             return draw.get();
-        } catch (RuntimeException | java.awt.AWTError | LinkageError e) {
+        } catch (RuntimeException | AWTError | LinkageError e) {
             if (!warned) {
                 warned = true;
                 LOG.warn("cannot draw the charts: {}", e.toString());

@@ -10,6 +10,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.Materializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The live dashboard of a training run (docs/dashboard.md): a Pekko HTTP server on 127.0.0.1 serving the page
@@ -26,7 +28,7 @@ public final class Dashboard implements AutoCloseable {
     /** The address it binds to; never another interface. */
     public static final String HOST = "127.0.0.1";
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Dashboard.class);
+    private static final Logger LOG = LoggerFactory.getLogger(Dashboard.class);
 
     private final ActorSystem<Void> system;
     private final EventHub events;

@@ -6,9 +6,12 @@ import java.awt.Font;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Locale;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
@@ -61,9 +64,9 @@ final class Plot {
             return v == 0 ? "0" : String.valueOf(v);
         }
         if (Math.abs(v) >= 1_000) {
-            return String.format(java.util.Locale.ROOT, "%,.0f", v);
+            return String.format(Locale.ROOT, "%,.0f", v);
         }
-        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
+        return new BigDecimal(v).round(new MathContext(4)).stripTrailingZeros().toPlainString();
     }
 
     /** A line in the next palette colour, on the left axis. */

@@ -3,6 +3,7 @@ package dev.groupflow.metrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.groupflow.data.BadRow;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -156,11 +158,11 @@ public final class RunFiles implements AutoCloseable {
      * number, reason and the row's text, and for a row that is not valid UTF-8 its bytes in base64
      * ({@code "bytes_base64"}), so nothing is lost. Returns the file.
      */
-    public synchronized Path quarantine(Path source, List<dev.groupflow.data.BadRow> rows) {
+    public synchronized Path quarantine(Path source, List<BadRow> rows) {
         StringBuilder sb = new StringBuilder();
         try {
-            for (dev.groupflow.data.BadRow b : rows) {
-                Map<String, Object> line = new java.util.LinkedHashMap<>();
+            for (BadRow b : rows) {
+                Map<String, Object> line = new LinkedHashMap<>();
                 line.put("file", source.toString());
                 line.put("line", b.line());
                 line.put("reason", b.reason());

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -162,7 +163,7 @@ public final class RunMonitor {
         Map<String, Object> last = latest();
         boolean paused = control.paused();
         Map<String, Object> run = new LinkedHashMap<>();
-        run.put("phase", phase.name().toLowerCase(java.util.Locale.ROOT));
+        run.put("phase", phase.name().toLowerCase(Locale.ROOT));
         run.put("state", phase == Phase.TRAINING && paused ? "paused" : run.get("phase"));
         run.put("message", message);
         run.put("paused", paused);

@@ -2,10 +2,12 @@ package dev.groupflow.pipeline;
 
 import dev.groupflow.metrics.PassAtK;
 import dev.groupflow.verify.Outcome;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
 
 /**
  * The outcomes of an evaluation, per prompt, and what is reported of them: the mean reward over scored
@@ -63,7 +65,7 @@ final class EvalReport {
         ks.add(1);
         ks.add(samples);
         int[] n = new int[prompts];
-        java.util.Arrays.fill(n, samples);
+        Arrays.fill(n, samples);
         for (int k : ks) {
             double[] per = PassAtK.perPrompt(n, correct, k);
             Map<String, Object> one = new LinkedHashMap<>();
@@ -77,7 +79,7 @@ final class EvalReport {
     }
 
     private double[] promptMeanRewards() {
-        return java.util.stream.IntStream.range(0, correct.length).filter(i -> scoredOf[i] > 0)
+        return IntStream.range(0, correct.length).filter(i -> scoredOf[i] > 0)
                 .mapToDouble(i -> rewardSum[i] / scoredOf[i]).toArray();
     }
 

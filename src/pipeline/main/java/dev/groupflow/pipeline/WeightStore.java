@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BiConsumer;
 
 /**
  * The published policy weights and their versions, shared in one JVM between the learner (which publishes after
@@ -122,7 +123,7 @@ public final class WeightStore implements AutoCloseable {
     }
 
     /** Runs {@code action} on each kept version older than the newest, under the read lock (for checkpoints). */
-    public void forEachOlder(java.util.function.BiConsumer<Long, CausalLm> action) {
+    public void forEachOlder(BiConsumer<Long, CausalLm> action) {
         lock.readLock().lock();
         try {
             Map<Long, CausalLm> older = new LinkedHashMap<>();

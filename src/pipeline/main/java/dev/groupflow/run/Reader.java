@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /** Typed reads from a merged config that collect problems (with the value's origin) instead of throwing. */
@@ -89,7 +90,7 @@ final class Reader {
     String choice(String key, Set<String> allowed) {
         String v = string(key).toLowerCase(Locale.ROOT);
         if (!allowed.contains(v) && !v.isEmpty()) {
-            problem(key, "'" + v + "' is not one of " + new java.util.TreeSet<>(allowed));
+            problem(key, "'" + v + "' is not one of " + new TreeSet<>(allowed));
         }
         return v;
     }

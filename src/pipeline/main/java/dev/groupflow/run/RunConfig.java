@@ -1,6 +1,7 @@
 package dev.groupflow.run;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import dev.groupflow.cluster.ClusterSettings;
 import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.Settings;
@@ -18,6 +19,9 @@ import dev.groupflow.verify.registry.Verifiers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -103,7 +107,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             if (layered.problems().isEmpty() || e.problems().equals(layered.problems())) {
                 throw e;
             }
-            List<String> all = new java.util.ArrayList<>(layered.problems());
+            List<String> all = new ArrayList<>(layered.problems());
             all.addAll(e.problems());
             throw new ConfigProblems(all);
         }
@@ -236,7 +240,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         if (grpo != null) {
             r.problems.addAll(grpo.problems());
         }
-        dev.groupflow.cluster.ClusterSettings cluster = null;
+        ClusterSettings cluster = null;
         try {
             cluster = ClusterSettings.from(c);
             r.problems.addAll(cluster.problems());
@@ -246,7 +250,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             if (deterministic && cluster.remoteSamplers()) {
                 r.problem("cluster.remote-samplers", "cannot be used with deterministic = true");
             }
-        } catch (com.typesafe.config.ConfigException e) {
+        } catch (ConfigException e) {
             r.problems.add("cluster: " + e.getMessage());
         }
         if (deterministic && pipeline.filterZeroVariance()) {
@@ -329,7 +333,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         if (runDir != null) {
             return runDir;
         }
-        return Path.of("runs", java.time.LocalDateTime.now().format(
-                java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        return Path.of("runs", LocalDateTime.now().format(
+                DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 }

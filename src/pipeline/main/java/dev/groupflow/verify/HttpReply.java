@@ -3,6 +3,7 @@ package dev.groupflow.verify;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,7 +23,7 @@ final class HttpReply {
         JsonNode n;
         try {
             n = JSON.readTree(body);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw bad("is not JSON", body);
         }
         if (n == null || !n.isObject()) {

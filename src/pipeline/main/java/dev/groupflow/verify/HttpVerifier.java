@@ -3,6 +3,7 @@ package dev.groupflow.verify;
 import dev.groupflow.config.SectionReader;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -14,6 +15,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 
 /**
  * Scores through an external service: POSTs {@code {prompt, completion, answer, metadata, completion_tokens?}} as
@@ -54,7 +56,7 @@ public final class HttpVerifier implements Verifier {
                     if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
                         r.problem("url", "'" + url + "' is not an http:// or https:// URL with a host");
                     }
-                } catch (java.net.URISyntaxException e) {
+                } catch (URISyntaxException e) {
                     r.problem("url", "'" + url + "' is not a URL: " + e.getReason());
                 }
             }
@@ -69,7 +71,7 @@ public final class HttpVerifier implements Verifier {
         this(settings, scheduler, System::nanoTime);
     }
 
-    HttpVerifier(Settings settings, ScheduledExecutorService scheduler, java.util.function.LongSupplier clock) {
+    HttpVerifier(Settings settings, ScheduledExecutorService scheduler, LongSupplier clock) {
         this.settings = settings;
         this.scheduler = scheduler;
         this.permits = new AsyncPermits(settings.concurrency());

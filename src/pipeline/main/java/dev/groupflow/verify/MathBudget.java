@@ -1,5 +1,7 @@
 package dev.groupflow.verify;
 
+import java.math.BigInteger;
+
 /**
  * Bounds the work of parsing one math answer: nesting depth, the size of exact values (bits of numerator plus
  * denominator, checked before a power is taken), and a wall-clock deadline checked as work proceeds. Running out throws
@@ -59,7 +61,7 @@ final class MathBudget {
      * Checks a power before it is computed: base^e of a base other than 0 and ±1 grows by about the base's size
      * for each unit of |e|, so {@code 10^{1000000}} is refused here, before any allocation.
      */
-    void checkPower(Rational base, java.math.BigInteger e) {
+    void checkPower(Rational base, BigInteger e) {
         long perUnit = Math.max(1, base.num().abs().bitLength() - 1) + Math.max(0, base.den().bitLength() - 1);
         if (e.abs().bitLength() > 31 || perUnit * e.abs().longValueExact() > maxBits) {
             throw new Exceeded("the power ^" + (e.bitLength() > 64 ? "(huge)" : e.toString()) + " needs more than "

@@ -2,6 +2,7 @@ package dev.groupflow.verify;
 
 import dev.groupflow.config.SectionReader;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -98,12 +99,12 @@ public final class MathVerifier implements Verifier {
                     + e.getMessage());
         }
         boolean equal = candidate.equalTo(reference, s.tolerance());
-        return new Reward(equal ? 1.0 : 0.0, java.util.Map.of(), found.source() + " '" + shorten(found.text())
+        return new Reward(equal ? 1.0 : 0.0, Map.of(), found.source() + " '" + shorten(found.text())
                 + "' = " + candidate + (equal ? " equals " : " differs from ") + "answer " + reference);
     }
 
     private static Reward zero(String why) {
-        return new Reward(0.0, java.util.Map.of(), why);
+        return new Reward(0.0, Map.of(), why);
     }
 
     private static String shorten(String s) {

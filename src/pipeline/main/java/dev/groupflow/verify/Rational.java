@@ -2,6 +2,7 @@ package dev.groupflow.verify;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.MathContext;
 
 /**
  * An exact fraction num/den in lowest terms with den &gt; 0. Arithmetic never loses precision; callers bound the
@@ -111,7 +112,7 @@ record Rational(BigInteger num, BigInteger den) {
     }
 
     double toDouble() {
-        return new BigDecimal(num).divide(new BigDecimal(den), java.math.MathContext.DECIMAL64).doubleValue();
+        return new BigDecimal(num).divide(new BigDecimal(den), MathContext.DECIMAL64).doubleValue();
     }
 
     @Override

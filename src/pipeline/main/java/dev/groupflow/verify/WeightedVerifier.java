@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs several verifiers on the same request, concurrently, and sums {@code weight × reward}. Each part's own
@@ -74,9 +75,9 @@ public final class WeightedVerifier implements Verifier {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 String what = "part '" + p.name() + "' failed: " + describe(cause);
                 if (onFailure == OnFailure.FAIL) {
-                    if (cause instanceof java.util.concurrent.TimeoutException) {
+                    if (cause instanceof TimeoutException) {
                         // the part's own deadline: the combination times out too
-                        throw new CompletionException(new java.util.concurrent.TimeoutException(what));
+                        throw new CompletionException(new TimeoutException(what));
                     }
                     boolean retryable = !(cause instanceof VerifierFailure f) || f.retryable();
                     throw new VerifierFailure(what, retryable, cause);

@@ -16,11 +16,16 @@ import dev.groupflow.model.HfCheckpoints;
 import dev.groupflow.model.TinyModels;
 import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
+import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,16 +79,16 @@ class CheckpointerTest {
             Checkpointer c = new Checkpointer(tmp.resolve("checkpoints"), 1);
             Path one = write(c, 1, model);
             AdamW.State opt = new AdamW.State(2, Map.of("w", new float[] {1}), Map.of("w", new float[] {1}));
-            CheckpointException e = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+            CheckpointException e = Assertions.assertThrows(CheckpointException.class,
                     () -> c.write(2, model, dir -> Tokenizers.save(TOKENIZER, dir), new Learner.State(2, 0, 0, opt),
                             new TrainerState(2, 2, 2, 0, 0, 2, DataPosition.start(), 32), "seed = 1\n", dir -> {
-                                throw new java.io.UncheckedIOException(new java.io.IOException("No space left on device"));
+                                throw new UncheckedIOException(new IOException("No space left on device"));
                             }));
             assertTrue(e.getMessage().contains("No space left on device")
                     && e.getMessage().contains("the previous checkpoint is untouched"), e.getMessage());
             assertEquals(List.of(one), c.complete(), "keep = 1, yet step-1 survives: nothing is deleted before a commit");
             assertNull(Checkpointer.verify(one));
-            try (java.util.stream.Stream<Path> left = Files.list(tmp.resolve("checkpoints"))) {
+            try (Stream<Path> left = Files.list(tmp.resolve("checkpoints"))) {
                 assertEquals(List.of("step-1"), left.map(p -> p.getFileName().toString()).toList(), "no debris");
             }
         }
@@ -127,7 +132,7 @@ class CheckpointerTest {
                     dir -> assertEquals(2, c.latest().orElseThrow().state().step(), "the first one still stands"));
             assertEquals(first, second);
             assertArrayEquals(new float[] {8}, c.latest().orElseThrow().optimizer().expAvgSq().get("w"), "the newer one");
-            try (java.util.stream.Stream<Path> left = Files.list(tmp.resolve("checkpoints"))) {
+            try (Stream<Path> left = Files.list(tmp.resolve("checkpoints"))) {
                 assertEquals(List.of("step-2"), left.map(p -> p.getFileName().toString()).toList(), "no debris");
             }
 
@@ -142,7 +147,7 @@ class CheckpointerTest {
                     dir -> assertTrue(Files.isDirectory(tmp.resolve("checkpoints/step-2" + Checkpointer.REPLACED)),
                             "kept until the new one is committed"));
             assertNull(Checkpointer.verify(third));
-            try (java.util.stream.Stream<Path> left = Files.list(tmp.resolve("checkpoints"))) {
+            try (Stream<Path> left = Files.list(tmp.resolve("checkpoints"))) {
                 assertEquals(List.of("step-2"), left.map(p -> p.getFileName().toString()).toList(), "no debris");
             }
         }
@@ -150,7 +155,7 @@ class CheckpointerTest {
 
     /** Writes step 2 again with the given optimizer state; {@code duringWrite} runs before the manifest. */
     private static Path rewrite(Checkpointer c, CausalLm model, AdamW.State opt,
-                                java.util.function.Consumer<Path> duringWrite) {
+                                Consumer<Path> duringWrite) {
         return c.write(2, model, dir -> Tokenizers.save(TOKENIZER, dir), new Learner.State(2, 0, 0, opt),
                 new TrainerState(2, 2, 2, 0, 0, 2, DataPosition.start(), 32), "seed = 1\n", duringWrite);
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.run.RunConfig;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +27,7 @@ class ClusterSettingsTest {
                 () -> RunConfig.load(null, List.of("cluster.remote-verifiers=true")));
         assertTrue(remoteWithoutCluster.getMessage().contains("need cluster.enabled = true"));
         ClusterSettings foreign = new ClusterSettings(true, "127.0.0.1", 0, List.of("akka://other@h:1"), false, false,
-                1, 1, java.time.Duration.ofSeconds(2));
+                1, 1, Duration.ofSeconds(2));
         assertEquals(List.of("cluster.seed-nodes: 'akka://other@h:1' is not of the form pekko://groupflow@host:port"),
                 foreign.problems());
     }

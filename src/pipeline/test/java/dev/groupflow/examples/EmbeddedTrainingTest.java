@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -68,16 +69,16 @@ class EmbeddedTrainingTest {
             events.expectMessageClass(GrpoTraining.StepCompleted.class, Duration.ofSeconds(60));
             training.tell(GrpoTraining.Pause.INSTANCE);
             events.fishForMessage(Duration.ofSeconds(30), e -> e instanceof GrpoTraining.Paused
-                    ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-                    : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+                    ? FishingOutcomes.complete()
+                    : FishingOutcomes.continueAndIgnore());
             training.tell(new GrpoTraining.GetStatus(status.ref()));
             GrpoTraining.Status paused = status.receiveMessage();
             assertEquals("paused", paused.state());
             assertTrue(paused.step() >= 1);
             training.tell(GrpoTraining.Resume.INSTANCE);
             events.fishForMessage(Duration.ofSeconds(30), e -> e instanceof GrpoTraining.StepCompleted
-                    ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-                    : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+                    ? FishingOutcomes.complete()
+                    : FishingOutcomes.continueAndIgnore());
         } finally {
             // the host goes away mid-training: the training stops with it and frees its native memory
             kit.shutdownTestKit();

@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.testkit.ChartImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,7 +76,7 @@ class ChartsTest {
     void chartsWithoutDataAreNotWritten(@TempDir Path tmp) {
         List<JsonNode> m = new ArrayList<>();
         for (JsonNode n : lines(1, 20, false)) {
-            var o = (com.fasterxml.jackson.databind.node.ObjectNode) n;
+            var o = (ObjectNode) n;
             o.remove(List.of("reward/format/mean", "reward/math/mean", "verifier_latency_p50_ms",
                     "verifier_latency_p95_ms"));
             m.add(o);
@@ -97,7 +100,7 @@ class ChartsTest {
         Files.writeString(tmp.resolve("metrics.jsonl"), sb);
         StringBuilder evals = new StringBuilder();
         for (int i = 1; i <= 3; i++) {
-            evals.append(String.format(java.util.Locale.ROOT, "{\"step\": %d, \"mean_reward\": %.1f, \"pass_at_k\": "
+            evals.append(String.format(Locale.ROOT, "{\"step\": %d, \"mean_reward\": %.1f, \"pass_at_k\": "
                     + "{\"1\": {\"estimate\": %.1f, \"ci95\": [%.2f, %.2f]}, \"4\": {\"estimate\": %.1f}}}%n",
                     10 * i, 0.1 + 0.1 * i, 0.1 * i, 0.1 * i - 0.05, 0.1 * i + 0.1, 0.2 + 0.1 * i));
         }
@@ -129,7 +132,7 @@ class ChartsTest {
             double expected = trained.x()[i] <= 40 ? 256 / 0.2 : 256 / 0.4;
             assertEquals(expected, trained.y()[i], 1e-6, "step " + trained.x()[i]);
         }
-        assertFalse(java.util.Arrays.stream(trained.x()).anyMatch(x -> x == 41), "no rate across the restart");
+        assertFalse(Arrays.stream(trained.x()).anyMatch(x -> x == 41), "no rate across the restart");
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.MathContext;
 import java.util.Arrays;
@@ -105,7 +106,7 @@ class PassAtKTest {
     private static double exact(int n, int c, int k) {
         BigInteger all = binomial(n, k);
         BigInteger none = n - c < k ? BigInteger.ZERO : binomial(n - c, k);
-        return 1.0 - new java.math.BigDecimal(none).divide(new java.math.BigDecimal(all), MathContext.DECIMAL128)
+        return 1.0 - new BigDecimal(none).divide(new BigDecimal(all), MathContext.DECIMAL128)
                 .doubleValue();
     }
 

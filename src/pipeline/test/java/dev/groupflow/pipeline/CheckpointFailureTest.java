@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -58,7 +59,7 @@ class CheckpointFailureTest {
     }
 
     private static List<JsonNode> metrics(Path dir) throws IOException {
-        List<JsonNode> out = new java.util.ArrayList<>();
+        List<JsonNode> out = new ArrayList<>();
         for (String l : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
             out.add(JSON.readTree(l));
         }

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.groupflow.verify.Outcome;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +41,7 @@ class GroupAssemblerTest {
         assertEquals(6, groups.size());
         // each group is emitted right after the position of its last member in the arrival order
         List<Long> completionOrder = new ArrayList<>();
-        java.util.Map<Long, Integer> seen = new java.util.HashMap<>();
+        Map<Long, Integer> seen = new HashMap<>();
         for (ScoredRollout s : all) {
             long k = s.rollout().prompt().key();
             if (seen.merge(k, 1, Integer::sum) == g) {

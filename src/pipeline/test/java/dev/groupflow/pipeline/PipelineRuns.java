@@ -1,13 +1,17 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.model.TinyModels;
 import dev.groupflow.run.RunAssembly;
 import dev.groupflow.run.RunConfig;
 import dev.groupflow.run.StreamingRun;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /** Runs the real pipeline in-process for tests. */
@@ -24,7 +28,7 @@ public final class PipelineRuns {
         return RunConfig.load(null, all);
     }
 
-    public static final PrintStream QUIET = new PrintStream(java.io.OutputStream.nullOutputStream());
+    public static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     /** Runs the streaming pipeline to the end; the setup stays open for inspection (caller closes it). */
     static RunResult streaming(RunAssembly setup, Consumer<Map<String, Object>> listener) throws Exception {
@@ -34,8 +38,8 @@ public final class PipelineRuns {
             reporter.addListener(listener);
         }
         try (StreamingRun run = StreamingRun.start(setup, reporter)) {
-            return run.await(java.time.Duration.ofSeconds(Long.getLong("groupflow.test.run-timeout", 300)));
-        } catch (java.util.concurrent.TimeoutException e) {
+            return run.await(Duration.ofSeconds(Long.getLong("groupflow.test.run-timeout", 300)));
+        } catch (TimeoutException e) {
             dumpThreads();
             throw e;
         }
@@ -73,7 +77,7 @@ public final class PipelineRuns {
     }
 
     static float[] weights(RunAssembly setup) {
-        return dev.groupflow.model.TinyModels.flatWeights(setup.policy());
+        return TinyModels.flatWeights(setup.policy());
     }
 
     public static RunAssembly setup(RunConfig c, Path dir) {

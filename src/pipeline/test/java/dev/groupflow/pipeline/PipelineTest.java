@@ -12,9 +12,12 @@ import dev.groupflow.run.RunConfig;
 import dev.groupflow.run.StreamingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -69,7 +72,7 @@ class PipelineTest {
             assertTrue(r.ok(), r.toString());
             calm = PipelineRuns.weights(s);
         }
-        java.util.Random jitter = new java.util.Random();
+        Random jitter = new Random();
         try (RunAssembly s = PipelineRuns.setup(c, tmp.resolve("jittery"))) {
             RunResult r = PipelineRuns.streaming(s, line -> {
                 try {
@@ -105,7 +108,7 @@ class PipelineTest {
                 assertEquals(atPause, steps.get(), "no step while paused");
                 assertTrue(atPause < 8);
                 run.resume();
-                RunResult r = run.await(java.time.Duration.ofSeconds(120));
+                RunResult r = run.await(Duration.ofSeconds(120));
                 assertTrue(r.ok(), r.toString());
                 assertEquals(8, r.steps());
             }
@@ -150,7 +153,7 @@ class PipelineTest {
                 assertFalse(setup.gauges().checkpointPending.get(), "written, so no longer pending");
                 assertTrue(run.checkpointNow(), "a request after the checkpoint registers again");
                 run.stopGracefully();
-                RunResult r = run.await(java.time.Duration.ofSeconds(120));
+                RunResult r = run.await(Duration.ofSeconds(120));
                 assertTrue(r.ok(), r.toString());
             }
         }
@@ -169,7 +172,7 @@ class PipelineTest {
                     control.pause(); // on the trainer's own thread: the next batch waits
                 }
             });
-            java.util.concurrent.CompletableFuture<RunResult> result = java.util.concurrent.CompletableFuture
+            CompletableFuture<RunResult> result = CompletableFuture
                     .supplyAsync(() -> setup.lockstep(reporter).run(control));
             while (steps.get() < 3) {
                 Thread.sleep(5);
@@ -185,7 +188,7 @@ class PipelineTest {
             assertTrue(Files.isDirectory(tmp.resolve("checkpoints/step-3")), "checkpoint written while paused");
             assertEquals(3, steps.get(), "still paused after the checkpoint");
             control.resume();
-            RunResult r = result.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            RunResult r = result.get(120, TimeUnit.SECONDS);
             assertTrue(r.ok(), r.toString());
             assertEquals(8, r.steps());
         }
@@ -284,7 +287,7 @@ class PipelineTest {
     void aStalledLearnerStopsGenerationAtTheBound(@TempDir Path tmp) throws Exception {
         RunConfig c = PipelineRuns.config("pipeline.max-staleness=2", "train.steps=4");
         CountDownLatch release = new CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicReference<Throwable> observed = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Throwable> observed = new AtomicReference<>();
         try (RunAssembly setup = PipelineRuns.setup(c, tmp)) {
             Thread observer = new Thread(() -> {
                 try {

@@ -3,7 +3,10 @@ package dev.groupflow.pipeline;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.run.RunAssembly;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -41,8 +44,8 @@ class PromptsFileChangedTest {
                     String changed = String.join("\n", rows.subList(60, 100)).replace(">", "<");
                     try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
                         c.write(ByteBuffer.wrap(changed.getBytes(StandardCharsets.UTF_8)), offset);
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
                     }
                 }
             });
@@ -51,7 +54,7 @@ class PromptsFileChangedTest {
         assertTrue(PipelineRuns.reason(r).startsWith(file + ":61: the row is no longer the one validated when the run started: "
                 + file + " was changed while the run uses it"), PipelineRuns.reason(r));
         // every prompt trained is one of the rows read before the change (stream index 0-59: lines 1-60)
-        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var json = new ObjectMapper();
         int trained = 0;
         for (String line : Files.readAllLines(tmp.resolve("run/ledger.jsonl"))) {
             for (var key : json.readTree(line).path("trained")) {

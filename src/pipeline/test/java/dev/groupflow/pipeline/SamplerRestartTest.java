@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -101,7 +102,7 @@ class SamplerRestartTest {
                 Thread.sleep(20);
             }
             assertEquals(2, starts.get(), "started, failed, restarted once");
-            assertEquals(java.util.Set.of(0L, 1L, 2L, 3L), groups.keySet(), "all four prompts have complete groups");
+            assertEquals(Set.of(0L, 1L, 2L, 3L), groups.keySet(), "all four prompts have complete groups");
             for (Group group : groups.values()) {
                 assertEquals(List.of(0, 1, 2), group.members().stream().map(x -> x.rollout().sampleIndex()).toList());
             }

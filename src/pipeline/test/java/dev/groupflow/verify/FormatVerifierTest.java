@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class FormatVerifierTest {
@@ -82,7 +83,7 @@ class FormatVerifierTest {
 
     @Test
     void scoringRunsOnTheGivenExecutor() {
-        java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger ran = new AtomicInteger();
         FormatVerifier v = new FormatVerifier(new FormatVerifier.Settings("tags", "", true, List.of("a"), 100,
                 Duration.ofSeconds(1)), r -> {
                     ran.incrementAndGet();

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -201,7 +202,7 @@ public final class SafetensorsFile implements TensorReader {
         if (remaining < needed) {
             throw new IllegalArgumentException(path + ": tensor '" + t.name() + "': destination has room for "
                     + remaining + " " + unit + " but " + needed + " are needed (shape "
-                    + java.util.Arrays.toString(t.shape()) + ")");
+                    + Arrays.toString(t.shape()) + ")");
         }
     }
 

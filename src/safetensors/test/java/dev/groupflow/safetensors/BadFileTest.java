@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -326,7 +327,7 @@ class BadFileTest {
         return Fixtures.copyModel(Fixtures.BF16_SHARDED_MODEL, tmp.resolve("model"));
     }
 
-    private static void editIndex(Path dir, java.util.function.Consumer<ObjectNode> edit) throws IOException {
+    private static void editIndex(Path dir, Consumer<ObjectNode> edit) throws IOException {
         Path index = dir.resolve("model.safetensors.index.json");
         ObjectNode root = (ObjectNode) Fixtures.JSON.readTree(Files.readAllBytes(index));
         edit.accept((ObjectNode) root.get("weight_map"));

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
+import java.util.function.IntToDoubleFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -200,7 +201,7 @@ class FloatFormatsTest {
      * The result r must be at least as close to f as its neighbours r-1 and r+1 (same sign), and on a tie be even.
      * Distances are exact in double. An infinite result must mean f is at least the midpoint above the max finite.
      */
-    private static void assertNearestEven(float f, int r, java.util.function.IntToDoubleFunction value, int inf,
+    private static void assertNearestEven(float f, int r, IntToDoubleFunction value, int inf,
             String what) {
         int sign = r & 0x8000;
         int mag = r & 0x7FFF;

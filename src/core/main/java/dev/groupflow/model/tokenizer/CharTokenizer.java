@@ -1,7 +1,10 @@
 package dev.groupflow.model.tokenizer;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -53,13 +56,13 @@ public final class CharTokenizer implements TextTokenizer {
             Integer id = idOfCodePoint.get(cp);
             if (id == null) {
                 throw new IllegalArgumentException("character '" + new String(Character.toChars(cp))
-                        + "' (U+" + Integer.toHexString(cp).toUpperCase(java.util.Locale.ROOT)
+                        + "' (U+" + Integer.toHexString(cp).toUpperCase(Locale.ROOT)
                         + ") at offset " + offset + " is not in the tokenizer's alphabet \"" + alphabet + "\"");
             }
             out[n++] = id;
             offset += Character.charCount(cp);
         }
-        return java.util.Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, n);
     }
 
     private static int specialAt(String text, int offset) {
@@ -125,6 +128,6 @@ public final class CharTokenizer implements TextTokenizer {
 
     @Override
     public Set<Integer> specialIds() {
-        return new LinkedHashSet<>(java.util.List.of(PAD, EOS, BOS));
+        return new LinkedHashSet<>(List.of(PAD, EOS, BOS));
     }
 }

@@ -1,6 +1,8 @@
 package dev.groupflow.model.tokenizer;
 
+import dev.groupflow.jinja.ChatTemplate;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -39,14 +41,14 @@ public interface TextTokenizer extends AutoCloseable {
     }
 
     /** The chat template, or null when the tokenizer has none. */
-    default dev.groupflow.jinja.ChatTemplate chatTemplate() {
+    default ChatTemplate chatTemplate() {
         return null;
     }
 
     /** Renders messages with the chat template (see {@link dev.groupflow.jinja.ChatTemplate}). */
-    default String applyChatTemplate(List<java.util.Map<String, Object>> messages, boolean addGenerationPrompt,
-                                     java.util.Map<String, Object> variables) {
-        dev.groupflow.jinja.ChatTemplate t = chatTemplate();
+    default String applyChatTemplate(List<Map<String, Object>> messages, boolean addGenerationPrompt,
+                                     Map<String, Object> variables) {
+        ChatTemplate t = chatTemplate();
         if (t == null) {
             throw new IllegalStateException("this tokenizer has no chat template");
         }

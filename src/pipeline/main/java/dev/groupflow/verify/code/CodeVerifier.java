@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,8 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -122,7 +123,7 @@ public final class CodeVerifier implements Verifier {
             }
         } else {
             LOG.info("code verifier: bubblewrap sandbox ready ({}{}; {} concurrent)",
-                    root ? "uids " + java.util.Arrays.toString(candidate.uids()) : "the JVM's uid", cgroups == null ? ", rlimits only" : ", cgroups " + cgroups.describe(),
+                    root ? "uids " + Arrays.toString(candidate.uids()) : "the JVM's uid", cgroups == null ? ", rlimits only" : ", cgroups " + cgroups.describe(),
                     settings.maxConcurrent());
         }
         this.sandbox = candidate;

@@ -21,8 +21,11 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -81,7 +84,7 @@ final class Sandbox implements AutoCloseable {
     private final Cgroups cgroups;
     private final ScheduledExecutorService watchdog;
     private final ExecutorService pumps;
-    private final java.util.Set<Process> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Process> running = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private final List<FileChannel> uidLocks = new ArrayList<>();
     private final int[] uids;
@@ -513,7 +516,7 @@ final class Sandbox implements AutoCloseable {
 
     static void deleteTree(Path dir) {
         try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {
                     Files.deleteIfExists(p);
                 } catch (IOException e) {

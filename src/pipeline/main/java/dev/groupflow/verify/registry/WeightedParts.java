@@ -1,6 +1,7 @@
 package dev.groupflow.verify.registry;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import dev.groupflow.config.SectionReader;
 import dev.groupflow.verify.Verifier;
 import dev.groupflow.verify.WeightedVerifier;
@@ -47,7 +48,7 @@ final class WeightedParts {
             try {
                 name = c.getString("name");
                 weight = c.getDouble("weight");
-            } catch (com.typesafe.config.ConfigException e) {
+            } catch (ConfigException e) {
                 r.problem("parts", where + ": " + e.getMessage());
                 continue;
             }

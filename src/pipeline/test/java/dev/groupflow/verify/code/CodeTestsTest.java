@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class CodeTestsTest {
@@ -35,7 +36,7 @@ class CodeTestsTest {
         assertEquals(CodeTests.normalise("1 2\n3\n"), CodeTests.normalise("1 2   \r\n3\t\n\n\n"));
         assertEquals(CodeTests.normalise("a"), CodeTests.normalise("a\n"));
         assertEquals("", CodeTests.normalise(" \n\n"));
-        org.junit.jupiter.api.Assertions.assertNotEquals(CodeTests.normalise(" a"), CodeTests.normalise("a"));
-        org.junit.jupiter.api.Assertions.assertNotEquals(CodeTests.normalise("a\n\nb"), CodeTests.normalise("a\nb"));
+        Assertions.assertNotEquals(CodeTests.normalise(" a"), CodeTests.normalise("a"));
+        Assertions.assertNotEquals(CodeTests.normalise("a\n\nb"), CodeTests.normalise("a\nb"));
     }
 }

@@ -9,6 +9,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CodeVerifierSettingsTest {
@@ -33,7 +34,7 @@ class CodeVerifierSettingsTest {
         assertTrue(s.allowUnsandboxed());
         assertEquals("off", s.cgroups());
         assertEquals(Path.of("/var/tmp"), s.workDir());
-        assertEquals(java.util.List.of(Path.of("/opt/py")), s.extraReadOnlyPaths());
+        assertEquals(List.of(Path.of("/opt/py")), s.extraReadOnlyPaths());
         assertFalse(CodeVerifierSettings.defaults().allowUnsandboxed());
     }
 

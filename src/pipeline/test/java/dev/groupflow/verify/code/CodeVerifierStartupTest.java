@@ -13,8 +13,10 @@ import dev.groupflow.verify.VerifyRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Assumptions;
@@ -71,7 +73,7 @@ class CodeVerifierStartupTest {
                     .toCompletableFuture().get());
             assertEquals(1.0, ok.value(), ok.toString());
             Reward wrong = assertTimeoutPreemptively(HANG_GUARD, () -> v.score(new VerifyRequest("p",
-                    "print(int(input()) + 1)", null, Map.of("tests", java.util.List.of(
+                    "print(int(input()) + 1)", null, Map.of("tests", List.of(
                             Map.of("input", "1\n", "output", "3\n"))))).toCompletableFuture().get());
             assertEquals(0.0, wrong.value(), wrong.toString());
         } finally {
@@ -88,7 +90,7 @@ class CodeVerifierStartupTest {
         try {
             CodeVerifier b = new CodeVerifier(CodeVerifierSettings.defaults());
             try {
-                java.util.Set<Integer> all = new java.util.HashSet<>();
+                Set<Integer> all = new HashSet<>();
                 for (int uid : a.uids()) {
                     all.add(uid);
                 }

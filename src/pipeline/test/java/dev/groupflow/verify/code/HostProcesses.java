@@ -1,6 +1,7 @@
 package dev.groupflow.verify.code;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -51,7 +52,7 @@ final class HostProcesses {
         try (var walk = Files.walk(root, 8)) {
             walk.filter(p -> p.getFileName() != null && p.getFileName().toString().startsWith(prefix))
                     .forEach(p -> out.add(p.toString()));
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             // unreadable parts of the tree hold none of ours
         }
         return out;
