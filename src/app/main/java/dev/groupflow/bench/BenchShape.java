@@ -38,7 +38,6 @@ public record BenchShape(String name, int vocab, int hidden, int inter, int laye
     }
 
     public ModelConfig modelConfig() {
-        return new ModelConfig("llama", vocab, hidden, inter, layers, heads, kvHeads, hidden / heads, 1e-6,
-                10000.0, null, false, false, false, false, false, 4096, null, List.of(), "float32");
+        return ModelConfig.of("llama", new ModelConfig.Size(vocab, hidden, inter, layers, heads, kvHeads), d -> { });
     }
 }

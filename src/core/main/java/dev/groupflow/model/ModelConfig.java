@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The architecture of a Hugging Face decoder-only LM ({@code config.json}) of the Llama, Qwen2 or Qwen3
@@ -97,15 +98,38 @@ public record ModelConfig(
     }
 
     /**
-     * A Qwen3-style architecture of the given size, as groupflow's built-in policy: q and k normalised per head, no
-     * biases, untied embeddings, no RoPE scaling, RoPE base 10000, RMSNorm epsilon 1e-6, head width E / H, float32.
+     * An architecture of family {@code modelType} and the given size, its details named in {@code details}: by
+     * default head width E / H, RMSNorm epsilon 1e-6, RoPE base 10000 without scaling, untied embeddings, no biases,
+     * no q/k norm, 4096 positions, no bos, no eos, float32.
      */
-    public static ModelConfig qwen3(Size size, int maxPositionEmbeddings, Integer bosTokenId,
-                                    List<Integer> eosTokenIds) {
-        return new ModelConfig("qwen3", size.vocabSize(), size.hiddenSize(), size.intermediateSize(),
-                size.numLayers(), size.numHeads(), size.numKvHeads(), size.hiddenSize() / size.numHeads(), 1e-6,
-                10000.0, null, false, false, false, false, true, maxPositionEmbeddings, bosTokenId, eosTokenIds,
-                "float32");
+    public static ModelConfig of(String modelType, Size size, Consumer<Details> details) {
+        Details d = new Details(size);
+        details.accept(d);
+        return new ModelConfig(modelType, size.vocabSize(), size.hiddenSize(), size.intermediateSize(),
+                size.numLayers(), size.numHeads(), size.numKvHeads(), d.headDim, d.rmsNormEps, d.ropeTheta,
+                d.ropeScaling, d.tieWordEmbeddings, d.qkvBias, d.oBias, d.mlpBias, d.qkNorm, d.maxPositionEmbeddings,
+                d.bosTokenId, d.eosTokenIds, d.torchDtype);
+    }
+
+    /** What {@link #of} sets by name (see the record's components). */
+    public static final class Details {
+        public int headDim;
+        public double rmsNormEps = 1e-6;
+        public double ropeTheta = 10000.0;
+        public RopeScaling ropeScaling;
+        public boolean tieWordEmbeddings;
+        public boolean qkvBias;
+        public boolean oBias;
+        public boolean mlpBias;
+        public boolean qkNorm;
+        public int maxPositionEmbeddings = 4096;
+        public Integer bosTokenId;
+        public List<Integer> eosTokenIds = List.of();
+        public String torchDtype = "float32";
+
+        private Details(Size size) {
+            headDim = size.hiddenSize() / size.numHeads();
+        }
     }
 
     /** The same architecture declaring another stored dtype (groupflow saves F32). */

@@ -1,7 +1,6 @@
 package dev.groupflow.model;
 
 import ai.djl.nn.Parameter;
-import java.util.List;
 
 /** Small architectures for tests (random weights, fast on two cores). */
 public final class TinyModels {
@@ -10,20 +9,32 @@ public final class TinyModels {
 
     /** A Qwen3-style config: q/k norm, GQA (4 heads over 2 KV heads), explicit head_dim. */
     public static ModelConfig qwen3(int vocab) {
-        return new ModelConfig("qwen3", vocab, 32, 64, 2, 4, 2, 12, 1e-6, 10000.0, null, false, false, false, false,
-                true, 256, null, List.of(), "float32");
+        return ModelConfig.of("qwen3", new ModelConfig.Size(vocab, 32, 64, 2, 4, 2), d -> {
+            d.headDim = 12;
+            d.qkNorm = true;
+            d.maxPositionEmbeddings = 256;
+        });
     }
 
     /** A Qwen2-style config: q/k/v biases, tied embeddings. */
     public static ModelConfig qwen2(int vocab) {
-        return new ModelConfig("qwen2", vocab, 24, 48, 2, 6, 2, 4, 1e-6, 10000.0, null, true, true, false, false,
-                false, 256, null, List.of(), "float32");
+        return ModelConfig.of("qwen2", new ModelConfig.Size(vocab, 24, 48, 2, 6, 2), d -> {
+            d.tieWordEmbeddings = true;
+            d.qkvBias = true;
+            d.maxPositionEmbeddings = 256;
+        });
     }
 
     /** A Llama-style config with attention and MLP biases (exercises every optional parameter). */
     public static ModelConfig llamaWithBiases(int vocab) {
-        return new ModelConfig("llama", vocab, 16, 40, 2, 4, 4, 4, 1e-5, 500000.0, null, false, true, true, true,
-                false, 256, null, List.of(), "float32");
+        return ModelConfig.of("llama", new ModelConfig.Size(vocab, 16, 40, 2, 4, 4), d -> {
+            d.rmsNormEps = 1e-5;
+            d.ropeTheta = 500000.0;
+            d.qkvBias = true;
+            d.oBias = true;
+            d.mlpBias = true;
+            d.maxPositionEmbeddings = 256;
+        });
     }
 
     /** Every parameter value of a model, in parameter order (for comparing two models). */

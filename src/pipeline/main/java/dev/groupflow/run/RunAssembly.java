@@ -228,8 +228,13 @@ public final class RunAssembly implements AutoCloseable {
     public static ModelConfig builtinModel(RunConfig c, int vocab) {
         RunConfig.ModelSettings m = c.model();
         int positions = 2 * c.task().maxLength() + c.sampling().maxNewTokens() + 16;
-        return ModelConfig.qwen3(new ModelConfig.Size(vocab, m.hiddenSize(), m.intermediateSize(), m.layers(),
-                m.heads(), m.kvHeads()), Math.max(64, positions), CharTokenizer.BOS, List.of(CharTokenizer.EOS));
+        return ModelConfig.of("qwen3", new ModelConfig.Size(vocab, m.hiddenSize(), m.intermediateSize(), m.layers(),
+                m.heads(), m.kvHeads()), d -> {
+                    d.qkNorm = true;
+                    d.maxPositionEmbeddings = Math.max(64, positions);
+                    d.bosTokenId = CharTokenizer.BOS;
+                    d.eosTokenIds = List.of(CharTokenizer.EOS);
+                });
     }
 
     /**
