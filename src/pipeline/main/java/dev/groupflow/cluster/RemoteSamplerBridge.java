@@ -50,7 +50,7 @@ public final class RemoteSamplerBridge extends AbstractBehavior<RemoteSamplerBri
             ServiceKey.create(ConsumerController.serviceKeyClass(), "groupflow-sampler");
     public static final String ID = "remote-samplers";
 
-    public interface Command {
+    public sealed interface Command {
     }
 
     private record Granted(PromptSupply.Granted granted) implements Command {

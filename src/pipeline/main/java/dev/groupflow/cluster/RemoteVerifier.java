@@ -56,7 +56,7 @@ public final class RemoteVerifier implements Verifier {
 
     /** The learner-side actor: queues jobs, hands them to workers on demand, completes calls with answers. */
     static final class Dispatcher {
-        interface Command {
+        sealed interface Command {
         }
 
         /** Local only (carries a future): a call to send. */

@@ -22,7 +22,7 @@ public final class SamplerWorker {
     }
 
     /** The consumer's messages (internal). */
-    public interface Command {
+    public sealed interface Command {
     }
 
     private record Delivered(ConsumerController.Delivery<SampleJob> delivery) implements Command {

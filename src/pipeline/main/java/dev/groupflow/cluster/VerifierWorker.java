@@ -17,7 +17,7 @@ public final class VerifierWorker {
     }
 
     /** The consumer's messages (internal). */
-    public interface Command {
+    public sealed interface Command {
     }
 
     private record Delivered(ConsumerController.Delivery<VerifyJob> delivery) implements Command {

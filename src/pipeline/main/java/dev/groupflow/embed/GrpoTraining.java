@@ -52,7 +52,7 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
 
-    public interface Command extends CborSerializable {
+    public sealed interface Command extends CborSerializable {
     }
 
     /** Build the policy and start training (the model loads on a blocking dispatcher, not the caller's). */

@@ -28,7 +28,7 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
  */
 public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
 
-    public interface Command extends CborSerializable {
+    public sealed interface Command extends CborSerializable {
     }
 
     public enum Ack implements CborSerializable { INSTANCE }

@@ -34,7 +34,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
 
-    public interface Command extends CborSerializable {
+    public sealed interface Command extends CborSerializable {
     }
 
     /** A sampler asks for up to {@code max} prompts; the answer may wait until capacity opens. */

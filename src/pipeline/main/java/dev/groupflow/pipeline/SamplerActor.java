@@ -27,7 +27,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
 
-    public interface Command extends CborSerializable {
+    public sealed interface Command extends CborSerializable {
     }
 
     /** Prompts arrived from the supply (wrapped {@link PromptSupply.Granted}). */
