@@ -6,8 +6,8 @@ package dev.groupflow.jinja;
  * plain string to it with {@code +} escapes that string.
  */
 record Markup(String text) {
-  @Override
-  public String toString() {
-    return text;
-  }
+    @Override
+    public String toString() {
+        return text;
+    }
 }

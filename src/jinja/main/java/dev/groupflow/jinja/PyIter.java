@@ -7,26 +7,26 @@ import java.util.Iterator;
  * return in Jinja2): always truthy, has no length, and is exhausted after one pass.
  */
 final class PyIter implements Iterator<Object> {
-  final String kind;
-  private final Iterator<?> source;
+    final String kind;
+    private final Iterator<?> source;
 
-  PyIter(String kind, Iterator<?> source) {
-    this.kind = kind;
-    this.source = source;
-  }
+    PyIter(String kind, Iterator<?> source) {
+        this.kind = kind;
+        this.source = source;
+    }
 
-  @Override
-  public boolean hasNext() {
-    return source.hasNext();
-  }
+    @Override
+    public boolean hasNext() {
+        return source.hasNext();
+    }
 
-  @Override
-  public Object next() {
-    return source.next();
-  }
+    @Override
+    public Object next() {
+        return source.next();
+    }
 
-  @Override
-  public String toString() {
-    return "<" + kind + " object>";
-  }
+    @Override
+    public String toString() {
+        return "<" + kind + " object>";
+    }
 }

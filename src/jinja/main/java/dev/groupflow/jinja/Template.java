@@ -14,46 +14,46 @@ import java.util.Map;
  * template is immutable and safe to render from several threads at once.
  */
 public final class Template {
-  private final String source;
-  private final List<Node> body;
+    private final String source;
+    private final List<Node> body;
 
-  private Template(String source, List<Node> body) {
-    this.source = source;
-    this.body = body;
-  }
-
-  /**
-   * Parses a template.
-   *
-   * @throws TemplateSyntaxException with the line and column of the first error
-   */
-  public static Template compile(String source) {
-    try {
-      return new Template(source, Parser.parse(source));
-    } catch (StackOverflowError e) {
-      throw new TemplateSyntaxException("template nested too deeply to parse", 0, 0);
+    private Template(String source, List<Node> body) {
+        this.source = source;
+        this.body = body;
     }
-  }
 
-  /** The template source as given. */
-  public String source() {
-    return source;
-  }
+    /**
+     * Parses a template.
+     *
+     * @throws TemplateSyntaxException with the line and column of the first error
+     */
+    public static Template compile(String source) {
+        try {
+            return new Template(source, Parser.parse(source));
+        } catch (StackOverflowError e) {
+            throw new TemplateSyntaxException("template nested too deeply to parse", 0, 0);
+        }
+    }
 
-  /** Renders with the system clock for {@code strftime_now}. */
-  public String render(Map<String, ?> variables) {
-    return render(variables, Clock.systemDefaultZone());
-  }
+    /** The template source as given. */
+    public String source() {
+        return source;
+    }
 
-  /**
-   * Renders the template. Variables are deep-converted with {@link TemplateValues#fromJava}.
-   *
-   * @param clock the clock {@code strftime_now} reads (local date-time in the clock's zone)
-   * @throws TemplateException on any runtime error, including {@link TemplateRaisedException}
-   */
-  public String render(Map<String, ?> variables, Clock clock) {
-    Map<String, Object> vars = new LinkedHashMap<>();
-    variables.forEach((k, v) -> vars.put(k, TemplateValues.fromJava(v)));
-    return Interpreter.render(body, vars, clock);
-  }
+    /** Renders with the system clock for {@code strftime_now}. */
+    public String render(Map<String, ?> variables) {
+        return render(variables, Clock.systemDefaultZone());
+    }
+
+    /**
+     * Renders the template. Variables are deep-converted with {@link TemplateValues#fromJava}.
+     *
+     * @param clock the clock {@code strftime_now} reads (local date-time in the clock's zone)
+     * @throws TemplateException on any runtime error, including {@link TemplateRaisedException}
+     */
+    public String render(Map<String, ?> variables, Clock clock) {
+        Map<String, Object> vars = new LinkedHashMap<>();
+        variables.forEach((k, v) -> vars.put(k, TemplateValues.fromJava(v)));
+        return Interpreter.render(body, vars, clock);
+    }
 }

@@ -6,13 +6,13 @@ package dev.groupflow.jinja;
  * #getMessage()} is exactly the template author's message, as Hugging Face reports it.
  */
 public final class TemplateRaisedException extends TemplateException {
-  /** The exception raised by the template with the given message. */
-  public TemplateRaisedException(String message) {
-    super(message);
-  }
+    /** The exception raised by the template with the given message. */
+    public TemplateRaisedException(String message) {
+        super(message);
+    }
 
-  @Override
-  public String getMessage() {
-    return detail();
-  }
+    @Override
+    public String getMessage() {
+        return detail();
+    }
 }
