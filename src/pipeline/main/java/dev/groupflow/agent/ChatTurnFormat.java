@@ -1,0 +1,114 @@
+package dev.groupflow.agent;
+
+import dev.groupflow.jinja.ChatTemplate;
+import dev.groupflow.jinja.TemplateException;
+import dev.groupflow.model.tokenizer.TextTokenizer;
+import dev.groupflow.sampling.Completion;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Chat turns rendered by the model's own chat template. The conversation is kept as messages: the first
+ * observation's (or its text as one user message) and its tool schemas, then per turn an assistant message (the
+ * turn's content and its well-formed tool calls, as {@code tool_calls} entries the template renders) and the
+ * environment's messages (usually {@code tool} results). After each answer the whole conversation is rendered again
+ * with a generation prompt and tokenized: when the template writes earlier turns exactly as the policy produced
+ * them, the new tokens start with the old context and only the answer is new; when it does not (it drops earlier
+ * reasoning, or re-serialises a call differently), the episode records a new context and the sampler recomputes
+ * from where they differ.
+ */
+public final class ChatTurnFormat implements TurnFormat {
+    private final TextTokenizer tokenizer;
+    private final ChatTemplate template;
+    private final ToolCallFormat tools;
+    private final Map<String, Object> variables;
+
+    /**
+     * @param tools how the model writes tool calls ({@link ToolCallFormat#QWEN} for Qwen)
+     * @param variables extra template variables (for example {@code enable_thinking}); may be empty
+     */
+    public ChatTurnFormat(TextTokenizer tokenizer, ChatTemplate template, ToolCallFormat tools,
+                          Map<String, Object> variables) {
+        this.tokenizer = tokenizer;
+        this.template = template;
+        this.tools = tools;
+        this.variables = Map.copyOf(variables);
+    }
+
+    @Override
+    public Transcript begin(Observation first) {
+        Chat chat = new Chat(first.tools());
+        chat.add(first);
+        chat.context = chat.render();
+        return chat;
+    }
+
+    private final class Chat implements Transcript {
+        private final List<Map<String, Object>> messages = new ArrayList<>();
+        private final List<Map<String, Object>> toolSchemas;
+        private int[] context;
+
+        Chat(List<Map<String, Object>> toolSchemas) {
+            this.toolSchemas = toolSchemas;
+        }
+
+        void add(Observation o) {
+            if (o.messages() != null) {
+                messages.addAll(o.messages());
+            } else {
+                messages.add(Map.of("role", "user", "content", o.text()));
+            }
+        }
+
+        int[] render() {
+            Map<String, Object> vars = new LinkedHashMap<>(variables);
+            if (toolSchemas != null) {
+                vars.put("tools", toolSchemas);
+            }
+            String text;
+            try {
+                text = template.render(messages, true, vars);
+            } catch (TemplateException e) {
+                throw new EnvironmentFailure("the chat template refused the conversation: " + e.getMessage(), false);
+            }
+            try {
+                return tokenizer.encode(text);
+            } catch (IllegalArgumentException e) {
+                throw new EnvironmentFailure("the rendered conversation cannot be tokenized: " + e.getMessage(),
+                        false);
+            }
+        }
+
+        @Override
+        public int[] context() {
+            return context;
+        }
+
+        @Override
+        public Action act(Completion turn) {
+            Action action = tools.parse(turn.text(), turn.truncated());
+            Map<String, Object> message = new LinkedHashMap<>();
+            message.put("role", "assistant");
+            message.put("content", action.content());
+            if (!action.toolCalls().isEmpty()) {
+                message.put("tool_calls", action.toolCalls().stream().map(ToolCall::asMessageEntry).toList());
+            }
+            messages.add(message);
+            context = Episode.concat(context, turn.tokens());
+            return action;
+        }
+
+        @Override
+        public String observe(Observation observation) {
+            add(observation);
+            int[] before = context;
+            context = render();
+            int common = Arrays.mismatch(before, context);
+            int from = common < 0 ? context.length : common;
+            return tokenizer.decode(Arrays.copyOfRange(context, from, context.length), false);
+        }
+    }
+}
