@@ -57,6 +57,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--verifier", description = "reward function (verifier.name)")
     String verifier;
 
+    @Option(names = "--task", description = "digits (the built-in single-turn task, task.name as configured) | agent "
+            + "(the built-in multi-turn task: task.name = guess, episodes against an environment; docs/agents.md)")
+    String task;
+
     @Option(names = "--no-dashboard", description = "do not serve the live dashboard (dashboard.enabled = false)")
     boolean noDashboard;
 
@@ -65,7 +69,11 @@ final class TrainCommand implements Callable<Integer> {
         String tokenProblem = DashboardToken.environmentProblem();
         RunConfig rc;
         try {
-            rc = config.load("model.path", model, "data.prompts", prompts, "verifier.name", verifier, "run-dir", runDir,
+            if (task != null && !task.equals("digits") && !task.equals("agent")) {
+                throw new ConfigProblems(List.of("--task: '" + task + "' is not one of digits, agent"));
+            }
+            rc = config.load("task.name", "agent".equals(task) ? RunConfig.GUESS : null, "model.path", model,
+                    "data.prompts", prompts, "verifier.name", verifier, "run-dir", runDir,
                     "dashboard.enabled", noDashboard ? false : null);
         } catch (ConfigProblems e) {
             // a bad dashboard token in the environment is reported with the configuration's problems
@@ -183,7 +191,7 @@ final class TrainCommand implements Callable<Integer> {
     /** Differences that make a checkpoint's run incompatible with the given config. */
     static final class ResumeCheck {
         /** What a resumed run must share with its checkpoint: the model, the data and the algorithm. */
-        static final List<String> IDENTITY = List.of("seed", "deterministic", "model.path", "model.builtin", "task",
+        static final List<String> IDENTITY = List.of("seed", "deterministic", "model.path", "model.builtin", "task", "agent",
                 "data.prompts", "data.shuffle", "grpo.group-size", "grpo.scale", "grpo.aggregation", "grpo.ratio-level",
                 "grpo.beta", "train.batch-groups");
         /** In deterministic mode also what fixes which samples are drawn with which weights. */

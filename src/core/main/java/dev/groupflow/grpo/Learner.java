@@ -110,9 +110,34 @@ public final class Learner implements AutoCloseable {
      * closed by a clip and an AdamW update (or a skipped update when the loss or the gradient is not finite).
      */
     public StepResult step(List<List<TrainingSample>> groups) {
+        Batch batch = new Batch(groups, true);
+        return train(batch, Advantages.compute(batch.rewards(), config.scale()));
+    }
+
+    /**
+     * One step on rows whose advantages the caller computed (multi-turn episodes: one row per policy turn, the
+     * turn's context as prompt and its tokens as completion, so environment tokens are never in the loss). Groups
+     * may have any number of rows; everything else is as {@link #step(List)}.
+     *
+     * @param advantages one per row, group by group in input order
+     */
+    public StepResult step(List<List<TrainingSample>> groups, double[][] advantages) {
+        Batch batch = new Batch(groups, false);
+        int zeroGroups = 0;
+        int missing = 0;
+        for (int g = 0; g < groups.size(); g++) {
+            if (advantages[g].length != groups.get(g).size()) {
+                throw new IllegalArgumentException("group " + g + " has " + groups.get(g).size() + " rows but "
+                        + advantages[g].length + " advantages");
+            }
+            zeroGroups += Arrays.stream(advantages[g]).allMatch(a -> a == 0) ? 1 : 0;
+            missing += (int) groups.get(g).stream().filter(s -> !s.scored()).count();
+        }
+        return train(batch, new Advantages.Result(advantages, zeroGroups, missing));
+    }
+
+    private StepResult train(Batch batch, Advantages.Result advantages) {
         long t0 = System.nanoTime();
-        Batch batch = new Batch(groups);
-        Advantages.Result advantages = Advantages.compute(batch.rewards(), config.scale());
         double[] rowAdvantages = advantages.advantages();                                // [B]
         float[][] ref = reference == null ? null : TokenLogprobs.evaluate(reference, batch.prompts,
                 batch.completions, padId, config.passes().temperature(), config.passes().microBatchTokens());
@@ -271,16 +296,20 @@ public final class Learner implements AutoCloseable {
         final int[] lossLengths;
         final long tokensInLoss;
 
-        Batch(List<List<TrainingSample>> groups) {
+        /** @param exactGroups every group must have exactly G samples (false: rows of episodes, any number) */
+        Batch(List<List<TrainingSample>> groups, boolean exactGroups) {
             if (groups.isEmpty()) {
                 throw new IllegalArgumentException("a step needs at least one group");
             }
             for (List<TrainingSample> g : groups) {
-                if (g.size() != config.groupSize()) {
+                if (exactGroups && g.size() != config.groupSize()) {
                     throw new IllegalArgumentException("group of prompt " + (g.isEmpty() ? "?" : g.get(0).promptKey())
                             + " has " + g.size() + " samples; grpo.group-size is " + config.groupSize());
                 }
                 samples.addAll(g);
+            }
+            if (samples.isEmpty()) {
+                throw new IllegalArgumentException("a step needs at least one row");
             }
             this.groups = groups;
             int n = samples.size();

@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Runs episodes to their end on the calling thread: starts them all, and whenever some are ready samples their
@@ -73,6 +74,15 @@ public final class EpisodeRunner {
      */
     public List<Episode> run(List<EpisodeSpec> specs, long seed, long step, long policyVersion)
             throws InterruptedException {
+        return run(specs, seed, step, policyVersion, e -> { });
+    }
+
+    /**
+     * As {@link #run(List, long, long, long)}, telling {@code ended} (on the calling thread) about each episode as
+     * soon as it has ended, so a caller can pass on a group whose episodes have all ended while others still run.
+     */
+    public List<Episode> run(List<EpisodeSpec> specs, long seed, long step, long policyVersion,
+                             Consumer<Episode> ended) throws InterruptedException {
         BlockingQueue<Event> events = new LinkedBlockingQueue<>();
         List<EpisodeState> states = new ArrayList<>();
         List<CompletableFuture<Void>> ends = new ArrayList<>();
@@ -93,6 +103,7 @@ public final class EpisodeRunner {
                     if (ev.state().phase() == EpisodeState.Phase.ENDED) {
                         live--;
                         ends.add(environment.end(ev.state().spec().episodeId()).toCompletableFuture());
+                        ended.accept(ev.state().episode());
                     }
                 }
                 if (lockstep && pending > 0) {

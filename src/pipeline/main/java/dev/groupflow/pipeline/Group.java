@@ -1,6 +1,7 @@
 package dev.groupflow.pipeline;
 
 import dev.groupflow.CborSerializable;
+import dev.groupflow.agent.Episode;
 import dev.groupflow.grpo.Advantages;
 import dev.groupflow.grpo.TrainingSample;
 import dev.groupflow.verify.Outcome;
@@ -9,12 +10,28 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The G scored completions of one prompt, ordered by sample index.
+ * The G scored completions of one prompt, ordered by sample index; or, in an agent run, the G episodes of one task
+ * ({@link EpisodeGroups}: each episode is also a member, its return as the reward).
  *
  * @param promptKey the prompt's key
  * @param members exactly G scored rollouts
+ * @param episodes the G episodes, in the members' order (empty for single-turn completions)
  */
-public record Group(long promptKey, List<ScoredRollout> members) implements CborSerializable {
+public record Group(long promptKey, List<ScoredRollout> members, List<Episode> episodes) implements CborSerializable {
+
+    public Group {
+        episodes = episodes == null ? List.of() : List.copyOf(episodes);
+    }
+
+    /** A group of single-turn completions. */
+    public Group(long promptKey, List<ScoredRollout> members) {
+        this(promptKey, members, List.of());
+    }
+
+    /** Whether this is a group of episodes. */
+    public boolean ofEpisodes() {
+        return !episodes.isEmpty();
+    }
 
     /** The prompt's admission ordinal. */
     public long ordinal() {

@@ -4,15 +4,29 @@ import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.QueueOfferResult;
 
 /**
- * The verifier stream's entrance, where samplers put their rollouts: the stream's {@link BoundedSourceQueue}
- * (safe to offer to from any thread). Admission control bounds what is in flight, so the queue always has room;
- * once the run has ended and the stream is closed, a last batch still in hand is simply not needed.
+ * The stream's entrance, where samplers put their work: rollouts into the verifier stream, or (agent runs, whose
+ * rewards come from the environment) whole groups of episodes straight to the learner. It is the stream's
+ * {@link BoundedSourceQueue} (safe to offer to from any thread). Admission control bounds what is in flight, so
+ * the queue always has room; once the run has ended and the stream is closed, a last batch still in hand is simply
+ * not needed.
  */
 public final class RolloutQueue {
-    private final BoundedSourceQueue<Rollout> queue;
+    private final BoundedSourceQueue<Rollout> rollouts;
+    private final BoundedSourceQueue<Group> groups;
 
-    public RolloutQueue(BoundedSourceQueue<Rollout> queue) {
-        this.queue = queue;
+    /** The verifier stream's entrance. */
+    public RolloutQueue(BoundedSourceQueue<Rollout> rollouts) {
+        this(rollouts, null);
+    }
+
+    private RolloutQueue(BoundedSourceQueue<Rollout> rollouts, BoundedSourceQueue<Group> groups) {
+        this.rollouts = rollouts;
+        this.groups = groups;
+    }
+
+    /** The entrance of a stream of finished groups (groups of episodes go straight to the learner). */
+    public static RolloutQueue ofGroups(BoundedSourceQueue<Group> groups) {
+        return new RolloutQueue(null, groups);
     }
 
     /**
@@ -22,17 +36,35 @@ public final class RolloutQueue {
      *     restarted
      */
     public void offer(Rollout r) {
-        QueueOfferResult res = queue.offer(r);
+        if (rollouts == null) {
+            throw new IllegalStateException("this stream takes whole groups of episodes, not rollouts");
+        }
+        check(rollouts.offer(r), "a rollout");
+    }
+
+    /** Puts a finished group into the stream (see {@link #offer(Rollout)}). */
+    public void offer(Group g) {
+        if (groups == null) {
+            throw new IllegalStateException("this stream takes rollouts to verify, not finished groups");
+        }
+        check(groups.offer(g), "a group");
+    }
+
+    private static void check(QueueOfferResult res, String what) {
         if (res == QueueOfferResult.enqueued() || res == QueueOfferResult.closed()) {
             return;
         }
-        throw new IllegalStateException("verifier queue refused a rollout: " + res);
+        throw new IllegalStateException("the stream's queue refused " + what + ": " + res);
     }
 
     /** Ends the stream once what is queued has passed (the run is over). */
     void complete() {
         try {
-            queue.complete();
+            if (rollouts != null) {
+                rollouts.complete();
+            } else {
+                groups.complete();
+            }
         } catch (RuntimeException alreadyDone) {
             // the stream ends on its own once the learner has stopped (the sink watches it)
         }

@@ -1,5 +1,6 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.agent.EpisodeAdvantages;
 import dev.groupflow.checkpoint.RunCheckpoints;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.grpo.Learner;
@@ -8,7 +9,9 @@ import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.metrics.RunFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,9 +34,18 @@ public final class TrainingCore {
      * @param deterministic batch membership by admission ordinal, whatever the timing
      * @param checkpointEvery a checkpoint every this many steps (0: only at the end)
      * @param maxConsecutiveCheckpointFailures checkpoint writes that may fail in a row before the run stops
+     * @param episodes how groups of episodes get their per-turn advantages (GRPO or GiGPO); null in runs without
+     *     episodes
      */
     public record Settings(int steps, int batchGroups, int maxStaleness, boolean deterministic, int checkpointEvery,
-                           int maxConsecutiveCheckpointFailures) {
+                           int maxConsecutiveCheckpointFailures, EpisodeAdvantages.Settings episodes) {
+
+        /** Settings of a run without episodes. */
+        public Settings(int steps, int batchGroups, int maxStaleness, boolean deterministic, int checkpointEvery,
+                        int maxConsecutiveCheckpointFailures) {
+            this(steps, batchGroups, maxStaleness, deterministic, checkpointEvery, maxConsecutiveCheckpointFailures,
+                    null);
+        }
     }
 
     private final Settings settings;
@@ -94,17 +106,48 @@ public final class TrainingCore {
     public Learner.StepResult train(List<Group> batch) {
         List<Group> ordered = new ArrayList<>(batch);
         ordered.sort(Comparator.comparingLong(Group::promptKey));
-        List<List<TrainingSample>> groups = new ArrayList<>(ordered.size());
-        for (Group g : ordered) {
-            groups.add(g.toTrainingSamples());
-        }
         long trainedAt = step;
-        Learner.StepResult result = learner.step(groups);
+        Learner.StepResult result = ordered.get(0).ofEpisodes() ? trainEpisodes(ordered)
+                : learner.step(ordered.stream().map(Group::toTrainingSamples).toList());
         step++;
         weights.publish(learner.policy(), step);
         reporter.report(step, step, ordered, trainedAt, result);
         files.ledger(Map.of("step", step, "trained", ordered.stream().map(Group::promptKey).toList()));
         return result;
+    }
+
+    /**
+     * A step on groups of episodes: one row per policy turn with its turn's advantage, the episodes' metrics added
+     * (success rate, turns per episode, outcomes, environment failures), and reward_mean / reward_std taken over
+     * episodes (the learner's are over rows, that is over turns). The result's advantages are the rows': every
+     * turn's, group by group, episode by episode.
+     */
+    private Learner.StepResult trainEpisodes(List<Group> ordered) {
+        List<List<TrainingSample>> groups = new ArrayList<>(ordered.size());
+        double[][] advantages = new double[ordered.size()][];
+        for (int i = 0; i < ordered.size(); i++) {
+            EpisodeGroups.Rows rows = EpisodeGroups.rows(ordered.get(i), settings.episodes());
+            groups.add(rows.samples());
+            advantages[i] = rows.advantages();
+        }
+        Learner.StepResult r = learner.step(groups, advantages);
+        Map<String, Double> m = new LinkedHashMap<>(r.metrics());
+        double[] returns = ordered.stream().flatMap(g -> Arrays.stream(g.rewards())).filter(x -> x != null)
+                .mapToDouble(Double::doubleValue).toArray();
+        m.put("reward_mean", Arrays.stream(returns).average().orElse(Double.NaN));
+        m.put("reward_std", std(returns));
+        m.put("turn_rows", m.get("samples"));
+        m.putAll(EpisodeGroups.metrics(ordered));
+        return new Learner.StepResult(r.updated(), m, r.advantages());
+    }
+
+    /** The unbiased standard deviation (0 for fewer than two values). */
+    private static double std(double[] x) {
+        if (x.length < 2) {
+            return 0;
+        }
+        double mean = Arrays.stream(x).average().orElse(0);
+        return Math.sqrt(Arrays.stream(x).map(v -> (v - mean) * (v - mean)).sum() / (x.length - 1));
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
@@ -19,6 +20,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSink;
 
@@ -90,6 +92,8 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     /**
      * Every stage of a run, as the diagram above.
      *
+     * @param verification the verifier stream; null in an agent run, whose sampler stage (the episode stage)
+     *     offers finished groups of episodes, which go straight to the learner
      * @param startStep the step the run starts from (a failed run reports it)
      * @param alsoStart starts what else must run as this supervisor's children (a verifier on other machines
      *     needs its dispatcher here)
@@ -97,6 +101,11 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     public record Stages(PromptSupply.Settings supply, SamplerStage sampler, Restarts samplerRestarts,
                          Verification verification, TrainingCore learner, PipelineGauges gauges, long startStep,
                          Consumer<ActorContext<?>> alsoStart) {
+
+        /** Finished groups the direct stream's entrance holds (admission control keeps far fewer in flight). */
+        int groupQueueBound() {
+            return Math.max(64, 2 * (learner.settings().maxStaleness() + 1) * learner.settings().batchGroups());
+        }
     }
 
     public static Behavior<Command> create(Stages stages, CompletableFuture<RunResult> result) {
@@ -126,19 +135,26 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         ctx.watch(learner);
         supply.tell(new PromptSupply.RegisterLearner(learner));
 
+        Sink<Group, NotUsed> toLearner = ActorSink.<Group, LearnerActor.Command, LearnerActor.Ack>
+                actorRefWithBackpressure(learner, (ack, g) -> new LearnerActor.GroupArrived(ack, g),
+                        LearnerActor.StreamStarted::new, LearnerActor.Ack.INSTANCE,
+                        LearnerActor.StreamCompleted.INSTANCE, t -> new LearnerActor.StreamFailed(String.valueOf(t)));
         Verification v = stages.verification();
-        queue = new RolloutQueue(Source.<Rollout>queue(v.queueBound())
-                .via(VerifierStage.flow(v.calls(), v.concurrency(), gauges))
-                .via(GroupAssembler.flow(v.groupSize(), v.filterZeroVariance(), gauges, g -> {
-                    gauges.groupsFiltered.incrementAndGet();
-                    gauges.samplesFiltered.addAndGet(g.members().size());
-                    supply.tell(new PromptSupply.Resolved(List.of(g.promptKey()), PromptSupply.Resolution.FILTERED));
-                }))
-                .to(ActorSink.<Group, LearnerActor.Command, LearnerActor.Ack>actorRefWithBackpressure(learner,
-                        (ack, g) -> new LearnerActor.GroupArrived(ack, g), LearnerActor.StreamStarted::new,
-                        LearnerActor.Ack.INSTANCE, LearnerActor.StreamCompleted.INSTANCE,
-                        t -> new LearnerActor.StreamFailed(String.valueOf(t))))
-                .run(Materializer.createMaterializer(ctx)));
+        if (v == null) { // episodes: the environment gave the rewards, groups go straight to the learner
+            queue = RolloutQueue.ofGroups(Source.<Group>queue(stages.groupQueueBound()).to(toLearner)
+                    .run(Materializer.createMaterializer(ctx)));
+        } else {
+            queue = new RolloutQueue(Source.<Rollout>queue(v.queueBound())
+                    .via(VerifierStage.flow(v.calls(), v.concurrency(), gauges))
+                    .via(GroupAssembler.flow(v.groupSize(), v.filterZeroVariance(), gauges, g -> {
+                        gauges.groupsFiltered.incrementAndGet();
+                        gauges.samplesFiltered.addAndGet(g.members().size());
+                        supply.tell(new PromptSupply.Resolved(List.of(g.promptKey()),
+                                PromptSupply.Resolution.FILTERED));
+                    }))
+                    .to(toLearner)
+                    .run(Materializer.createMaterializer(ctx)));
+        }
 
         stages.alsoStart().accept(ctx);
         sampler = spawnRestarting(stages.sampler().behavior().apply(supply, queue), stages.sampler().name());

@@ -30,20 +30,23 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
     private final Supplier<VerifierCalls> calls;
     private final RunFiles files;
     private final ProgressLine progress;
+    private final AgentEvaluation agent;
 
     /**
      * @param policy the policy being trained, evaluated as it is at each call
      * @param calls the verifier calls to score with (asked for at each evaluation)
      * @param files where each result is appended ({@code eval.jsonl})
+     * @param agent an agent run's episodes on held-out tasks (null otherwise)
      */
     HeldOutEvaluation(RunConfig config, Policy policy, PromptEncoder encoder, Supplier<VerifierCalls> calls,
-                      RunFiles files, ProgressLine progress) {
+                      RunFiles files, ProgressLine progress, AgentEvaluation agent) {
         this.config = config;
         this.policy = policy;
         this.encoder = encoder;
         this.calls = calls;
         this.files = files;
         this.progress = progress;
+        this.agent = agent;
     }
 
     /** Whether there are held-out prompts: the built-in task's, or an {@code eval.prompts} file. */
@@ -70,6 +73,16 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
         if (!available(rc)) {
             r.putAll(Map.of("mean_reward", "n/a", "prompts", 0, "samples_per_prompt", rc.eval().samples(),
                     "note", "no held-out prompts: set eval.prompts"));
+            return r;
+        }
+        if (agent != null) {
+            try {
+                r.putAll(agent.run(policy.model(), policy.tokenizer()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("held-out evaluation interrupted", e);
+            }
+            files.evalLine(r);
             return r;
         }
         SamplingParams p = rc.sampling();
@@ -102,6 +115,10 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
             if (one.get("ci95") instanceof double[] ci) {
                 passText += String.format(" [%.3f, %.3f]", ci[0], ci[1]);
             }
+        }
+        if (r.get("success_rate") instanceof Number success) {
+            passText = String.format("  success %.3f  turns %.2f", success.doubleValue(),
+                    ((Number) r.get("turns_per_episode")).doubleValue());
         }
         Object mean = r.get("mean_reward");
         return String.format("eval at step %s: mean reward %s%s over %s prompts x %s", r.get("step"),

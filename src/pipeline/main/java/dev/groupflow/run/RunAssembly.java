@@ -1,6 +1,7 @@
 package dev.groupflow.run;
 
 import ai.djl.ndarray.NDManager;
+import dev.groupflow.agent.GuessTask;
 import dev.groupflow.checkpoint.Checkpointer;
 import dev.groupflow.checkpoint.RunCheckpoints;
 import dev.groupflow.cluster.RemoteSamplerBridge;
@@ -22,6 +23,7 @@ import dev.groupflow.model.ModelConfig;
 import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
 import dev.groupflow.pipeline.Determinism;
+import dev.groupflow.pipeline.EpisodeSamplerActor;
 import dev.groupflow.pipeline.LockstepTrainer;
 import dev.groupflow.pipeline.PromptEncoder;
 import dev.groupflow.pipeline.PromptSupply;
@@ -38,6 +40,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -91,6 +94,7 @@ public final class RunAssembly implements AutoCloseable {
     private final RunVerifiers verifiers;
     private final RunCheckpoints checkpoints;
     private final PipelineGauges gauges = new PipelineGauges();
+    private final RunEnvironment environment; // agent runs only
 
     /**
      * Builds a run in {@code runDir}. With {@code resume}, the newest valid checkpoint there supplies weights,
@@ -164,6 +168,7 @@ public final class RunAssembly implements AutoCloseable {
         this.encoder = new PromptEncoder(policy.tokenizer(), config.data().chatTemplate(), maxPrompt,
                 config.data().failOnLongPrompts());
         this.verifiers = new RunVerifiers(config, verifier);
+        this.environment = config.task().agent() ? new RunEnvironment(config.agent(), policy.tokenizer()) : null;
         this.checkpoints = new RunCheckpoints(checkpointer, learner, new RunCheckpoints.Contents(
                 Settings.render(config.raw()), tokenizerFiles, files.ledgerFile(),
                 config.deterministic() ? weights::forEachOlder : RunCheckpoints.OlderVersions.NONE,
@@ -180,7 +185,7 @@ public final class RunAssembly implements AutoCloseable {
             return Policy.load(resumed.map(Checkpointer.Loaded::dir).orElse(dir), dir,
                     Devices.resolve(config.model().device()));
         }
-        CharTokenizer chars = new CharTokenizer(DigitTask.ALPHABET);
+        CharTokenizer chars = new CharTokenizer(config.task().agent() ? GuessTask.ALPHABET : DigitTask.ALPHABET);
         NDManager manager = NDManager.newBaseManager(Devices.resolve(config.model().device()));
         try {
             CausalLm model = resumed.isPresent() ? HfCheckpoints.load(resumed.get().dir(), manager)
@@ -227,7 +232,8 @@ public final class RunAssembly implements AutoCloseable {
     /** The architecture of the built-in policy for the built-in task. */
     public static ModelConfig builtinModel(RunConfig c, int vocab) {
         RunConfig.ModelSettings m = c.model();
-        int positions = 2 * c.task().maxLength() + c.sampling().maxNewTokens() + 16;
+        int positions = c.task().agent() ? c.agent().limits().maxTokens() + 16
+                : 2 * c.task().maxLength() + c.sampling().maxNewTokens() + 16;
         return ModelConfig.of("qwen3", new ModelConfig.Size(vocab, m.hiddenSize(), m.intermediateSize(), m.layers(),
                 m.heads(), m.kvHeads()), d -> {
                     d.qkNorm = true;
@@ -243,6 +249,9 @@ public final class RunAssembly implements AutoCloseable {
      * start, listing the first of them.
      */
     static PromptSource source(RunConfig c, RunFiles files) {
+        if (c.task().agent()) {
+            return new GuessTask(c.agent().minLength(), c.agent().maxLength(), c.seed(), false);
+        }
         if (c.data().prompts() == null) {
             return new DigitTask(c.task().name(), c.task().minLength(), c.task().maxLength(), c.seed(), false);
         }
@@ -309,6 +318,18 @@ public final class RunAssembly implements AutoCloseable {
                 config.pipeline().samplerBatchPrompts(), exact, gauges);
     }
 
+    /**
+     * The episode stage of an agent run: G episodes of each task against the run's environment, a replica of the
+     * published policy (a fresh one after each restart, counted).
+     */
+    EpisodeSamplerActor.Settings episodeSampler() {
+        SamplerActor.Settings s = sampler();
+        return new EpisodeSamplerActor.Settings("episodes-0", s.replicaFactory(), policy.tokenizer(), weights,
+                environment.format(), environment.calls(), config.agent().limits(), config.sampling(),
+                config.grpo().groupSize(), config.seed(), config.pipeline().samplerBatchPrompts(), s.exactVersions(),
+                gauges, new AtomicLong());
+    }
+
     /** Sampling on sampler workers: the bridge shares each version's weights as a checkpoint directory. */
     private TrainingSupervisor.SamplerStage remoteSamplers() {
         RemoteSamplerBridge.Settings s = new RemoteSamplerBridge.Settings(weights,
@@ -332,20 +353,28 @@ public final class RunAssembly implements AutoCloseable {
     TrainingCore core(StepReporter reporter) {
         return new TrainingCore(new TrainingCore.Settings(config.train().steps(), config.train().batchGroups(),
                 config.pipeline().maxStaleness(), config.deterministic(), config.checkpoint().every(),
-                config.checkpoint().maxConsecutiveFailures()), learner, weights, files, checkpoints, reporter, gauges,
-                start.step());
+                config.checkpoint().maxConsecutiveFailures(),
+                config.task().agent() ? config.agent().advantages(config.grpo().scale()) : null), learner, weights,
+                files, checkpoints, reporter, gauges, start.step());
     }
 
     /** The streaming pipeline, every stage as {@link TrainingSupervisor} starts it. */
     public TrainingSupervisor.Stages stages(StepReporter reporter) {
+        RunConfig.PipelineSettings p = config.pipeline();
+        TrainingSupervisor.Restarts restarts = new TrainingSupervisor.Restarts(p.restartMinBackoff(),
+                p.restartMaxBackoff(), p.maxRestarts());
+        if (config.task().agent()) {
+            EpisodeSamplerActor.Settings episodes = episodeSampler();
+            return new TrainingSupervisor.Stages(supply(), new TrainingSupervisor.SamplerStage(episodes.id(),
+                    (supply, groups) -> EpisodeSamplerActor.create(episodes, supply, groups)), restarts, null,
+                    core(reporter), gauges, start.step(), ctx -> { });
+        }
         SamplerActor.Settings local = sampler();
         TrainingSupervisor.SamplerStage sampler = config.cluster().remoteSamplers() ? remoteSamplers()
                 : new TrainingSupervisor.SamplerStage(local.id(),
                         (supply, rollouts) -> SamplerActor.create(local, supply, rollouts));
-        RunConfig.PipelineSettings p = config.pipeline();
-        return new TrainingSupervisor.Stages(supply(), sampler,
-                new TrainingSupervisor.Restarts(p.restartMinBackoff(), p.restartMaxBackoff(), p.maxRestarts()),
-                verification(), core(reporter), gauges, start.step(), verifiers::bind);
+        return new TrainingSupervisor.Stages(supply(), sampler, restarts, verification(), core(reporter), gauges,
+                start.step(), verifiers::bind);
     }
 
     /** Lockstep mode: the same parts, one after the other. */
@@ -366,7 +395,8 @@ public final class RunAssembly implements AutoCloseable {
 
     /** The held-out evaluation of the policy being trained. */
     public HeldOutEvaluation heldOutEvaluation(ProgressLine progress) {
-        return new HeldOutEvaluation(config, policy, encoder, verifiers::evaluationCalls, files, progress);
+        return new HeldOutEvaluation(config, policy, encoder, verifiers::evaluationCalls, files, progress,
+                environment == null ? null : new AgentEvaluation(config, environment));
     }
 
     public RunConfig config() {
@@ -402,6 +432,9 @@ public final class RunAssembly implements AutoCloseable {
     @Override
     public void close() {
         verifiers.close();
+        if (environment != null) {
+            environment.close();
+        }
         learner.close();
         weights.close();
         if (source instanceof AutoCloseable c) {

@@ -2,11 +2,14 @@ package dev.groupflow.run;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import dev.groupflow.agent.EpisodeAdvantages;
+import dev.groupflow.agent.EpisodeLimits;
 import dev.groupflow.cluster.ClusterSettings;
 import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.config.Settings;
 import dev.groupflow.grpo.AdvantageScale;
 import dev.groupflow.grpo.Aggregation;
+import dev.groupflow.grpo.GiGpo;
 import dev.groupflow.grpo.GrpoConfig;
 import dev.groupflow.grpo.GrpoLoss;
 import dev.groupflow.grpo.LrSchedule;
@@ -23,13 +26,15 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
  * The typed configuration of a run. {@link #from} checks every key and cross-key constraint and reports all
  * problems at once (before any work starts); see {@code conf/groupflow.conf} for the meaning of each key.
  */
-public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSettings model, TaskSettings task, DataSettings data,
+public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSettings model, TaskSettings task,
+                        AgentSettings agent, DataSettings data,
                         VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
                         PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
                         ClusterSettings cluster,
@@ -40,6 +45,33 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     }
 
     public record TaskSettings(String name, int minLength, int maxLength, int evalPrompts) {
+
+        /** Whether this is the built-in multi-turn task (an agent run: episodes against an environment). */
+        public boolean agent() {
+            return GUESS.equals(name);
+        }
+    }
+
+    /**
+     * A multi-turn agent run's settings (used when {@code task.name = guess}).
+     *
+     * @param minLength shortest hidden string of the guess task
+     * @param maxLength longest hidden string of the guess task
+     * @param limits max turns, max tokens per episode, max tokens per turn
+     * @param estimator GRPO or GiGPO per turn
+     * @param gigpo GiGPO's γ, ω, mode and ε
+     * @param timeout one environment call's deadline
+     * @param retries further attempts of a failed call
+     * @param retryBackoff wait before the first retry (doubling)
+     */
+    public record AgentSettings(int minLength, int maxLength, EpisodeLimits limits,
+                                EpisodeAdvantages.Estimator estimator, GiGpo.Settings gigpo, Duration timeout,
+                                int retries, Duration retryBackoff) {
+
+        /** Per-turn advantages: GRPO's return scaled by {@code grpo.scale}, or GiGPO. */
+        public EpisodeAdvantages.Settings advantages(AdvantageScale scale) {
+            return new EpisodeAdvantages.Settings(estimator, scale, gigpo);
+        }
     }
 
     public record DataSettings(Path prompts, int epochs, boolean shuffle, String chatTemplate, int maxPromptTokens,
@@ -92,7 +124,9 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
 
     /** Verifier names the pipeline knows (those of {@link Verifiers#builtIn()}). */
     public static final Set<String> VERIFIERS = Verifiers.builtIn().names();
-    public static final Set<String> TASKS = Set.of("copy", "reverse", "sort");
+    /** The built-in multi-turn task's name. */
+    public static final String GUESS = "guess";
+    public static final Set<String> TASKS = Set.of("copy", "reverse", "sort", GUESS);
 
     /** Loads defaults, file and overrides, and checks everything. */
     public static RunConfig load(Path file, List<String> sets) {
@@ -147,6 +181,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             r.problem("task.max-length", "must be in [task.min-length, 64], got " + task.maxLength());
         }
         r.atLeast("task.eval-prompts", task.evalPrompts(), 1);
+        AgentSettings agent = agent(r);
 
         DataSettings data = new DataSettings(r.existingPath("data.prompts", false), r.integer("data.epochs"),
                 r.bool("data.shuffle"), r.choice("data.chat-template", Set.of("auto", "on", "off")),
@@ -257,11 +292,82 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             r.problem("pipeline.filter-zero-variance", "cannot be used with deterministic = true (filtered groups "
                     + "would make batch membership depend on timing)");
         }
+        if (task.agent()) {
+            agentProblems(r, pipeline, cluster, data);
+        }
         if (!r.problems.isEmpty()) {
             throw new ConfigProblems(r.problems);
         }
-        return new RunConfig(seed, deterministic, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
+        return new RunConfig(seed, deterministic, runDir == null ? null : Path.of(runDir), model, task, agent, data,
+                verifier, sampling, grpo,
                 train, pipeline, checkpoint, eval, log, cluster, charts, dashboard, c);
+    }
+
+    /** The {@code agent} section, every key checked (read whatever the task, so a typo is never silent). */
+    private static AgentSettings agent(Reader r) {
+        int min = r.integer("agent.guess.min-length");
+        int max = r.integer("agent.guess.max-length");
+        r.atLeast("agent.guess.min-length", min, 1);
+        if (max < min || max > 18) {
+            r.problem("agent.guess.max-length", "must be in [agent.guess.min-length, 18], got " + max);
+        }
+        int turns = r.integer("agent.max-turns");
+        int tokens = r.integer("agent.max-tokens");
+        int turnTokens = r.integer("agent.max-turn-tokens");
+        r.atLeast("agent.max-turns", turns, 1);
+        r.atLeast("agent.max-turn-tokens", turnTokens, 1);
+        if (turnTokens < max + 1) {
+            r.problem("agent.max-turn-tokens", "a guess needs agent.guess.max-length digits and the end token: at "
+                    + "least " + (max + 1) + ", got " + turnTokens);
+        }
+        if (tokens < max + 1 + turnTokens) {
+            r.problem("agent.max-tokens", "must leave room for the first observation (" + (max + 1) + " tokens) and "
+                    + "one turn (agent.max-turn-tokens = " + turnTokens + "): at least " + (max + 1 + turnTokens)
+                    + ", got " + tokens);
+        }
+        String estimator = r.choice("agent.estimator", Set.of("grpo", "gigpo"));
+        String mode = r.choice("agent.gigpo.mode", Set.of("mean_norm", "mean_std_norm"));
+        double gamma = r.number("agent.gigpo.gamma");
+        double omega = r.number("agent.gigpo.omega");
+        double eps = r.number("agent.gigpo.std-eps");
+        if (!(gamma >= 0 && gamma <= 1)) {
+            r.problem("agent.gigpo.gamma", "must be in [0, 1], got " + gamma);
+        }
+        if (!Double.isFinite(omega)) {
+            r.problem("agent.gigpo.omega", "must be finite, got " + omega);
+        }
+        if (!(eps > 0)) {
+            r.problem("agent.gigpo.std-eps", "must be > 0, got " + eps);
+        }
+        Duration timeout = r.duration("agent.timeout");
+        int retries = r.integer("agent.retries");
+        Duration backoff = r.duration("agent.retry-backoff");
+        if (timeout.isZero() || timeout.isNegative()) {
+            r.problem("agent.timeout", "must be positive");
+        }
+        r.atLeast("agent.retries", retries, 0);
+        if (estimator.isEmpty() || mode.isEmpty() || turns < 1 || turnTokens < 1 || tokens < max + 1 + turnTokens
+                || !(gamma >= 0 && gamma <= 1) || !Double.isFinite(omega) || !(eps > 0)) {
+            return null;
+        }
+        return new AgentSettings(min, max, new EpisodeLimits(turns, tokens, turnTokens),
+                EpisodeAdvantages.Estimator.valueOf(estimator.toUpperCase(Locale.ROOT)),
+                new GiGpo.Settings(gamma, omega, GiGpo.Mode.valueOf(mode.toUpperCase(Locale.ROOT)), eps), timeout,
+                retries, backoff);
+    }
+
+    /** What an agent run cannot be combined with (yet). */
+    private static void agentProblems(Reader r, PipelineSettings pipeline, ClusterSettings cluster,
+                                      DataSettings data) {
+        if (data.prompts() != null) {
+            r.problem("data.prompts", "task.name = guess plays the built-in agent task; unset data.prompts");
+        }
+        if (pipeline != null && pipeline.mode() == Mode.LOCKSTEP) {
+            r.problem("pipeline.mode", "task.name = guess (episodes) runs in streaming mode only");
+        }
+        if (cluster != null && cluster.remoteSamplers()) {
+            r.problem("cluster.remote-samplers", "task.name = guess plays its episodes on the learner's machine");
+        }
     }
 
     /**

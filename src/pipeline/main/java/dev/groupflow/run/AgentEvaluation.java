@@ -1,0 +1,80 @@
+package dev.groupflow.run;
+
+import dev.groupflow.agent.Episode;
+import dev.groupflow.agent.EpisodeOutcome;
+import dev.groupflow.agent.EpisodeRunner;
+import dev.groupflow.agent.EpisodeSpec;
+import dev.groupflow.agent.GuessTask;
+import dev.groupflow.data.Prompt;
+import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.tokenizer.TextTokenizer;
+import dev.groupflow.sampling.SamplingParams;
+import dev.groupflow.sampling.TurnSampler;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The held-out evaluation of an agent run: {@code eval.samples} episodes of each of the first
+ * {@code task.eval-prompts} held-out tasks ({@link GuessTask#heldOut()}: secrets training never draws), played in
+ * lockstep at {@code eval.temperature} (0 = greedy) with the run's limits. It reports {@code mean_reward} (the mean
+ * return), {@code success_rate} (episodes the environment ended: the secret was found), turns per episode and the
+ * episodes by outcome.
+ */
+final class AgentEvaluation {
+    private static final long EVAL_STEP = -7; // separates evaluation's random numbers from training's
+
+    private final RunConfig config;
+    private final RunEnvironment environment;
+
+    AgentEvaluation(RunConfig config, RunEnvironment environment) {
+        this.config = config;
+        this.environment = environment;
+    }
+
+    /** Plays the held-out episodes with the policy as it is now. */
+    Map<String, Object> run(CausalLm policy, TextTokenizer tokenizer) throws InterruptedException {
+        RunConfig.AgentSettings agent = config.agent();
+        GuessTask heldOut = new GuessTask(agent.minLength(), agent.maxLength(), config.seed(), true);
+        int tasks = config.task().evalPrompts();
+        int samples = config.eval().samples();
+        List<EpisodeSpec> specs = new ArrayList<>(tasks * samples);
+        for (int n = 0; n < tasks; n++) {
+            Prompt task = heldOut.at(n);
+            for (int i = 0; i < samples; i++) {
+                specs.add(new EpisodeSpec("eval/" + n + "/" + i, n, i, task, 0));
+            }
+        }
+        SamplingParams p = config.sampling();
+        SamplingParams params = new SamplingParams(config.eval().temperature(), p.topK(), p.topP(), p.minP(),
+                agent.limits().maxTurnTokens(), p.stop());
+        EpisodeRunner runner = new EpisodeRunner(new TurnSampler(policy, tokenizer), environment.format(),
+                environment.calls(), agent.limits(), params, 64, true);
+        List<Episode> episodes = runner.run(specs, config.seed(), EVAL_STEP, -1);
+        return summary(episodes, tasks, samples);
+    }
+
+    static Map<String, Object> summary(List<Episode> episodes, int tasks, int samples) {
+        double returns = 0;
+        double turns = 0;
+        int solved = 0;
+        Map<String, Integer> outcomes = new TreeMap<>();
+        for (Episode e : episodes) {
+            returns += e.outcome().rewarded() ? e.totalReward() : 0;
+            turns += e.steps().size();
+            solved += e.outcome() instanceof EpisodeOutcome.Finished ? 1 : 0;
+            outcomes.merge(e.outcome().label(), 1, Integer::sum);
+        }
+        int n = Math.max(1, episodes.size());
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("mean_reward", returns / n);
+        r.put("success_rate", (double) solved / n);
+        r.put("turns_per_episode", turns / n);
+        r.put("outcomes", outcomes);
+        r.put("prompts", tasks);
+        r.put("samples_per_prompt", samples);
+        return r;
+    }
+}
