@@ -1,0 +1,112 @@
+package dev.groupflow.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code groupflow train --task agent}: the built-in multi-turn task trained end to end through the streaming
+ * pipeline (real actors, a real tiny policy, the guess environment behind its calls), and its configuration checked
+ * with every other problem before anything starts.
+ */
+class AgentTrainTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static List<JsonNode> lines(Path file) throws Exception {
+        return Files.readAllLines(file).stream().map(l -> {
+            try {
+                return JSON.readTree(l);
+            } catch (Exception e) {
+                throw new IllegalStateException(file + ": " + l, e);
+            }
+        }).toList();
+    }
+
+    @Test
+    void episodesTrainEndToEndAndEndWithAHeldOutEvaluation(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("run");
+        SampleCommandTest.Run r = SampleCommandTest.run("train", "--task", "agent", "--run-dir", run.toString(),
+                "--set", "train.steps=4", "--set", "train.batch-groups=4", "--set", "grpo.group-size=4",
+                "--set", "pipeline.sampler-batch-prompts=2", "--set", "agent.max-turns=3",
+                "--set", "agent.max-turn-tokens=3", "--set", "task.eval-prompts=10", "--set", "log.every=1",
+                "--set", "log.completions-every=1", "--set", "model.device=cpu", "--no-dashboard");
+        assertEquals(0, r.code(), r.err());
+
+        JsonNode eval = JSON.readTree(run.resolve("eval.json").toFile());
+        assertTrue(eval.get("mean_reward").isNumber(), "eval.json: " + eval);
+        assertTrue(eval.get("success_rate").isNumber(), "eval.json: " + eval);
+        assertEquals(10, eval.get("prompts").asInt());
+        double turns = eval.get("turns_per_episode").asDouble();
+        assertTrue(turns >= 1 && turns <= 3, "held-out episodes respect max-turns: " + eval);
+
+        List<JsonNode> metrics = lines(run.resolve("metrics.jsonl"));
+        assertEquals(4, metrics.size());
+        for (JsonNode m : metrics) {
+            assertEquals(16, m.get("episodes").asInt(), "B x G episodes per step: " + m);
+            for (String key : List.of("success_rate", "turns_per_episode", "environment_failures",
+                    "episodes/finished", "episodes/max_turns", "episode_return_mean")) {
+                assertTrue(m.has(key), key + " in " + m);
+            }
+            int byOutcome = 0;
+            for (String outcome : List.of("finished", "max_turns", "max_tokens", "environment_failed",
+                    "environment_timed_out")) {
+                byOutcome += m.get("episodes/" + outcome).asInt();
+            }
+            assertEquals(16, byOutcome, "every episode has an explicit outcome: " + m);
+            // only policy tokens are in the loss: the learner's tokens are exactly the episodes' policy tokens
+            assertEquals(m.get("policy_tokens_per_episode").asDouble() * 16, m.get("tokens").asDouble(), 1e-6,
+                    "tokens in the loss = policy tokens: " + m);
+            assertEquals(m.get("turns_per_episode").asDouble() * 16, m.get("turn_rows").asDouble(), 1e-6,
+                    "one learner row per policy turn: " + m);
+        }
+
+        List<JsonNode> completions = lines(run.resolve("completions.jsonl"));
+        assertEquals(4 * 4, completions.size(), "one group of whole episodes per step");
+        Set<String> outcomes = new HashSet<>();
+        for (JsonNode c : completions) {
+            outcomes.add(c.get("outcome").asText());
+            JsonNode turnsOf = c.get("turns");
+            assertTrue(turnsOf.size() >= 1 && turnsOf.size() <= 3, "whole episode, within max-turns: " + c);
+            for (int t = 0; t < turnsOf.size(); t++) {
+                JsonNode turn = turnsOf.get(t);
+                assertEquals(t, turn.get("turn").asInt());
+                assertTrue(turn.get("action").asText().length() <= 3, "max-turn-tokens: " + turn);
+                assertTrue(turn.has("reward") && turn.has("state_key") && turn.get("advantage").isNumber(),
+                        "turn " + turn);
+                boolean last = t == turnsOf.size() - 1;
+                assertEquals(last, turn.get("observation").isNull(), "each answered turn keeps its observation");
+            }
+        }
+        assertTrue(outcomes.contains("max_turns"), "truncation is an explicit outcome: " + outcomes);
+    }
+
+    @Test
+    void agentConfigProblemsAreReportedWithTheOthers(@TempDir Path tmp) {
+        Path run = tmp.resolve("run");
+        SampleCommandTest.Run r = SampleCommandTest.run("train", "--task", "agent", "--run-dir", run.toString(),
+                "--set", "agent.max-turn-tokens=2", "--set", "agent.estimator=ppo", "--set", "agent.gigpo.gamma=2",
+                "--set", "pipeline.mode=lockstep", "--set", "grpo.group-size=1");
+        assertEquals(2, r.code(), r.err());
+        for (String expected : List.of("agent.max-turn-tokens: a guess needs agent.guess.max-length digits",
+                "agent.estimator", "agent.gigpo.gamma: must be in [0, 1]",
+                "pipeline.mode: task.name = guess (episodes) runs in streaming mode only",
+                "grpo.group-size: must be >= 2")) {
+            assertTrue(r.err().contains(expected), expected + " in " + r.err());
+        }
+        assertFalse(Files.exists(run), "nothing was started");
+        SampleCommandTest.Run unknown = SampleCommandTest.run("train", "--task", "chess", "--run-dir",
+                run.toString());
+        assertEquals(2, unknown.code(), unknown.err());
+        assertTrue(unknown.err().contains("--task: 'chess' is not one of digits, agent"), unknown.err());
+    }
+}
