@@ -16,44 +16,64 @@ import dev.groupflow.sampling.SampleRng;
 public final class GuessTask implements PromptSource {
     /** The characters of every observation and guess (the built-in policy's tokenizer alphabet). */
     public static final String ALPHABET = "0123456789?<>=:";
+    /** The characters only the environment writes (answers and prompts): a plain-mode policy never generates them. */
+    public static final String ENVIRONMENT_ONLY = "?<>=:";
     private static final long HELD_OUT_SALT = 0x6775657373L;
     private static final double HELD_OUT_FRACTION = 0.1;
 
     private final int minLength;
     private final int maxLength;
+    private final int digits;
     private final long seed;
     private final boolean heldOut;
 
+    /** Secrets of digits 0-9. */
     public GuessTask(int minLength, int maxLength, long seed, boolean heldOut) {
+        this(minLength, maxLength, 10, seed, heldOut);
+    }
+
+    /**
+     * @param digits each hidden digit is one of 0 .. digits-1 (2..10): fewer values need fewer guesses per position
+     */
+    public GuessTask(int minLength, int maxLength, int digits, long seed, boolean heldOut) {
         if (minLength < 1 || maxLength < minLength || maxLength > 18) {
             throw new IllegalArgumentException("guess task lengths must satisfy 1 <= min <= max <= 18, got "
                     + minLength + ".." + maxLength);
         }
+        if (digits < 2 || digits > 10) {
+            throw new IllegalArgumentException("guess task digits must be in 2..10, got " + digits);
+        }
+        this.digits = digits;
         this.minLength = minLength;
         this.maxLength = maxLength;
         this.seed = seed;
         this.heldOut = heldOut;
         if (!splitHasSecrets()) {
-            throw new IllegalArgumentException("guess tasks of " + minLength + ".." + maxLength + " digits with seed "
-                    + seed + " have no " + (heldOut ? "held-out" : "training") + " secret: allow longer strings");
+            throw new IllegalArgumentException("guess tasks of " + minLength + ".." + maxLength + " digits (0-"
+                    + (digits - 1) + ") with seed " + seed + " have no " + (heldOut ? "held-out" : "training")
+                    + " secret: allow longer strings");
         }
     }
 
     /** Whether this view's split has any secret (only a few short strings could all fall on one side). */
     private boolean splitHasSecrets() {
-        for (int length = minLength; length <= Math.min(maxLength, 4); length++) {
-            for (int s = 0; s < Math.pow(10, length); s++) {
-                if (isHeldOut(String.format("%0" + length + "d", s)) == heldOut) {
+        for (int length = minLength; length <= maxLength && Math.pow(digits, length) <= 1e5; length++) {
+            for (int s = 0; s < Math.pow(digits, length); s++) {
+                StringBuilder secret = new StringBuilder();
+                for (int i = 0, rest = s; i < length; i++, rest /= digits) {
+                    secret.append((char) ('0' + rest % digits));
+                }
+                if (isHeldOut(secret.toString()) == heldOut) {
                     return true;
                 }
             }
         }
-        return maxLength > 4; // 10^5 and more strings: both splits are certainly populated
+        return Math.pow(digits, maxLength) > 1e5; // so many strings: both splits are certainly populated
     }
 
     /** The held-out view of the same tasks (same seed, the complementary split). */
     public GuessTask heldOut() {
-        return new GuessTask(minLength, maxLength, seed, true);
+        return new GuessTask(minLength, maxLength, digits, seed, true);
     }
 
     /** Whether a secret belongs to the held-out split of this seed. */
@@ -74,7 +94,7 @@ public final class GuessTask implements PromptSource {
             int length = minLength + (int) (SampleRng.uniform(seed, n, attempt, heldOut ? 1 : 0, -1) * lengths);
             StringBuilder secret = new StringBuilder(length);
             for (int i = 0; i < length; i++) {
-                secret.append((char) ('0' + (int) (SampleRng.uniform(seed, n, attempt, heldOut ? 1 : 0, i) * 10)));
+                secret.append((char) ('0' + (int) (SampleRng.uniform(seed, n, attempt, heldOut ? 1 : 0, i) * digits)));
             }
             if (isHeldOut(secret.toString()) == heldOut) {
                 return Prompt.text("agent:guess:" + (heldOut ? "heldout:" : "") + n, prompt(length),
@@ -90,7 +110,7 @@ public final class GuessTask implements PromptSource {
 
     @Override
     public String describe() {
-        return "built-in agent task 'guess' (" + minLength + "-" + maxLength + " hidden digits"
+        return "built-in agent task 'guess' (" + minLength + "-" + maxLength + " hidden digits of 0-" + (digits - 1)
                 + (heldOut ? ", held-out split)" : ")");
     }
 }

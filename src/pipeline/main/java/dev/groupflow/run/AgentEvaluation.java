@@ -37,7 +37,7 @@ final class AgentEvaluation {
     /** Plays the held-out episodes with the policy as it is now. */
     Map<String, Object> run(CausalLm policy, TextTokenizer tokenizer) throws InterruptedException {
         RunConfig.AgentSettings agent = config.agent();
-        GuessTask heldOut = new GuessTask(agent.minLength(), agent.maxLength(), config.seed(), true);
+        GuessTask heldOut = new GuessTask(agent.minLength(), agent.maxLength(), agent.digits(), config.seed(), true);
         int tasks = config.task().evalPrompts();
         int samples = config.eval().samples();
         List<EpisodeSpec> specs = new ArrayList<>(tasks * samples);

@@ -39,6 +39,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -190,12 +192,27 @@ public final class RunAssembly implements AutoCloseable {
         try {
             CausalLm model = resumed.isPresent() ? HfCheckpoints.load(resumed.get().dir(), manager)
                     : CausalLm.random(builtinModel(config, chars.vocabSize()), manager, config.seed());
-            model.suppressTokens(chars.neverGenerated());
+            model.suppressTokens(neverGenerated(config, chars));
             return new Policy(manager, model, chars);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * Tokens the built-in policy never writes: padding and the beginning marker; in an agent run also the
+     * characters only the environment writes ({@link GuessTask#ENVIRONMENT_ONLY}), so a guess is digits and the
+     * end token.
+     */
+    private static Set<Integer> neverGenerated(RunConfig config, CharTokenizer chars) {
+        Set<Integer> ids = new TreeSet<>(chars.neverGenerated());
+        if (config.task().agent()) {
+            for (int id : chars.encode(GuessTask.ENVIRONMENT_ONLY)) {
+                ids.add(id);
+            }
+        }
+        return ids;
     }
 
     /**
@@ -215,7 +232,7 @@ public final class RunAssembly implements AutoCloseable {
         CausalLm reference = moved.isPresent() ? HfCheckpoints.loadWeightsFile(architecture, moved.get(), manager)
                 : dir != null ? HfCheckpoints.load(dir, manager)
                 : CausalLm.random(architecture, manager, config.seed());
-        reference.suppressTokens(policy.tokenizer().neverGenerated());
+        reference.suppressTokens(policy.model().suppressedTokens());
         return Optional.of(reference);
     }
 
@@ -250,7 +267,7 @@ public final class RunAssembly implements AutoCloseable {
      */
     static PromptSource source(RunConfig c, RunFiles files) {
         if (c.task().agent()) {
-            return new GuessTask(c.agent().minLength(), c.agent().maxLength(), c.seed(), false);
+            return new GuessTask(c.agent().minLength(), c.agent().maxLength(), c.agent().digits(), c.seed(), false);
         }
         if (c.data().prompts() == null) {
             return new DigitTask(c.task().name(), c.task().minLength(), c.task().maxLength(), c.seed(), false);

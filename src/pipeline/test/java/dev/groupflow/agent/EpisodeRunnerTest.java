@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -212,6 +213,44 @@ class EpisodeRunnerTest {
         List<Episode> episodes = result.get(5, TimeUnit.MINUTES);
         assertTrue(episodes.get(0).outcome().rewarded(), "the slow episode went on after its answer");
         assertTrue(episodes.stream().skip(1).mapToInt(e -> e.steps().size()).sum() >= 7);
+    }
+
+    @Test
+    void eachEpisodeIsReportedAsItEndsSoAWholeGroupLeavesWhileAnotherWaits() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        Environment env = new Wrapped() {
+            @Override
+            public CompletionStage<Transition> step(EpisodeStep step) {
+                if (step.episodeId().equals("0/0") && step.turn() == 0) {
+                    return release.thenCompose(v -> inner.step(step));
+                }
+                return inner.step(step);
+            }
+        };
+        List<String> ended = new CopyOnWriteArrayList<>();
+        CountDownLatch secondGroupWhole = new CountDownLatch(4);
+        CompletableFuture<List<Episode>> result = CompletableFuture.supplyAsync(() -> {
+            try {
+                return runner(new TurnSampler(model, TOKENIZER), env, Duration.ofMinutes(5), 0, false)
+                        .run(specs(tasks(), 4), 1, 0, 7, e -> {
+                            ended.add(e.episodeId());
+                            if (e.episodeId().startsWith("1/")) {
+                                secondGroupWhole.countDown();
+                            }
+                        });
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // a liveness bound, not a speed measure: task 1's group is whole while an episode of task 0 still waits
+        assertTrue(secondGroupWhole.await(5, TimeUnit.MINUTES), "task 1's episodes all ended: " + ended);
+        assertFalse(ended.contains("0/0"), "episode 0/0 still waits on its environment");
+        assertFalse(result.isDone());
+        release.complete(null);
+        List<Episode> episodes = result.get(5, TimeUnit.MINUTES);
+        assertEquals(8, ended.size(), "every episode reported once: " + ended);
+        assertEquals(Set.copyOf(ended), Set.copyOf(episodes.stream().map(Episode::episodeId).toList()));
+        assertEquals("0/0", ended.get(7), "the held episode ended last");
     }
 
     @Test

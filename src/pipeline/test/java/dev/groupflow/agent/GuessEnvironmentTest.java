@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.groupflow.data.Prompt;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -124,6 +125,28 @@ class GuessEnvironmentTest {
                 () -> new GuessTask(1, 1, empty, true));
         assertTrue(e.getMessage().contains("no held-out secret"), e.getMessage());
         assertEquals(1, new GuessTask(1, 1, empty, false).at(0).answer().length(), "training tasks still exist");
+    }
+
+    @Test
+    void fewerDigitValuesGiveSecretsOfThoseValuesOnly() {
+        GuessTask train = new GuessTask(3, 4, 4, 3, false);
+        GuessTask held = train.heldOut();
+        Set<String> seen = new HashSet<>();
+        Set<String> heldSeen = new HashSet<>();
+        for (int n = 0; n < 2000; n++) {
+            String secret = train.at(n).answer();
+            assertTrue(secret.matches("[0-3]{3,4}"), secret);
+            seen.add(secret);
+            String h = held.at(n).answer();
+            assertTrue(h.matches("[0-3]{3,4}") && held.isHeldOut(h), h);
+            heldSeen.add(h);
+        }
+        assertTrue(Collections.disjoint(seen, heldSeen), "the splits share no secret");
+        // 4^3 + 4^4 = 320 strings, about a tenth held out
+        assertTrue(seen.size() > 250 && heldSeen.size() > 10 && heldSeen.size() < 60, seen.size() + " / "
+                + heldSeen.size());
+        assertThrows(IllegalArgumentException.class, () -> new GuessTask(2, 2, 11, 0, false));
+        assertThrows(IllegalArgumentException.class, () -> new GuessTask(2, 2, 1, 0, false));
     }
 
     private static boolean hasHeldOutDigit(long seed) {
