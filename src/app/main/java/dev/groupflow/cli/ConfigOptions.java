@@ -1,10 +1,15 @@
 package dev.groupflow.cli;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import dev.groupflow.config.ConfigProblems;
 import dev.groupflow.run.RunConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
@@ -41,5 +46,29 @@ final class ConfigOptions {
     /** The run configuration with {@link #overrides}, every key checked. */
     RunConfig load(Object... keyValues) {
         return RunConfig.load(file, overrides(keyValues));
+    }
+
+    /**
+     * As {@link #load(Object...)} over a preset: the preset's keys replace the defaults, and the {@code --config}
+     * file, the command's options and {@code --set} replace the preset.
+     */
+    RunConfig load(Map<String, String> preset, Object... keyValues) {
+        Config fromFile = ConfigFactory.empty();
+        try {
+            if (file != null && Files.isRegularFile(file)) {
+                fromFile = ConfigFactory.parseFile(file.toFile());
+            }
+        } catch (ConfigException e) {
+            // a malformed file: RunConfig.load reports it with the other problems
+        }
+        Config inFile = fromFile;
+        List<String> all = new ArrayList<>();
+        preset.forEach((k, v) -> {
+            if (!inFile.hasPath(k)) {
+                all.add(k + "=" + v);
+            }
+        });
+        all.addAll(overrides(keyValues));
+        return RunConfig.load(file, all);
     }
 }

@@ -25,6 +25,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,6 +40,21 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
     /** Exit status of a run stopped because its checkpoints could not be written (docs/reliability.md). */
     static final int CHECKPOINTS_FAILED = 3;
+
+    /**
+     * What {@code --task agent} sets (under {@code --config} and {@code --set}): the built-in multi-turn task and the
+     * training settings it learns with (docs/agents.md, "The built-in agent task").
+     */
+    static final Map<String, String> AGENT_PRESET = preset("task.name", RunConfig.GUESS, "train.steps", "600",
+            "train.batch-groups", "8", "grpo.group-size", "8", "optim.lr", "1e-3", "task.eval-prompts", "100");
+
+    private static Map<String, String> preset(String... keyValues) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put(keyValues[i], keyValues[i + 1]);
+        }
+        return Collections.unmodifiableMap(m);
+    }
 
     @Mixin
     ConfigOptions config;
@@ -72,7 +89,7 @@ final class TrainCommand implements Callable<Integer> {
             if (task != null && !task.equals("digits") && !task.equals("agent")) {
                 throw new ConfigProblems(List.of("--task: '" + task + "' is not one of digits, agent"));
             }
-            rc = config.load("task.name", "agent".equals(task) ? RunConfig.GUESS : null, "model.path", model,
+            rc = config.load("agent".equals(task) ? AGENT_PRESET : Map.of(), "model.path", model,
                     "data.prompts", prompts, "verifier.name", verifier, "run-dir", runDir,
                     "dashboard.enabled", noDashboard ? false : null);
         } catch (ConfigProblems e) {

@@ -97,7 +97,7 @@ class AgentTrainTest {
                 "--set", "agent.max-turn-tokens=1", "--set", "agent.estimator=ppo", "--set", "agent.gigpo.gamma=2",
                 "--set", "pipeline.mode=lockstep", "--set", "grpo.group-size=1");
         assertEquals(2, r.code(), r.err());
-        for (String expected : List.of("agent.max-turn-tokens: a guess needs agent.guess.max-length digits: at least 2, got 1",
+        for (String expected : List.of("agent.max-turn-tokens: a guess needs agent.guess.max-length digits: at least 3, got 1",
                 "agent.estimator", "agent.gigpo.gamma: must be in [0, 1]",
                 "pipeline.mode: task.name = guess (episodes) runs in streaming mode only",
                 "grpo.group-size: must be >= 2")) {
