@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.groupflow.checkpoint.Checkpointer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -28,16 +27,7 @@ class AgentDeterminismTest {
             "--set", "dashboard.enabled=false");
 
     private static Process launch(Path run, Path log, boolean resume) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Launcher.path(), "train", "--run-dir", run.toString()));
-        if (resume) {
-            cmd.add("--resume");
-        }
-        cmd.addAll(RUN);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("GROUPFLOW_SKIP_BUILD", "1");
-        pb.environment().put("GROUPFLOW_JAVA_OPTS", "-Xss4m -Xmx1g");
-        return pb.start();
+        return Launcher.train(run, log, resume, RUN);
     }
 
     private static int steps(Path run) throws Exception {

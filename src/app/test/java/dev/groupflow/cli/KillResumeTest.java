@@ -36,16 +36,7 @@ class KillResumeTest {
             "--set", "verifier.latency.mean=15ms", "--set", "seed=11", "--set", "dashboard.port=0");
 
     private static Process launch(Path run, Path log, boolean resume) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Launcher.path(), "train", "--run-dir", run.toString()));
-        if (resume) {
-            cmd.add("--resume");
-        }
-        cmd.addAll(RUN);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("GROUPFLOW_SKIP_BUILD", "1");
-        pb.environment().put("GROUPFLOW_JAVA_OPTS", "-Xss4m -Xmx1g");
-        return pb.start();
+        return Launcher.train(run, log, resume, RUN);
     }
 
     private static boolean hasCheckpoint(Path run) {

@@ -1,6 +1,9 @@
 package dev.groupflow.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The checkout's {@code bin/groupflow}, which tests run as a real process: it runs the app module with the
@@ -16,6 +19,23 @@ final class Launcher {
     /** The launcher's path, to start it from any directory. */
     static String path() {
         return HOME.resolve("bin/groupflow").toString();
+    }
+
+    /**
+     * Starts {@code groupflow train} as a process in {@code run} (with {@code --resume} when asked) with the given
+     * arguments, appending its output to {@code log}.
+     */
+    static Process train(Path run, Path log, boolean resume, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(path(), "train", "--run-dir", run.toString()));
+        if (resume) {
+            cmd.add("--resume");
+        }
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().put("GROUPFLOW_SKIP_BUILD", "1");
+        pb.environment().put("GROUPFLOW_JAVA_OPTS", "-Xss4m -Xmx1g");
+        return pb.start();
     }
 
     /** The classpath file the launcher reads. */

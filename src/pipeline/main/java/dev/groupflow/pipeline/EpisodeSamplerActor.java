@@ -19,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -86,7 +85,7 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
     private final CausalLm replica;
     private final EpisodeRunner runner;
     private final ActorRef<PromptSupply.Granted> grantedAdapter;
-    private long version = -1;
+    private final ReplicaWeights replicaWeights;
 
     private EpisodeSamplerActor(ActorContext<Command> ctx, Settings settings, ActorRef<PromptSupply.Command> supply,
                                 RolloutQueue groups) {
@@ -102,6 +101,7 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
         this.runner = new EpisodeRunner(new TurnSampler(replica, settings.tokenizer()), settings.format(),
                 settings.environment(), settings.limits(), settings.params(),
                 Math.max(1, settings.batchPrompts() * settings.groupSize()), settings.exactVersions().isPresent());
+        this.replicaWeights = new ReplicaWeights(settings.weights(), settings.exactVersions(), replica);
         this.grantedAdapter = ctx.messageAdapter(PromptSupply.Granted.class, TasksGranted::new);
         supply.tell(new PromptSupply.SamplerRestarted(settings.id())); // recover a crashed run's grants
         requestWork();
@@ -130,33 +130,14 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
         if (tasks.isEmpty()) {
             return this; // the data has run out: nothing more to do
         }
-        if (settings.exactVersions().isEmpty()) {
-            if (settings.weights().version() != version) {
-                version = settings.weights().copyInto(replica);
-            }
-            play(tasks);
-        } else {
-            // tasks of one grant can belong to different versions (after a restart): one pass per version
-            SamplerActor.ExactVersions exact = settings.exactVersions().get();
-            Map<Long, List<PromptWork>> byVersion = new TreeMap<>();
-            for (PromptWork p : tasks) {
-                byVersion.computeIfAbsent(exact.versionFor(p.ordinal()), v -> new ArrayList<>()).add(p);
-            }
-            for (var e : byVersion.entrySet()) {
-                if (e.getKey() != version) {
-                    settings.weights().copyInto(replica, e.getKey());
-                    version = e.getKey();
-                }
-                play(e.getValue());
-            }
-        }
+        replicaWeights.forEachVersion(tasks, this::play);
         supply.tell(new PromptSupply.Dispatched(settings.id(), tasks.stream().map(PromptWork::key).toList()));
         requestWork();
         return this;
     }
 
-    /** Plays G episodes of each task with the current replica; each task's group leaves as soon as it is whole. */
-    private void play(List<PromptWork> tasks) throws InterruptedException {
+    /** Plays G episodes of each task with the replica's weights; each task's group leaves as soon as it is whole. */
+    private void play(List<PromptWork> tasks, long version) throws InterruptedException {
         int g = settings.groupSize();
         long attempt = settings.attempts().getAndIncrement();
         Map<Long, PromptWork> byKey = new HashMap<>();
@@ -171,14 +152,13 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
                         environmentSeed));
             }
         }
-        long startedWith = version;
         runner.run(specs, settings.seed(), 0, version, e -> {
             settings.gauges().samplesGenerated.incrementAndGet();
             settings.gauges().tokensGenerated.addAndGet(e.policyTokens());
             List<Episode> done = ended.computeIfAbsent(e.episodeKey(), k -> new ArrayList<>());
             done.add(e);
             if (done.size() == g) {
-                groups.offer(EpisodeGroups.of(byKey.get(e.episodeKey()), done, startedWith));
+                groups.offer(EpisodeGroups.of(byKey.get(e.episodeKey()), done, version));
             }
         });
     }

@@ -6,9 +6,7 @@ import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -71,7 +69,7 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     private final CausalLm replica;
     private final RolloutSampler sampler;
     private final ActorRef<PromptSupply.Granted> grantedAdapter;
-    private long version = -1;
+    private final ReplicaWeights replicaWeights;
 
     private SamplerActor(ActorContext<Command> ctx, Settings settings, ActorRef<PromptSupply.Command> supply,
                          RolloutQueue rollouts) {
@@ -85,6 +83,7 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
         this.replica = settings.replicaFactory().get();
         this.replica.setRequiresGradient(false);
         this.sampler = new RolloutSampler(replica, settings.tokenizer(), settings.sampling());
+        this.replicaWeights = new ReplicaWeights(settings.weights(), settings.exactVersions(), replica);
         this.grantedAdapter = ctx.messageAdapter(PromptSupply.Granted.class, PromptsGranted::new);
         supply.tell(new PromptSupply.SamplerRestarted(settings.id())); // recover a crashed run's grants
         requestWork();
@@ -123,26 +122,7 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
             return this; // the data has run out: nothing more to do
         }
         List<Long> keys = new ArrayList<>(prompts.size());
-        if (settings.exactVersions().isEmpty()) {
-            if (settings.weights().version() != version) {
-                version = settings.weights().copyInto(replica);
-            }
-            generate(prompts, version, keys);
-        } else {
-            // prompts of one grant can belong to different versions (after a restart): one pass per version
-            ExactVersions exact = settings.exactVersions().get();
-            Map<Long, List<PromptWork>> byVersion = new TreeMap<>();
-            for (PromptWork p : prompts) {
-                byVersion.computeIfAbsent(exact.versionFor(p.ordinal()), v -> new ArrayList<>()).add(p);
-            }
-            for (var e : byVersion.entrySet()) {
-                if (e.getKey() != version) {
-                    settings.weights().copyInto(replica, e.getKey());
-                    version = e.getKey();
-                }
-                generate(e.getValue(), version, keys);
-            }
-        }
+        replicaWeights.forEachVersion(prompts, (some, version) -> generate(some, version, keys));
         supply.tell(new PromptSupply.Dispatched(settings.id(), keys));
         requestWork();
         return this;
