@@ -126,6 +126,38 @@ class LearnerTest {
     }
 
     @Test
+    void givenAdvantagesTrainRowsOfAnyGroupSizeAsComputedOnesDo() {
+        try (CausalLm a = policy(4); CausalLm b = a.copy(manager); CausalLm c = a.copy(manager)) {
+            List<List<TrainingSample>> groups = offPolicy(batch(a, 6));
+            GrpoConfig config = linearConfig(Aggregation.values()[0]);
+            double[][] computed = Advantages.compute(groups.stream().map(g -> g.stream()
+                    .map(x -> x.scored() ? x.reward() : null).toArray(Double[]::new)).toList(), config.scale())
+                    .perGroup();
+            try (Learner la = new Learner(a, null, config, TOKENIZER.padId());
+                 Learner lb = new Learner(b, null, config, TOKENIZER.padId())) {
+                Learner.StepResult byRewards = la.step(groups);
+                Learner.StepResult given = lb.step(groups, computed);
+                assertEquals(byRewards.metrics().get("loss"), given.metrics().get("loss"), 0.0);
+                assertArrayEquals(byRewards.advantages(), given.advantages(), 0.0);
+            }
+            assertArrayEquals(TinyModels.flatWeights(a), TinyModels.flatWeights(b), 0f, "the same update");
+            // rows of episodes: groups of any size (here one row fewer in the first), each row its own advantage
+            List<List<TrainingSample>> uneven = List.of(groups.get(0).subList(0, G - 1), groups.get(1));
+            double[][] advantages = {{0.5, -1.0, 0.25}, {1.0, 0.0, -0.5, 0.0}};
+            try (Learner lc = new Learner(c, null, config, TOKENIZER.padId())) {
+                Learner.StepResult r = lc.step(uneven, advantages);
+                assertArrayEquals(new double[] {0.5, -1.0, 0.25, 1.0, 0.0, -0.5, 0.0}, r.advantages(), 0.0);
+                assertEquals(7.0, r.metrics().get("samples"));
+                assertTrue(r.updated());
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> lc.step(uneven, new double[][] {{0.5}, {1.0, 0.0, -0.5, 0.0}}));
+                assertTrue(e.getMessage().contains("3 rows but 1 advantages"), e.getMessage());
+            }
+            assertFalse(Arrays.equals(TinyModels.flatWeights(c), TinyModels.flatWeights(policy(4))), "it trained");
+        }
+    }
+
+    @Test
     void laterPassesTakeTheRatioAgainstTheFirstPass() {
         try (CausalLm a = policy(2); CausalLm b = a.copy(manager)) {
             List<List<TrainingSample>> groups = batch(a, 9);

@@ -86,9 +86,8 @@ public final class EpisodeGroups {
      *
      * @param samples one row per policy turn of every episode, episode by episode
      * @param advantages each row's advantage (its turn's, from {@link EpisodeAdvantages})
-     * @param perEpisode each episode's per-turn advantages (for the completions file)
      */
-    public record Rows(List<TrainingSample> samples, double[] advantages, double[][] perEpisode) {
+    public record Rows(List<TrainingSample> samples, double[] advantages) {
     }
 
     /** The rows of an episode group: every policy turn, its context as prompt, its tokens as completion. */
@@ -105,7 +104,7 @@ public final class EpisodeGroups {
                 advantages.add(perTurn[i][row.turn()]);
             }
         }
-        return new Rows(samples, advantages.stream().mapToDouble(Double::doubleValue).toArray(), perTurn);
+        return new Rows(samples, advantages.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /**
