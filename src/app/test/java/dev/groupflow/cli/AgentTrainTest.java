@@ -68,6 +68,10 @@ class AgentTrainTest {
                     "tokens in the loss = policy tokens: " + m);
             assertEquals(m.get("turns_per_episode").asDouble() * 16, m.get("turn_rows").asDouble(), 1e-6,
                     "one learner row per policy turn: " + m);
+            // every group's first steps share the start state, so at least those are in a step group
+            double shared = m.get("step_groups_shared").asDouble();
+            assertTrue(shared >= 1 / m.get("turns_per_episode").asDouble() - 1e-9 && shared <= 1,
+                    "steps sharing a state: " + m);
         }
 
         List<JsonNode> completions = lines(run.resolve("completions.jsonl"));

@@ -8,6 +8,7 @@ import dev.groupflow.agent.Step;
 import dev.groupflow.grpo.TrainingSample;
 import dev.groupflow.verify.Outcome;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,7 +110,8 @@ public final class EpisodeGroups {
 
     /**
      * Episode metrics of a batch: success rate (episodes the environment ended), turns per episode, episodes by
-     * outcome, environment failures, policy tokens per episode.
+     * outcome, environment failures, policy tokens per episode, and the fraction of steps whose state another step
+     * of their group shares ({@code step_groups_shared}: the steps for which GiGPO has a step advantage).
      */
     public static Map<String, Double> metrics(List<Group> batch) {
         int episodes = 0;
@@ -142,6 +144,17 @@ public final class EpisodeGroups {
         if (episodes == 0) {
             return m;
         }
+        int steps = 0;
+        int shared = 0;
+        for (Group g : batch) { // GiGPO's step groups: steps of a group from the same state
+            Map<String, Integer> byState = new HashMap<>();
+            g.episodes().forEach(e -> e.steps().forEach(s -> byState.merge(s.stateKey(), 1, Integer::sum)));
+            for (int n : byState.values()) {
+                steps += n;
+                shared += n > 1 ? n : 0;
+            }
+        }
+        m.put("step_groups_shared", steps == 0 ? 0.0 : (double) shared / steps);
         m.put("episodes", (double) episodes);
         m.put("success_rate", (double) finished / episodes);
         m.put("episode_return_mean", rewarded == 0 ? Double.NaN : returns / rewarded);
