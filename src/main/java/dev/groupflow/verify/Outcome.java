@@ -12,14 +12,22 @@ import java.util.Map;
  * @param detail the verifier's details, or what went wrong
  * @param attempts calls made (1 + retries used)
  * @param latencyMillis time from the first call to the outcome
+ * @param answer the completion's canonical answer when scored and the verifier reads one ({@link Reward#answer}),
+ *     else null
  */
 public record Outcome(Status status, Double reward, Map<String, Double> components, String detail, int attempts,
-                      double latencyMillis) {
+                      double latencyMillis, String answer) {
 
     public enum Status { SCORED, FAILED, TIMED_OUT }
 
     public Outcome {
         components = components == null ? Map.of() : Map.copyOf(components);
+    }
+
+    /** An outcome without a canonical answer. */
+    public Outcome(Status status, Double reward, Map<String, Double> components, String detail, int attempts,
+                   double latencyMillis) {
+        this(status, reward, components, detail, attempts, latencyMillis, null);
     }
 
     public boolean scored() {

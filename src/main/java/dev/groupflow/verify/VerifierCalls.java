@@ -60,7 +60,7 @@ public final class VerifierCalls {
                     : !Double.isFinite(reward.value()) ? "non-finite reward " + reward.value() : null;
             if (problem == null) {
                 return CompletableFuture.completedFuture(new Outcome(Outcome.Status.SCORED, reward.value(),
-                        reward.components(), reward.details(), n, ms));
+                        reward.components(), reward.details(), n, ms, reward.answer()));
             }
             if (n <= retries && !(cause instanceof VerifierFailure f && !f.retryable())) {
                 long delay = backoff.toNanos() << Math.min(20, n - 1);

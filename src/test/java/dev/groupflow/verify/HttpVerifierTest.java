@@ -67,6 +67,17 @@ class HttpVerifierTest {
     }
 
     @Test
+    void aReplyMayCarryTheCanonicalAnswer() {
+        Outcome o = call(verifier("/answer"), "41", "42");
+        assertEquals(Outcome.Status.SCORED, o.status(), o.detail());
+        assertEquals("x = 2", o.answer());
+        assertEquals(null, call(verifier("/ok"), "42", "42").answer(), "no answer in the reply");
+        Outcome bad = call(verifier("/number-answer"), "41", "42");
+        assertEquals(Outcome.Status.FAILED, bad.status());
+        assertTrue(bad.detail().contains("\"answer\" that is not a string"), bad.detail());
+    }
+
+    @Test
     void aSlowReplyIsTimedOutNotRetried() {
         Outcome o = call(verifier("/slow", Duration.ofMillis(200), 2, 4, 65536), "x", "x");
         assertEquals(Outcome.Status.TIMED_OUT, o.status(), o.detail());

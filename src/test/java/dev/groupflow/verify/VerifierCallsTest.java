@@ -38,6 +38,13 @@ class VerifierCallsTest {
     }
 
     @Test
+    void theCanonicalAnswerReachesTheOutcome() {
+        Outcome o = call(r -> CompletableFuture.completedFuture(Reward.of(1).withAnswer("1/2")), 0);
+        assertEquals("1/2", o.answer());
+        assertEquals(null, call(r -> CompletableFuture.completedFuture(Reward.of(1)), 0).answer());
+    }
+
+    @Test
     void retryableFailuresAreRetried() {
         AtomicInteger calls = new AtomicInteger();
         Outcome o = call(r -> calls.incrementAndGet() < 3
