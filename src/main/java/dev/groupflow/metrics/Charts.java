@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The PNG charts of a run, drawn from {@code metrics.jsonl} (and {@code eval.jsonl}) into {@code RUN_DIR/charts/}:
@@ -101,7 +102,7 @@ public final class Charts {
     }
 
     private static Plot eval(List<JsonNode> e) {
-        Plot p = new Plot("Held-out evaluation", "mean reward / pass@k");
+        Plot p = new Plot("Held-out evaluation", "mean reward / pass@k / maj@k");
         int maxK = 1;
         for (JsonNode n : e) {
             for (Iterator<String> it = n.path("pass_at_k").fieldNames(); it.hasNext(); ) {
@@ -115,7 +116,15 @@ public final class Charts {
         if (maxK > 1) {
             p.line(Series.of("pass@" + maxK, e, "pass_at_k", String.valueOf(maxK), "estimate"));
         }
+        e.stream().flatMap(n -> iterate(n.path("maj_at_k").fieldNames())).findFirst().ifPresent(k ->
+                p.line(Series.of("maj@" + k, e, "maj_at_k", k, "estimate")));
         return p;
+    }
+
+    private static Stream<String> iterate(Iterator<String> names) {
+        List<String> out = new ArrayList<>();
+        names.forEachRemaining(out::add);
+        return out.stream();
     }
 
     private static double ciBound(JsonNode n, int i) {
