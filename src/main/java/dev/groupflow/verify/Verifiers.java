@@ -56,7 +56,7 @@ public final class Verifiers {
         }
     }
 
-    /** task, exact, math, format, json, length, http, code and weighted. */
+    /** task, exact, math, format, json, length, http, code, reward-model and weighted. */
     public static Verifiers builtIn() {
         return new Verifiers()
                 .register("task", (s, c) -> new TaskVerifier())
@@ -67,6 +67,7 @@ public final class Verifiers {
                 .register("length", (s, c) -> new LengthVerifier(LengthVerifier.Settings.read(s)))
                 .register("http", (s, c) -> new HttpVerifier(HttpVerifier.Settings.read(s), c.scheduler()))
                 .register("code", Verifiers::code)
+                .register(RewardModelVerifier.NAME, RewardModelVerifier::create)
                 .register(WeightedParts.NAME, WeightedParts::create);
     }
 
