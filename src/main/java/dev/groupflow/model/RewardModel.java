@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -149,6 +150,22 @@ public final class RewardModel implements AutoCloseable {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * A reward model with random weights (the decoder as {@link CausalLm#random}, the head ~ N(0, 0.02²)), for
+     * benchmarks: deterministic for a seed.
+     */
+    public static RewardModel random(ModelConfig config, NDManager parent, long seed) {
+        NDManager manager = parent.newSubManager();
+        CausalLm decoder = CausalLm.random(config, manager, seed);
+        decoder.setRequiresGradient(false);
+        Random rng = new Random(seed + 1);
+        float[] head = new float[config.hiddenSize()];
+        for (int i = 0; i < head.length; i++) {
+            head[i] = (float) (rng.nextGaussian() * 0.02);
+        }
+        return new RewardModel(manager, decoder, manager.create(head, new Shape(head.length, 1)), 0);
     }
 
     /** The head's floats; missing, misshapen or with a bias is an error naming the checkpoint. */
