@@ -7,13 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.model.RewardModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
 /**
  * Throughput of a reward model's scoring against its batch size: the same sequences (lengths drawn uniformly from
  * [tokens / 2, tokens], so batches are padded as in training) scored in left-padded batches of 1, 2, 4, ...;
- * one JSON line per batch size with scores per second and its ratio to batch size 1 measured in the same run.
+ * one JSON line per batch size with scores per second (the median of the timed passes, which go round-robin over
+ * the batch sizes) and its ratio to batch size 1 measured in the same run.
  * The model is a random one of a benchmark shape, or a real reward model directory.
  */
 public final class RewardModelBench {
@@ -45,22 +47,27 @@ public final class RewardModelBench {
                 }
                 seqs.add(s);
             }
-            double baseline = Double.NaN;
             for (int b : batchSizes) {
                 scoreAll(rm, seqs, b); // warm-up
-                double[] seconds = new double[repeats];
-                for (int r = 0; r < repeats; r++) {
+            }
+            // round-robin over the batch sizes, so a machine that slows down for a while slows all of them alike
+            double[][] seconds = new double[batchSizes.size()][repeats];
+            for (int r = 0; r < repeats; r++) {
+                for (int i = 0; i < batchSizes.size(); i++) {
                     long t0 = System.nanoTime();
-                    scoreAll(rm, seqs, b);
-                    seconds[r] = (System.nanoTime() - t0) / 1e9;
+                    scoreAll(rm, seqs, batchSizes.get(i));
+                    seconds[i][r] = (System.nanoTime() - t0) / 1e9;
                 }
-                java.util.Arrays.sort(seconds);
-                double perSecond = sequences / seconds[repeats / 2];
+            }
+            double baseline = Double.NaN;
+            for (int i = 0; i < batchSizes.size(); i++) {
+                Arrays.sort(seconds[i]);
+                double perSecond = sequences / seconds[i][repeats / 2];
                 baseline = Double.isNaN(baseline) ? perSecond : baseline;
                 ObjectNode line = JSON.createObjectNode();
                 line.put("what", "reward_model_scores");
                 line.put("model", dir == null ? "random " + shape.name() : dir.toString());
-                line.put("batch", b);
+                line.put("batch", batchSizes.get(i));
                 line.put("sequences", sequences);
                 line.put("max_tokens", tokens);
                 line.put("threads", JniUtils.getNumThreads());
