@@ -91,7 +91,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
 
     /** Verifier names the pipeline knows (those of {@link Verifiers#builtIn()}). */
     public static final Set<String> VERIFIERS = Verifiers.builtIn().names();
-    public static final Set<String> TASKS = Set.of("copy", "reverse", "sort");
+    public static final Set<String> TASKS = Set.of("copy", "reverse", "sort", "hidden");
 
     /** Loads defaults, file and overrides, and checks everything. */
     public static RunConfig load(Path file, List<String> sets) {
