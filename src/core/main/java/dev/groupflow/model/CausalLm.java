@@ -1,0 +1,400 @@
+package dev.groupflow.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.jni.JniUtils;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * A decoder-only causal language model (Llama / Qwen2 / Qwen3): token embedding, N {@link DecoderLayer}s,
+ * a final {@link RmsNorm} and an LM head (tied to the embedding or not).
+ *
+ * <p>All parameters live in this model's {@link NDManager} on its device. Callers run forward passes inside
+ * their own {@link NDScope} (or sub-manager) so temporaries never reach the model's manager.
+ *
+ * <p>Parameters are stored in groupflow's fused layout (see {@link Attention}, {@link Mlp});
+ * {@link #slots()} maps every Hugging Face tensor name to its place, which is how checkpoints load and save.
+ */
+public final class CausalLm extends LmBlock implements AutoCloseable {
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final Parameter embedding;  // [V, E]
+    private final List<DecoderLayer> layers = new ArrayList<>();
+    private final RmsNorm finalNorm;
+    private final Parameter lmHead;     // [V, E], or null when tied to the embedding
+    private final Rope rope;
+    private NDArray suppressBias;       // [V]: 0, or MASKED for ids the policy never produces; null = none
+    private Set<Integer> suppressed = Set.of();
+    private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+    private final List<TensorSlot> slots = new ArrayList<>();
+
+    private CausalLm(ModelConfig config, NDManager manager) {
+        this.config = config;
+        this.manager = manager;
+        this.embedding = param("embed_tokens", Parameter.Type.WEIGHT);
+        for (int i = 0; i < config.numLayers(); i++) {
+            layers.add(addChildBlock("layer" + i, new DecoderLayer(config, i)));
+        }
+        this.finalNorm = addChildBlock("norm", new RmsNorm(config.rmsNormEps()));
+        this.lmHead = config.tieWordEmbeddings() ? null : param("lm_head", Parameter.Type.WEIGHT);
+        this.rope = new Rope(manager, config);
+        mapTensors();
+    }
+
+    /** Creates a model with no arrays yet; use {@link #random} or {@link HfCheckpoints#load} instead. */
+    static CausalLm empty(ModelConfig config, NDManager parent) {
+        return new CausalLm(config, parent.newSubManager());
+    }
+
+    private void mapTensors() {
+        long e = config.hiddenSize();
+        long h = config.numHeads();
+        long kv = config.numKvHeads();
+        long d = config.headDim();
+        long inter = config.intermediateSize();
+        long v = config.vocabSize();
+        slot("model.embed_tokens.weight", "model.embed_tokens.weight", embedding, new long[] {v, e}, 0);
+        for (int i = 0; i < layers.size(); i++) {
+            String p = "model.layers." + i + ".";
+            DecoderLayer layer = layers.get(i);
+            Attention a = layer.attention();
+            Mlp m = layer.mlp();
+            slot(p + "input_layernorm.weight", p + "input_layernorm.weight", layer.inputNorm().weight(),
+                    new long[] {e}, 0);
+            String qkv = p + "self_attn.qkv_proj.weight";
+            slot(p + "self_attn.q_proj.weight", qkv, a.qkvWeight(), new long[] {h * d, e}, 0);
+            slot(p + "self_attn.k_proj.weight", qkv, a.qkvWeight(), new long[] {kv * d, e}, h * d);
+            slot(p + "self_attn.v_proj.weight", qkv, a.qkvWeight(), new long[] {kv * d, e}, (h + kv) * d);
+            if (a.qkvBias() != null) {
+                String qkvB = p + "self_attn.qkv_proj.bias";
+                slot(p + "self_attn.q_proj.bias", qkvB, a.qkvBias(), new long[] {h * d}, 0);
+                slot(p + "self_attn.k_proj.bias", qkvB, a.qkvBias(), new long[] {kv * d}, h * d);
+                slot(p + "self_attn.v_proj.bias", qkvB, a.qkvBias(), new long[] {kv * d}, (h + kv) * d);
+            }
+            slot(p + "self_attn.o_proj.weight", p + "self_attn.o_proj.weight", a.oWeight(), new long[] {e, h * d}, 0);
+            if (a.oBias() != null) {
+                slot(p + "self_attn.o_proj.bias", p + "self_attn.o_proj.bias", a.oBias(), new long[] {e}, 0);
+            }
+            if (a.qNorm() != null) {
+                slot(p + "self_attn.q_norm.weight", p + "self_attn.q_norm.weight", a.qNorm(), new long[] {d}, 0);
+                slot(p + "self_attn.k_norm.weight", p + "self_attn.k_norm.weight", a.kNorm(), new long[] {d}, 0);
+            }
+            slot(p + "post_attention_layernorm.weight", p + "post_attention_layernorm.weight",
+                    layer.postAttentionNorm().weight(), new long[] {e}, 0);
+            String gu = p + "mlp.gate_up_proj.weight";
+            slot(p + "mlp.gate_proj.weight", gu, m.gateUpWeight(), new long[] {inter, e}, 0);
+            slot(p + "mlp.up_proj.weight", gu, m.gateUpWeight(), new long[] {inter, e}, inter);
+            if (m.gateUpBias() != null) {
+                String guB = p + "mlp.gate_up_proj.bias";
+                slot(p + "mlp.gate_proj.bias", guB, m.gateUpBias(), new long[] {inter}, 0);
+                slot(p + "mlp.up_proj.bias", guB, m.gateUpBias(), new long[] {inter}, inter);
+            }
+            slot(p + "mlp.down_proj.weight", p + "mlp.down_proj.weight", m.downWeight(), new long[] {e, inter}, 0);
+            if (m.downBias() != null) {
+                slot(p + "mlp.down_proj.bias", p + "mlp.down_proj.bias", m.downBias(), new long[] {e}, 0);
+            }
+        }
+        slot("model.norm.weight", "model.norm.weight", finalNorm.weight(), new long[] {e}, 0);
+        if (lmHead != null) {
+            slot("lm_head.weight", "lm_head.weight", lmHead, new long[] {v, e}, 0);
+        }
+    }
+
+    private void slot(String hfName, String paramName, Parameter p, long[] shape, long rowOffset) {
+        parameters.putIfAbsent(paramName, p);
+        slots.add(new TensorSlot(hfName, p, shape, rowOffset));
+    }
+
+    /** The architecture. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The manager that owns the parameters (device: {@link #device()}). */
+    public NDManager manager() {
+        return manager;
+    }
+
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    /** Parameters by groupflow name (fused q/k/v and gate/up), in a fixed order. */
+    public Map<String, Parameter> parameters() {
+        return Collections.unmodifiableMap(parameters);
+    }
+
+    /** Every Hugging Face tensor and where it lives, in checkpoint order. */
+    public List<TensorSlot> slots() {
+        return Collections.unmodifiableList(slots);
+    }
+
+    /** Full shape of a groupflow parameter (rows of all its slots stacked). */
+    Shape parameterShape(Parameter p) {
+        long rows = 0;
+        long[] first = null;
+        for (TensorSlot s : slots) {
+            if (s.parameter() == p) {
+                rows += s.shape()[0];
+                first = first == null ? s.shape() : first;
+            }
+        }
+        long[] shape = first.clone();
+        shape[0] = rows;
+        return new Shape(shape);
+    }
+
+    /** Number of scalar parameters. */
+    public long parameterCount() {
+        long n = 0;
+        for (Parameter p : parameters.values()) {
+            n += p.getArray().size();
+        }
+        return n;
+    }
+
+    /** Turns gradient tracking of every parameter on (the learner) or off (samplers, frozen reference). */
+    public void setRequiresGradient(boolean requires) {
+        for (Parameter p : parameters.values()) {
+            p.getArray().setRequiresGradient(requires);
+        }
+    }
+
+    /** Attaches an array (already on this model's device, F32, the parameter's full shape) to a parameter. */
+    void attach(Parameter p, NDArray array) {
+        Shape expected = parameterShape(p);
+        if (!array.getShape().equals(expected)) {
+            throw new IllegalArgumentException("parameter " + p.getName() + ": shape " + array.getShape()
+                    + " != " + expected);
+        }
+        array.attach(manager);
+        NDScope.unregister(array);
+        p.setArray(array);
+    }
+
+    /** Supplies the F32 data of one Hugging Face tensor (little-endian, exactly {@code slot.elements()} floats). */
+    @FunctionalInterface
+    public interface TensorSource {
+        /** Writes the tensor's data into {@code dst} at its current position. */
+        void read(TensorSlot slot, ByteBuffer dst);
+    }
+
+    /**
+     * Builds a model whose every parameter is assembled from Hugging Face tensors: each fused parameter gets one
+     * host buffer that its tensors fill at their byte offsets, then one copy to the device.
+     */
+    static CausalLm fromTensors(ModelConfig config, NDManager parent, TensorSource source) {
+        CausalLm model = empty(config, parent);
+        try {
+            for (Parameter p : model.parameters.values()) {
+                Shape shape = model.parameterShape(p);
+                ByteBuffer buffer = ByteBuffer.allocateDirect(Math.toIntExact(shape.size() * Float.BYTES))
+                        .order(ByteOrder.nativeOrder());
+                for (TensorSlot slot : model.slots) {
+                    if (slot.parameter() == p) {
+                        ByteBuffer view = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+                        view.position(Math.toIntExact(slot.byteOffset()));
+                        view.limit(Math.toIntExact(slot.byteOffset() + slot.elements() * Float.BYTES));
+                        source.read(slot, view.slice().order(ByteOrder.LITTLE_ENDIAN));
+                    }
+                }
+                model.attach(p, model.manager.create(buffer, shape, DataType.FLOAT32));
+            }
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A model with random weights, as Hugging Face initialises them: projections and embeddings ~ N(0, 0.02²),
+     * norm weights 1, biases 0. Deterministic for a seed on every machine (the numbers come from Java).
+     */
+    public static CausalLm random(ModelConfig config, NDManager parent, long seed) {
+        CausalLm model = empty(config, parent);
+        Random rng = new Random(seed);
+        for (Map.Entry<String, Parameter> entry : model.parameters.entrySet()) {
+            Parameter p = entry.getValue();
+            Shape shape = model.parameterShape(p);
+            int n = Math.toIntExact(shape.size());
+            float[] data = new float[n];
+            if (p.getType() == Parameter.Type.GAMMA) {
+                Arrays.fill(data, 1f);
+            } else if (p.getType() == Parameter.Type.WEIGHT) {
+                for (int i = 0; i < n; i++) {
+                    data[i] = (float) (rng.nextGaussian() * 0.02);
+                }
+            }
+            model.attach(p, model.manager.create(data, shape));
+        }
+        return model;
+    }
+
+    /**
+     * The hidden states after the final norm.
+     *
+     * @param inputIds [B, T] int64
+     * @param positions [B, T] int64 position ids
+     * @param bias [B, 1, 1, T, S] additive attention bias (see {@link Masks#causalBias})
+     * @param cache KV cache to read and extend, or null
+     * @return [B, T, E]
+     */
+    public NDArray hidden(NDArray inputIds, NDArray positions, NDArray bias, KvCache cache) {
+        int t = (int) inputIds.getShape().get(1);
+        int maxPosition = (cache == null ? 0 : cache.length()) + t;
+        NDList cossin = rope.at(positions, maxPosition);
+        NDArray x = Embedding.embedding(inputIds, embedding.getArray(), SparseFormat.DENSE)
+                .singletonOrThrow();                                                // [B, T, E]
+        for (DecoderLayer layer : layers) {
+            x = layer.forward(x, cossin.get(0), cossin.get(1), bias, cache);
+        }
+        if (cache != null) {
+            cache.advance(t);
+        }
+        return finalNorm.forward(x);
+    }
+
+    /** Logits of hidden states: [..., E] → [..., V] (suppressed ids at {@link Masks#MASKED}). */
+    public NDArray logits(NDArray hidden) {
+        NDArray head = lmHead == null ? embedding.getArray() : lmHead.getArray();
+        NDArray logits = Linear.linear(hidden, head).singletonOrThrow();
+        return suppressBias == null ? logits : logits.add(suppressBias);
+    }
+
+    /**
+     * Makes the policy give these ids no probability at all (padding, a beginning marker: tokens a completion
+     * must never contain). It is part of the policy's distribution, so sampling, the learner's log-probabilities
+     * and the reference model all see the same one; a sampling-only ban would let training leak probability mass
+     * into tokens that are never sampled and so never pushed back down.
+     */
+    public void suppressTokens(Set<Integer> ids) {
+        if (suppressBias != null) {
+            suppressBias.close();
+            suppressBias = null;
+        }
+        suppressed = Set.copyOf(ids);
+        if (ids.isEmpty()) {
+            return;
+        }
+        float[] bias = new float[config.vocabSize()];
+        for (int id : ids) {
+            if (id < 0 || id >= bias.length) {
+                throw new IllegalArgumentException("cannot suppress token " + id + ": vocabulary is " + bias.length);
+            }
+            bias[id] = Masks.MASKED;
+        }
+        suppressBias = manager.create(bias);
+        NDScope.unregister(suppressBias);
+    }
+
+    /** Ids the policy never produces. */
+    public Set<Integer> suppressedTokens() {
+        return suppressed;
+    }
+
+    /**
+     * Full forward over a left-padded batch, no cache.
+     *
+     * @param inputIds [B, T] int64
+     * @param mask [B, T] float32 (1 = real token, 0 = padding)
+     * @return logits [B, T, V]
+     */
+    public NDArray forward(NDArray inputIds, NDArray mask) {
+        int t = (int) inputIds.getShape().get(1);
+        return logits(hidden(inputIds, Masks.positions(mask), Masks.causalBias(mask, t), null));
+    }
+
+    @Override
+    protected NDArray forward(NDArray inputIds) {
+        NDArray mask = inputIds.onesLike().toType(DataType.FLOAT32, false);
+        return forward(inputIds, mask);
+    }
+
+    /** Copies every parameter value from a model of the same config (a sampler replica taking new weights). */
+    public void copyWeightsFrom(CausalLm source) {
+        if (!source.config.equals(config)) {
+            throw new IllegalArgumentException("cannot copy weights between different architectures");
+        }
+        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            NDArray src = source.parameters.get(e.getKey()).getArray();
+            NDArray dst = e.getValue().getArray();
+            boolean grad = dst.hasGradient();
+            try (NDScope ignored = new NDScope()) {
+                src.stopGradient().copyTo(dst);
+            }
+            if (grad != dst.hasGradient()) {
+                dst.setRequiresGradient(grad);
+            }
+        }
+    }
+
+    /**
+     * Moves every parameter towards another model's: {@code this ← α · other + (1 − α) · this} (the TR-DPO-style
+     * reference-model sync; α = 1 copies). Runs without autograd.
+     */
+    public void blendFrom(CausalLm other, double alpha) {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+                try (NDScope ignored = new NDScope()) {
+                    NDArray dst = e.getValue().getArray();
+                    NDArray src = other.parameters.get(e.getKey()).getArray();
+                    dst.muli((float) (1 - alpha)).addi(src.mul((float) alpha));
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** A deep copy on the given manager's device (a sampler replica, or a frozen reference model). */
+    public CausalLm copy(NDManager parent) {
+        CausalLm c = empty(config, parent);
+        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            NDArray dup;
+            try (NDScope ignored = new NDScope()) {
+                NDArray detached = e.getValue().getArray().stopGradient(); // no autograd history in the copy
+                dup = detached.getDevice().equals(c.device())
+                        ? detached.duplicate() : detached.toDevice(c.device(), true);
+                NDScope.unregister(dup);
+            }
+            c.attach(c.parameters.get(e.getKey()), dup);
+        }
+        c.suppressTokens(suppressed);
+        return c;
+    }
+
+    /** The F32 bytes of one Hugging Face tensor, little-endian (copied from the device). */
+    public ByteBuffer tensorBytes(TensorSlot slot) {
+        ByteBuffer all = slot.parameter().getArray().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        int from = Math.toIntExact(slot.byteOffset());
+        int len = Math.toIntExact(slot.elements() * Float.BYTES);
+        return all.slice(from, len).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    @Override
+    public void close() {
+        rope.close();
+        manager.close();
+    }
+}
