@@ -75,7 +75,7 @@ public final class LockstepTrainer {
                         rollouts.addAll(sample(sampler, admitted.subList(from, to)));
                     }
                     for (Group g : score(rollouts)) {
-                        if (verification.filterZeroVariance() && g.zeroVariance()) {
+                        if (verification.filter().drops(g)) {
                             gauges().groupsFiltered.incrementAndGet();
                             gauges().samplesFiltered.addAndGet(g.members().size());
                             ledger.dropped(g.promptKey());

@@ -22,6 +22,7 @@ import dev.groupflow.model.ModelConfig;
 import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
 import dev.groupflow.pipeline.Determinism;
+import dev.groupflow.pipeline.GroupFilter;
 import dev.groupflow.pipeline.LockstepTrainer;
 import dev.groupflow.pipeline.PromptEncoder;
 import dev.groupflow.pipeline.PromptSupply;
@@ -325,7 +326,16 @@ public final class RunAssembly implements AutoCloseable {
         int bound = Math.max(1024, 2 * (config.pipeline().maxStaleness() + 1) * config.train().batchGroups()
                 * groupSize);
         return new TrainingSupervisor.Verification(verifiers.calls(), config.verifier().concurrency(), groupSize,
-                config.pipeline().filterZeroVariance(), bound);
+                groupFilter(), bound);
+    }
+
+    /** The groups dropped before the learner: none, zero-variance ones, or (NGRPO's recipe) all-correct ones. */
+    private GroupFilter groupFilter() {
+        RunConfig.PipelineSettings p = config.pipeline();
+        if (p.filterAllCorrect()) {
+            return new GroupFilter.AllCorrect(config.raw().getDouble("grpo.ngrpo.virtual-reward"));
+        }
+        return p.filterZeroVariance() ? GroupFilter.ZERO_VARIANCE : GroupFilter.NONE;
     }
 
     /** The learner's step: staleness bound, batch membership, update, publishing, metrics, checkpoints. */
