@@ -45,7 +45,7 @@ public record Group(long promptKey, List<ScoredRollout> members) implements Cbor
             Outcome.Scored scored = m.outcome() instanceof Outcome.Scored s ? s : null;
             out.add(new TrainingSample(promptKey, r.sampleIndex(), r.prompt().tokens(), r.tokens(), r.logprobs(),
                     scored == null ? null : scored.reward(), scored == null ? Map.of() : scored.components(),
-                    r.truncated(), r.policyVersion()));
+                    r.truncated(), r.policyVersion(), r.forced()));
         }
         return out;
     }

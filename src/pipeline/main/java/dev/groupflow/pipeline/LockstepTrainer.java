@@ -49,7 +49,7 @@ public final class LockstepTrainer {
         int chunk = sampling.batchPrompts();
         try (CausalLm replica = sampling.replicaFactory().get()) {
             replica.setRequiresGradient(false);
-            RolloutSampler sampler = new RolloutSampler(replica, sampling.tokenizer(), sampling.sampling());
+            RolloutSampler sampler = sampling.rolloutSampler(replica);
             while (!core.finished()) {
                 awaitUnpaused(control);
                 while (control.paused() && !control.stopRequested() && control.takeCheckpointRequest()) {

@@ -14,7 +14,15 @@ import java.util.Map;
  * @param tokens the prompt tokens as the policy sees them (chat template applied when configured)
  * @param answer the reference answer, or null
  * @param metadata the row's metadata
+ * @param guidance the row's reference trace in policy tokens (G²RPO-A: a guided completion starts with its first ℓ),
+ *     or null when it has none
  */
-public record PromptWork(long key, long ordinal, String id, String text, int[] tokens, String answer, Map<String, Object> metadata)
-        implements CborSerializable {
+public record PromptWork(long key, long ordinal, String id, String text, int[] tokens, String answer,
+                         Map<String, Object> metadata, int[] guidance) implements CborSerializable {
+
+    /** A prompt without a reference trace. */
+    public PromptWork(long key, long ordinal, String id, String text, int[] tokens, String answer,
+                      Map<String, Object> metadata) {
+        this(key, ordinal, id, text, tokens, answer, metadata, null);
+    }
 }

@@ -11,6 +11,8 @@ import dev.groupflow.data.DigitTask;
 import dev.groupflow.data.FileDigest;
 import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.data.PromptSource;
+import dev.groupflow.grpo.GuidanceLength;
+import dev.groupflow.grpo.GuidanceSchedule;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.metrics.ProgressLine;
@@ -92,6 +94,7 @@ public final class RunAssembly implements AutoCloseable {
     private final RunVerifiers verifiers;
     private final RunCheckpoints checkpoints;
     private final PipelineGauges gauges = new PipelineGauges();
+    private final Optional<GuidanceSchedule> guidance;
 
     /**
      * Builds a run in {@code runDir}. With {@code resume}, the newest valid checkpoint there supplies weights,
@@ -165,10 +168,35 @@ public final class RunAssembly implements AutoCloseable {
         this.encoder = new PromptEncoder(policy.tokenizer(), config.data().chatTemplate(), maxPrompt,
                 config.data().failOnLongPrompts());
         this.verifiers = new RunVerifiers(config, verifier);
+        this.guidance = guidance(config, resumed, start.step());
         this.checkpoints = new RunCheckpoints(checkpointer, learner, new RunCheckpoints.Contents(
                 Settings.render(config.raw()), tokenizerFiles, files.ledgerFile(),
                 config.deterministic() ? weights::forEachOlder : RunCheckpoints.OlderVersions.NONE,
-                promptsDigest(source), config.grpo().referenceSync().every() > 0 ? reference : Optional.empty()));
+                promptsDigest(source), config.grpo().referenceSync().every() > 0 ? reference : Optional.empty(),
+                guidance));
+    }
+
+    /**
+     * G²RPO-A's guidance length, when the run guides completions: ℓ = {@code initial-length} at the start, or the
+     * resumed checkpoint's state (the ℓ of the versions still in flight included, for deterministic resume).
+     */
+    private static Optional<GuidanceSchedule> guidance(RunConfig config, Optional<Checkpointer.Loaded> resumed,
+                                                       long startStep) {
+        RunConfig.GuidanceSettings g = config.guidance();
+        if (g.guided(config.grpo().groupSize()) == 0) {
+            return Optional.empty();
+        }
+        int keep = config.pipeline().maxStaleness() + 2; // every version a sampler may still sample with
+        if (resumed.isPresent()) {
+            Optional<GuidanceSchedule.State> saved = RunCheckpoints.guidance(resumed.get().dir());
+            if (saved.isPresent()) {
+                return Optional.of(new GuidanceSchedule(saved.get(), keep));
+            }
+            LOG.warn("{} has no guidance state (guidance was off): l starts at {}", resumed.get().dir(),
+                    g.initialLength());
+        }
+        return Optional.of(new GuidanceSchedule(GuidanceLength.start(g.initialLength(), g.maxLength()), startStep,
+                keep));
     }
 
     /**
@@ -289,7 +317,8 @@ public final class RunAssembly implements AutoCloseable {
 
     /** G completions of each prompt, with the run's sampling settings and seed. */
     private RolloutSampler.Settings rolloutSampling() {
-        return new RolloutSampler.Settings(config.sampling(), config.grpo().groupSize(), config.seed());
+        return new RolloutSampler.Settings(config.sampling(), config.grpo().groupSize(), config.seed(),
+                config.guidance().guided(config.grpo().groupSize()));
     }
 
     /** The sampler: a replica of the published policy (a fresh one after each restart, counted). */
@@ -307,7 +336,7 @@ public final class RunAssembly implements AutoCloseable {
                 config.pipeline().maxStaleness()))
                 : Optional.empty();
         return new SamplerActor.Settings("sampler-0", replicas, policy.tokenizer(), weights, rolloutSampling(),
-                config.pipeline().samplerBatchPrompts(), exact, gauges);
+                config.pipeline().samplerBatchPrompts(), exact, gauges, guidance.orElse(null));
     }
 
     /** Sampling on sampler workers: the bridge shares each version's weights as a checkpoint directory. */
@@ -343,7 +372,7 @@ public final class RunAssembly implements AutoCloseable {
         return new TrainingCore(new TrainingCore.Settings(config.train().steps(), config.train().batchGroups(),
                 config.pipeline().maxStaleness(), config.deterministic(), config.checkpoint().every(),
                 config.checkpoint().maxConsecutiveFailures()), learner, weights, files, checkpoints, reporter, gauges,
-                start.step());
+                start.step(), guidance.orElse(null));
     }
 
     /** The streaming pipeline, every stage as {@link TrainingSupervisor} starts it. */
@@ -407,6 +436,11 @@ public final class RunAssembly implements AutoCloseable {
 
     public PromptSource source() {
         return source;
+    }
+
+    /** G²RPO-A's guidance length (empty when the run guides no completion). */
+    public Optional<GuidanceSchedule> guidance() {
+        return guidance;
     }
 
     @Override
