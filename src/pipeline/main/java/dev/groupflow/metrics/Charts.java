@@ -59,6 +59,10 @@ public final class Charts {
                 .line(Series.of("high (ratio > 1 + eps-high, A > 0)", m, "clip_high"))
                 .line(Series.of("region (either)", m, "clip_region")));
         plots.put("entropy", new Plot("Policy entropy", "nats per token").line(Series.of("entropy", m, "entropy")));
+        plots.put("guidance", new Plot("Guided rollouts (G²RPO-A)", "mean reward")
+                .line(Series.of("guided members", m, "reward_guided_mean"))
+                .line(Series.of("unguided members", m, "reward_unguided_mean"))
+                .line(Series.of("guidance length l (right axis)", m, "guidance_length"), 1).rightAxis("tokens"));
         plots.put("staleness", new Plot("Staleness of trained samples", "policy versions behind the learner")
                 .line(Series.of("mean", m, "staleness_mean")).line(Series.of("max", m, "staleness_max")));
         plots.put("verifier_latency", new Plot("Verifier latency", "milliseconds")

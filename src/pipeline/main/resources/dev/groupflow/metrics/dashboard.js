@@ -23,6 +23,9 @@ const CHARTS = [
   { id: "clip", title: "Clip fraction", series: [{ key: "clip_region", label: "clipped" },
     { key: "clip_low", label: "low" }, { key: "clip_high", label: "high" }] },
   { id: "entropy", title: "Entropy (nats)", series: [{ key: "entropy", label: "entropy" }] },
+  { id: "guidance", title: "Guided rollouts: mean reward, l (G²RPO-A)", series: [
+    { key: "reward_guided_mean", label: "guided" }, { key: "reward_unguided_mean", label: "unguided" },
+    { key: "guidance_length", label: "l (tokens)" }], empty: "no guided completions (grpo.guidance)" },
   { id: "staleness", title: "Staleness (policy versions)", series: [{ key: "staleness_mean", label: "mean" },
     { key: "staleness_max", label: "max" }] },
   { id: "latency", title: "Verifier latency (ms)", series: [{ key: "verifier_latency_p50_ms", label: "p50" },
