@@ -95,7 +95,7 @@ final class Ledger {
 
     private PromptWork work(long key, long ordinal, Prompt p, int[] tokens) {
         return new PromptWork(key, ordinal, p.id(), p.displayText(), tokens, p.answer(), p.metadata(),
-                encoder.guidance(p));
+                encoder.guidance(p), p.messages());
     }
 
     private Admitted activate(PromptWork w) {

@@ -27,6 +27,6 @@ public record Rollout(PromptWork prompt, int sampleIndex, long policyVersion, in
 
     /** What the verifier scores: the prompt as the verifier sees it, the completion, its answer and length. */
     public VerifyRequest verifyRequest() {
-        return new VerifyRequest(prompt.text(), text, prompt.answer(), prompt.metadata(), tokens.length);
+        return prompt.verifyRequest(text, tokens.length);
     }
 }

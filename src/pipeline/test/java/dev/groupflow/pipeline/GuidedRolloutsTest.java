@@ -27,7 +27,7 @@ class GuidedRolloutsTest {
 
     private static PromptWork prompt(long key, String text, String trace) {
         return new PromptWork(key, key, "p" + key, text, TOKENIZER.encode(text), null, Map.of(),
-                trace == null ? null : TOKENIZER.encode(trace));
+                trace == null ? null : TOKENIZER.encode(trace), null);
     }
 
     @Test
