@@ -64,7 +64,8 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, Ngrpo ngrpo, GrpoL
         return new GrpoConfig(groupSize, AdvantageScale.GROUP, null,
                 new GrpoLoss.Settings(Aggregation.TOKEN_MEAN, RatioLevel.TOKEN, 0.2, 0.28, 0.0, 0.0,
                         maxCompletionLength),
-                new Passes(1, 8192, false, false, 1.0), new Optim(LrSchedule.constant(1e-6), 0.9, 0.999, 1e-8, 0.0, 1.0),
+                new Passes(1, 8192, false, false, 1.0),
+                new Optim(LrSchedule.constant(1e-6), 0.9, 0.999, 1e-8, 0.0, 1.0),
                 new ReferenceSync(0, 0.6), 5);
     }
 
@@ -187,7 +188,8 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, Ngrpo ngrpo, GrpoL
         public GrpoConfig build() {
             return new GrpoConfig(groupSize, scale, ngrpo, new GrpoLoss.Settings(aggregation, ratioLevel, epsLow,
                     epsHigh, beta, isCap, maxCompletionLength), new Passes(numIterations, microBatchTokens,
-                    maskTruncated, trainForced, temperature), new Optim(schedule, beta1, beta2, adamEps, weightDecay, maxGradNorm),
+                    maskTruncated, trainForced, temperature),
+                    new Optim(schedule, beta1, beta2, adamEps, weightDecay, maxGradNorm),
                     new ReferenceSync(refSyncEvery, refSyncAlpha), maxNonFinite);
         }
     }

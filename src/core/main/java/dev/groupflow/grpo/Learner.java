@@ -23,10 +23,9 @@ import java.util.TreeSet;
  * {@code num_iterations} optimizer steps on them and returns the step's metrics.
  *
  * <p>One call, top to bottom: advantages per group (GRPO's, or NGRPO's with virtual samples) → (beta &gt; 0)
- * reference log-probs → for each pass: for each
- * micro-batch of at most {@code micro_batch_tokens} padded tokens, current log-probs → loss with whole-batch
- * normalisers → backward (gradients accumulate) → global-norm clip → AdamW, or a skipped update when the loss
- * or the gradient is not finite. In passes after the first the ratio is taken against the first pass's
+ * reference log-probs → for each pass: for each micro-batch of at most {@code micro_batch_tokens} padded tokens,
+ * current log-probs → loss with whole-batch normalisers → backward (gradients accumulate) → global-norm clip →
+ * AdamW, or a skipped update when the loss or the gradient is not finite. In passes after the first the ratio is taken against the first pass's
  * log-probs; in the first, against the behaviour log-probs the sampler recorded.
  *
  * <p>Forced tokens (the guidance prefix of G²RPO-A's guided completions, {@link TrainingSample#forced}) were not

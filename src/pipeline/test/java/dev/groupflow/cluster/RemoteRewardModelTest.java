@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
@@ -78,10 +79,13 @@ class RemoteRewardModelTest {
                 kit.spawn(VerifierWorker.consumer(verifier), "verifier-" + i);
             }
             RemoteVerifier remote = new RemoteVerifier();
+            TestProbe<String> bound = kit.createTestProbe();
             kit.spawn(Behaviors.setup(ctx -> {
                 remote.bind(ctx);
+                bound.ref().tell("bound");
                 return Behaviors.empty();
             }), "learner");
+            bound.expectMessage("bound"); // as the training supervisor binds it before the stream starts
             List<VerifyRequest> requests = new ArrayList<>();
             List<CompletableFuture<Reward>> answers = new ArrayList<>();
             for (int i = 0; i < JOBS; i++) {
