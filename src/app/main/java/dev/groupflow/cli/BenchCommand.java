@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
         subcommands = {BenchCommand.SamplerBench.class, BenchCommand.LearnerBench.class,
                 BenchCommand.PipelineBenchCommand.class, BenchCommand.VerifierBenchCommand.class,
                 BenchCommand.SoakBenchCommand.class, BenchCommand.ClusterBenchCommand.class,
-                BenchCommand.DeterministicBenchCommand.class})
+                BenchCommand.DeterministicBenchCommand.class, BenchCommand.RewardModelBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -90,6 +90,32 @@ final class BenchCommand implements Runnable {
             }
             VerifierBench.run(d, sets);
             return 0;
+        }
+    }
+
+    @Command(name = "reward-model", description = "Reward-model scores per second against the batch size, as ratios "
+            + "to batch size 1 in the same run (JSON lines).")
+    static final class RewardModelBenchCommand extends ShapeOptions implements Runnable {
+        @Option(names = "--model", description = "a reward model directory (default: a random model of --shape)")
+        java.nio.file.Path model;
+
+        @Option(names = "--batch-sizes", split = ",", defaultValue = "1,2,4,8,16,32",
+                description = "batch sizes, the first the baseline (default: ${DEFAULT-VALUE})")
+        java.util.List<Integer> batchSizes;
+
+        @Option(names = "--tokens", defaultValue = "256",
+                description = "longest sequence; lengths are uniform in [tokens/2, tokens] (default: ${DEFAULT-VALUE})")
+        int tokens;
+
+        @Option(names = "--sequences", defaultValue = "64", description = "sequences per measurement (default: "
+                + "${DEFAULT-VALUE})")
+        int sequences;
+
+        @Override
+        public void run() {
+            DecoderBench.threads(threads);
+            dev.groupflow.bench.RewardModelBench.run(BenchShape.named(shape), model, batchSizes, sequences, tokens,
+                    repeats).forEach(System.out::println);
         }
     }
 

@@ -15,10 +15,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code groupflow eval}: mean reward and pass@k (with 95% bootstrap intervals) of a checkpoint on a prompts file,
- * as one JSON line on stdout and a summary on stderr.
+ * {@code groupflow eval}: mean reward, pass@k and maj@k (with 95% bootstrap intervals) of a checkpoint on a prompts
+ * file, as one JSON line on stdout and a summary on stderr.
  */
-@Command(name = "eval", description = "Evaluate a model directory on a prompts file: mean reward and pass@k.")
+@Command(name = "eval", description = "Evaluate a model directory on a prompts file: mean reward, pass@k, maj@k.")
 final class EvalCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -64,7 +64,7 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The result for people: mean reward and each pass@k with its interval. */
+    /** The result for people: mean reward, each pass@k and maj@k with its interval. */
     @SuppressWarnings("unchecked")
     static String summary(Map<String, Object> r) {
         StringBuilder sb = new StringBuilder(String.format("groupflow: eval of %s on %s (%s prompts x %s samples, "
@@ -73,6 +73,10 @@ final class EvalCommand implements Callable<Integer> {
         sb.append(String.format("  mean reward  %s%n", withInterval(r.get("mean_reward"), r.get("mean_reward_ci95"))));
         ((Map<String, Map<String, Object>>) r.get("pass_at_k")).forEach((k, v) -> sb.append(String.format(
                 "  pass@%-7s %s%n", k, withInterval(v.get("estimate"), v.get("ci95")))));
+        if (r.get("maj_at_k") instanceof Map<?, ?> maj) {
+            ((Map<String, Map<String, Object>>) maj).forEach((k, v) -> sb.append(String.format(
+                    "  maj@%-8s %s%n", k, withInterval(v.get("estimate"), v.get("ci95")))));
+        }
         sb.append(String.format("  (reward >= %s is correct; %s; %s completions failed, %s prompts skipped, "
                         + "%s rows malformed)%n", r.get("pass_threshold"), r.get("ci_method"),
                 r.get("completions_failed"),

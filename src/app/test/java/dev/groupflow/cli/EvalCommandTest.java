@@ -99,6 +99,48 @@ class EvalCommandTest {
     }
 
     @Test
+    void majorityVotesOverTheVerifiersAnswers(@TempDir Path tmp) throws Exception {
+        Path model = model(tmp);
+        Path prompts = tmp.resolve("answers.jsonl");
+        Files.writeString(prompts, """
+                {"prompt": "12+3=", "answer": "15"}
+                {"prompt": "4+4=", "answer": "8"}
+                {"prompt": "70+1=", "answer": "71"}
+                {"prompt": "9+9=", "answer": "18"}
+                """);
+        List<String> exact = List.of("eval", "--model", model.toString(), "--prompts", prompts.toString(),
+                "--verifier", "exact", "--set", "sampling.max-new-tokens=2", "--set", "model.device=cpu",
+                "--temperature", "1.0");
+        // one sample: the majority is that sample, so maj@1 is pass@1 (exact match gives every completion an answer)
+        List<String> one = new ArrayList<>(exact);
+        one.addAll(List.of("--samples", "1"));
+        SampleCommandTest.Run r1 = SampleCommandTest.run(one.toArray(String[]::new));
+        assertEquals(0, r1.code(), r1.err());
+        JsonNode e1 = JSON.readTree(r1.out());
+        assertEquals(e1.at("/pass_at_k/1/estimate").asDouble(), e1.at("/maj_at_k/1/estimate").asDouble(), 0, r1.out());
+        // several: maj@n lies between 0 and pass@n (a correct majority needs a correct sample), with its interval
+        List<String> six = new ArrayList<>(exact);
+        six.addAll(List.of("--samples", "6"));
+        SampleCommandTest.Run r6 = SampleCommandTest.run(six.toArray(String[]::new));
+        assertEquals(0, r6.code(), r6.err());
+        JsonNode maj = JSON.readTree(r6.out()).at("/maj_at_k/6");
+        double estimate = maj.get("estimate").asDouble();
+        assertTrue(estimate >= 0 && estimate <= JSON.readTree(r6.out()).at("/pass_at_k/6/estimate").asDouble(),
+                r6.out());
+        assertTrue(maj.get("ci95").get(0).asDouble() <= estimate && estimate <= maj.get("ci95").get(1).asDouble());
+        assertTrue(r6.err().contains("maj@6"), r6.err());
+        // every completion correct (threshold 0) and every one with an answer: every prompt's majority is correct
+        List<String> lenient = new ArrayList<>(six);
+        lenient.addAll(List.of("--threshold", "0"));
+        SampleCommandTest.Run all = SampleCommandTest.run(lenient.toArray(String[]::new));
+        assertEquals(1.0, JSON.readTree(all.out()).at("/maj_at_k/6/estimate").asDouble(), 0, all.out());
+        // a verifier without answers reports no majority
+        SampleCommandTest.Run format = SampleCommandTest.run(args(model, prompts(tmp), "--samples", "2")
+                .toArray(String[]::new));
+        assertTrue(JSON.readTree(format.out()).get("maj_at_k").isNull(), format.out());
+    }
+
+    @Test
     void theThresholdDecidesWhatIsCorrect(@TempDir Path tmp) throws Exception {
         SampleCommandTest.Run r = SampleCommandTest.run(args(model(tmp), prompts(tmp), "--samples", "3",
                 "--temperature", "1.0", "--threshold", "0").toArray(String[]::new));

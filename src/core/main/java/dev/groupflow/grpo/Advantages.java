@@ -13,6 +13,9 @@ import java.util.List;
  * <p>A member whose reward is missing (its verifier failed or timed out: {@code null}) is left out of every
  * statistic and gets advantage 0, so a failure is never scored as reward 0. A group without spread
  * ({@link #zeroVariance}) gets exactly 0 for everyone.
+ *
+ * <p>With {@link Ngrpo} the group's statistics also count its virtual samples ({@link Ngrpo#advantages}); a group
+ * then carries no signal only when {@link Ngrpo#zeroSignal} (all correct), so an all-wrong group is trained on.
  */
 public final class Advantages {
     /** Added to the std before dividing, as TRL. */
@@ -23,7 +26,8 @@ public final class Advantages {
 
     /**
      * @param perGroup one array per group, one advantage per member in input order
-     * @param zeroStdGroups groups with no spread among their scored rewards (their advantages are all 0)
+     * @param zeroStdGroups groups whose advantages are all 0: no spread among their scored rewards (under NGRPO:
+     *     all correct, {@link Ngrpo#zeroSignal})
      * @param missing members without a reward
      */
     public record Result(double[][] perGroup, int zeroStdGroups, int missing) {
@@ -64,6 +68,29 @@ public final class Advantages {
 
     /** @param groups the rewards of each group (null = missing) */
     public static Result compute(List<Double[]> groups, AdvantageScale scale) {
+        return compute(groups, scale, null);
+    }
+
+    /**
+     * @param groups the rewards of each group (null = missing)
+     * @param ngrpo NGRPO's virtual samples (then {@code scale} must be {@link AdvantageScale#GROUP}), or null
+     */
+    public static Result compute(List<Double[]> groups, AdvantageScale scale, Ngrpo ngrpo) {
+        if (ngrpo != null) {
+            if (scale != AdvantageScale.GROUP) {
+                throw new IllegalArgumentException("NGRPO normalises per group; got scale " + scale);
+            }
+            double[][] adv = new double[groups.size()][];
+            int zeroSignal = 0;
+            int missing = 0;
+            for (int g = 0; g < groups.size(); g++) {
+                Double[] rewards = groups.get(g);
+                adv[g] = ngrpo.advantages(rewards);
+                zeroSignal += ngrpo.zeroSignal(rewards) ? 1 : 0;
+                missing += (int) Arrays.stream(rewards).filter(r -> r == null).count();
+            }
+            return new Result(adv, zeroSignal, missing);
+        }
         double batchStd = scale == AdvantageScale.BATCH ? std(concat(groups)) : Double.NaN;
         double[][] adv = new double[groups.size()][];
         int zeroStd = 0;

@@ -11,14 +11,15 @@ import java.util.function.Consumer;
  *
  * @param groupSize G, completions per prompt
  * @param scale advantage scaling
+ * @param ngrpo NGRPO's virtual samples ({@code grpo.advantage = ngrpo}), or null for GRPO's group advantage
  * @param loss the objective: aggregation, ratio level, clip range, KL coefficient, IS cap
  * @param passes how a batch is gone over: μ updates, micro-batches, masking, the logits' temperature
  * @param optim AdamW, its learning-rate schedule and the gradient clip
  * @param referenceSync how the reference model moves towards the policy
  * @param maxNonFinite consecutive non-finite updates after which training halts
  */
-public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings loss, Passes passes, Optim optim,
-                         ReferenceSync referenceSync, int maxNonFinite) {
+public record GrpoConfig(int groupSize, AdvantageScale scale, Ngrpo ngrpo, GrpoLoss.Settings loss, Passes passes,
+                         Optim optim, ReferenceSync referenceSync, int maxNonFinite) {
 
     /**
      * How the learner goes over a batch.
@@ -26,9 +27,13 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings 
      * @param numIterations μ, optimizer updates per batch
      * @param microBatchTokens padded tokens (rows × (prompt + completion width)) per micro-batch
      * @param maskTruncated leave completions that hit the token limit out of the loss
+     * @param trainForced train on the forced (guidance) tokens of guided completions too, as G²RPO-A's authors do;
+     *     their log-probabilities are then recomputed by the learner. Off: they stay out of the loss, KL and clip
+     *     statistics
      * @param temperature the sampling temperature the logits are divided by (0 counts as 1)
      */
-    public record Passes(int numIterations, int microBatchTokens, boolean maskTruncated, double temperature) {
+    public record Passes(int numIterations, int microBatchTokens, boolean maskTruncated, boolean trainForced,
+                         double temperature) {
     }
 
     /**
@@ -56,10 +61,11 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings 
 
     /** TRL-like defaults with DAPO's token-mean aggregation and clip-higher. */
     public static GrpoConfig defaults(int groupSize, int maxCompletionLength) {
-        return new GrpoConfig(groupSize, AdvantageScale.GROUP,
+        return new GrpoConfig(groupSize, AdvantageScale.GROUP, null,
                 new GrpoLoss.Settings(Aggregation.TOKEN_MEAN, RatioLevel.TOKEN, 0.2, 0.28, 0.0, 0.0,
                         maxCompletionLength),
-                new Passes(1, 8192, false, 1.0), new Optim(LrSchedule.constant(1e-6), 0.9, 0.999, 1e-8, 0.0, 1.0),
+                new Passes(1, 8192, false, false, 1.0),
+                new Optim(LrSchedule.constant(1e-6), 0.9, 0.999, 1e-8, 0.0, 1.0),
                 new ReferenceSync(0, 0.6), 5);
     }
 
@@ -68,6 +74,10 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings 
         List<String> p = new ArrayList<>();
         if (groupSize < 2) {
             p.add("grpo.group-size: must be >= 2 (advantages compare completions of one prompt), got " + groupSize);
+        }
+        if (ngrpo != null && scale != AdvantageScale.GROUP) {
+            p.add("grpo.advantage: ngrpo normalises by each group's own statistics (with its virtual samples); it "
+                    + "needs grpo.scale = group, got " + OptionNames.of(scale));
         }
         if (!(loss.epsLow() >= 0 && loss.epsLow() < 1)) {
             p.add("grpo.eps-low: must be in [0, 1), got " + loss.epsLow());
@@ -125,6 +135,7 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings 
     public static final class Builder {
         public int groupSize;
         public AdvantageScale scale;
+        public Ngrpo ngrpo;
         public Aggregation aggregation;
         public RatioLevel ratioLevel;
         public double epsLow;
@@ -132,6 +143,7 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings 
         public double beta;
         public double isCap;
         public boolean maskTruncated;
+        public boolean trainForced;
         public int numIterations;
         public int microBatchTokens;
         public int maxCompletionLength;
@@ -149,6 +161,7 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings 
         Builder(GrpoConfig c) {
             groupSize = c.groupSize;
             scale = c.scale;
+            ngrpo = c.ngrpo;
             aggregation = c.loss.aggregation();
             ratioLevel = c.loss.ratioLevel();
             epsLow = c.loss.epsLow();
@@ -159,6 +172,7 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings 
             numIterations = c.passes.numIterations();
             microBatchTokens = c.passes.microBatchTokens();
             maskTruncated = c.passes.maskTruncated();
+            trainForced = c.passes.trainForced();
             temperature = c.passes.temperature();
             schedule = c.optim.schedule();
             beta1 = c.optim.beta1();
@@ -172,9 +186,10 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, GrpoLoss.Settings 
         }
 
         public GrpoConfig build() {
-            return new GrpoConfig(groupSize, scale, new GrpoLoss.Settings(aggregation, ratioLevel, epsLow, epsHigh,
-                    beta, isCap, maxCompletionLength), new Passes(numIterations, microBatchTokens, maskTruncated,
-                    temperature), new Optim(schedule, beta1, beta2, adamEps, weightDecay, maxGradNorm),
+            return new GrpoConfig(groupSize, scale, ngrpo, new GrpoLoss.Settings(aggregation, ratioLevel, epsLow,
+                    epsHigh, beta, isCap, maxCompletionLength), new Passes(numIterations, microBatchTokens,
+                    maskTruncated, trainForced, temperature),
+                    new Optim(schedule, beta1, beta2, adamEps, weightDecay, maxGradNorm),
                     new ReferenceSync(refSyncEvery, refSyncAlpha), maxNonFinite);
         }
     }

@@ -22,11 +22,17 @@ import java.util.TreeSet;
  * The GRPO update, as a plain Java API: give it B groups of G scored completions, it takes
  * {@code num_iterations} optimizer steps on them and returns the step's metrics.
  *
- * <p>One call, top to bottom: advantages per group → (beta &gt; 0) reference log-probs → for each pass: for each
- * micro-batch of at most {@code micro_batch_tokens} padded tokens, current log-probs → loss with whole-batch
- * normalisers → backward (gradients accumulate) → global-norm clip → AdamW, or a skipped update when the loss
- * or the gradient is not finite. In passes after the first the ratio is taken against the first pass's
+ * <p>One call, top to bottom: advantages per group (GRPO's, or NGRPO's with virtual samples) → (beta &gt; 0)
+ * reference log-probs → for each pass: for each micro-batch of at most {@code micro_batch_tokens} padded tokens,
+ * current log-probs → loss with whole-batch normalisers → backward (gradients accumulate) → global-norm clip →
+ * AdamW, or a skipped update when the loss or the gradient is not finite. In passes after the first the ratio is taken against the first pass's
  * log-probs; in the first, against the behaviour log-probs the sampler recorded.
+ *
+ * <p>Forced tokens (the guidance prefix of G²RPO-A's guided completions, {@link TrainingSample#forced}) were not
+ * sampled, so they have no behaviour log-probability. By default they are left out of the loss, the KL and the clip
+ * and entropy statistics (they stay in the context the later tokens are conditioned on). With
+ * {@code trainForced} they are trained on like sampled tokens, against log-probabilities the learner recomputes
+ * with the current policy before the first pass (as the authors' code, where {@code old_logps = logps.detach()}).
  *
  * <p>The learner owns gradients: it must run on one thread (DJL allows one {@link GradientCollector} per JVM).
  */
@@ -111,7 +117,7 @@ public final class Learner implements AutoCloseable {
      */
     public StepResult step(List<List<TrainingSample>> groups) {
         Batch batch = new Batch(groups, true);
-        return train(batch, Advantages.compute(batch.rewards(), config.scale()));
+        return train(batch, Advantages.compute(batch.rewards(), config.scale(), config.ngrpo()));
     }
 
     /**
@@ -138,6 +144,9 @@ public final class Learner implements AutoCloseable {
 
     private StepResult train(Batch batch, Advantages.Result advantages) {
         long t0 = System.nanoTime();
+        if (config.passes().trainForced()) {
+            batch.recomputeForced();
+        }
         double[] rowAdvantages = advantages.advantages();                                // [B]
         float[][] ref = reference == null ? null : TokenLogprobs.evaluate(reference, batch.prompts,
                 batch.completions, padId, config.passes().temperature(), config.passes().microBatchTokens());
@@ -240,9 +249,11 @@ public final class Learner implements AutoCloseable {
             NDArray cur = toFloat64(out.get(0));                                            // [b, C]
             NDArray oldArray = mgr.create(padded(old, from, b, c), new Shape(b, c));         // [b, C]
             NDArray refArray = ref == null ? null : mgr.create(padded(ref, from, b, c), new Shape(b, c));
+            NDArray starts = mgr.create(Arrays.copyOfRange(batch.lossStarts, from, to));    // [b]
             NDArray lengths = mgr.create(Arrays.copyOfRange(batch.lossLengths, from, to));  // [b]
-            NDArray mask = mgr.arange(c).expandDims(0).lt(lengths.expandDims(1))           // [b, C]
-                    .toType(DataType.FLOAT64, false);
+            NDArray positions = mgr.arange(c).expandDims(0);                                // [1, C]
+            NDArray mask = positions.gte(starts.expandDims(1))                              // [b, C]
+                    .logicalAnd(positions.lt(lengths.expandDims(1))).toType(DataType.FLOAT64, false);
             NDArray adv = mgr.create(Arrays.copyOfRange(advantages, from, to));              // [b]
             GrpoLoss.Output loss = GrpoLoss.compute(cur, oldArray, refArray, mask, adv, config.loss(),
                     new GrpoLoss.Normaliser(batch.rows(), batch.tokensInLoss));
@@ -292,7 +303,9 @@ public final class Learner implements AutoCloseable {
         final List<int[]> prompts = new ArrayList<>();
         final List<int[]> completions = new ArrayList<>();
         final float[][] behaviour;
-        /** Tokens of each row that are in the loss: its completion's length, or 0 when it is left out. */
+        /** Each row's first token in the loss: 0, or after its forced tokens when they are not trained on. */
+        final int[] lossStarts;
+        /** Each row's end of the loss: its completion's length, or 0 when it is left out. */
         final int[] lossLengths;
         final long tokensInLoss;
 
@@ -314,6 +327,7 @@ public final class Learner implements AutoCloseable {
             this.groups = groups;
             int n = samples.size();
             behaviour = new float[n][];
+            lossStarts = new int[n];
             lossLengths = new int[n];
             long tokens = 0;
             for (int i = 0; i < n; i++) {
@@ -321,12 +335,35 @@ public final class Learner implements AutoCloseable {
                 boolean empty = s.completionTokens().length == 0;
                 prompts.add(s.promptTokens());
                 completions.add(empty ? new int[] {padId} : s.completionTokens());
-                behaviour[i] = empty ? new float[1] : s.behaviourLogprobs();
+                behaviour[i] = empty ? new float[1] : s.behaviourLogprobs().clone();
+                // a forced token's behaviour value is NaN: 0 until recomputed, and out of the loss unless trained
+                Arrays.fill(behaviour[i], 0, s.forced(), 0f);
                 boolean inLoss = !empty && !(config.passes().maskTruncated() && s.truncated());
                 lossLengths[i] = inLoss ? s.completionTokens().length : 0;
-                tokens += lossLengths[i];
+                lossStarts[i] = inLoss && !config.passes().trainForced() ? s.forced() : 0;
+                tokens += lossLengths[i] - lossStarts[i];
             }
             tokensInLoss = tokens;
+        }
+
+        /** The current policy's log-probabilities (no gradient) in place of the forced tokens' behaviour values. */
+        void recomputeForced() {
+            List<Integer> rows = new ArrayList<>();
+            for (int i = 0; i < samples.size(); i++) {
+                if (samples.get(i).forced() > 0) {
+                    rows.add(i);
+                }
+            }
+            if (rows.isEmpty()) {
+                return;
+            }
+            float[][] current = TokenLogprobs.evaluate(policy, rows.stream().map(prompts::get).toList(),
+                    rows.stream().map(completions::get).toList(), padId, config.passes().temperature(),
+                    config.passes().microBatchTokens());
+            for (int j = 0; j < rows.size(); j++) {
+                int i = rows.get(j);
+                System.arraycopy(current[j], 0, behaviour[i], 0, samples.get(i).forced());
+            }
         }
 
         int rows() {
@@ -348,11 +385,14 @@ public final class Learner implements AutoCloseable {
             Map<String, Stats> components = new LinkedHashMap<>();
             Stats length = new Stats();
             Stats advantage = new Stats();
+            Stats guided = new Stats();
+            Stats unguided = new Stats();
             int truncated = 0;
             for (int i = 0; i < samples.size(); i++) {
                 TrainingSample s = samples.get(i);
                 if (s.scored()) {
                     reward.add(s.reward());
+                    (s.forced() > 0 ? guided : unguided).add(s.reward());
                 }
                 for (String k : new TreeSet<>(s.rewardComponents().keySet())) {
                     components.computeIfAbsent(k, x -> new Stats()).add(s.rewardComponents().get(k));
@@ -368,6 +408,12 @@ public final class Learner implements AutoCloseable {
                 m.put("reward/" + k + "/std", st.std());
             });
             m.put("reward_missing", (double) adv.missing());
+            if (samples.stream().anyMatch(s -> s.forced() > 0)) {
+                m.put("guided_fraction", samples.stream().filter(s -> s.forced() > 0).count()
+                        / (double) samples.size());
+                m.put("reward_guided_mean", guided.mean());
+                m.put("reward_unguided_mean", unguided.mean());
+            }
             m.put("advantage_mean", advantage.mean());
             m.put("advantage_std", advantage.std());
             m.put("zero_std_fraction", adv.zeroStdFraction());

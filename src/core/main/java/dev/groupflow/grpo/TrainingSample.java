@@ -16,10 +16,12 @@ import java.util.Map;
  * @param rewardComponents named parts of the reward (empty when there is one)
  * @param truncated whether the completion hit the token limit
  * @param policyVersion the policy version that sampled it
+ * @param forced how many of the first completion tokens were forced (G²RPO-A's guidance), not sampled: their
+ *     behaviour log-probs are NaN and never used; they stay out of the loss unless {@code grpo.guidance.train-forced}
  */
 public record TrainingSample(long promptKey, int sampleIndex, int[] promptTokens, int[] completionTokens,
                              float[] behaviourLogprobs, Double reward, Map<String, Double> rewardComponents,
-                             boolean truncated, long policyVersion) {
+                             boolean truncated, long policyVersion, int forced) {
 
     public TrainingSample {
         rewardComponents = rewardComponents == null ? Map.of() : Map.copyOf(rewardComponents);
@@ -27,6 +29,18 @@ public record TrainingSample(long promptKey, int sampleIndex, int[] promptTokens
             throw new IllegalArgumentException("prompt " + promptKey + " sample " + sampleIndex + ": "
                     + behaviourLogprobs.length + " behaviour log-probs for " + completionTokens.length + " tokens");
         }
+        if (forced < 0 || forced > completionTokens.length) {
+            throw new IllegalArgumentException("prompt " + promptKey + " sample " + sampleIndex + ": " + forced
+                    + " forced tokens of " + completionTokens.length);
+        }
+    }
+
+    /** A sample without forced tokens. */
+    public TrainingSample(long promptKey, int sampleIndex, int[] promptTokens, int[] completionTokens,
+                          float[] behaviourLogprobs, Double reward, Map<String, Double> rewardComponents,
+                          boolean truncated, long policyVersion) {
+        this(promptKey, sampleIndex, promptTokens, completionTokens, behaviourLogprobs, reward, rewardComponents,
+                truncated, policyVersion, 0);
     }
 
     /** Whether a reward is present and finite. */

@@ -49,13 +49,26 @@ public final class HfCheckpoints {
 
     /** Loads config and weights of a checkpoint directory onto the device of {@code parent}. */
     public static CausalLm load(Path dir, NDManager parent) {
+        return load(dir, ModelConfig.load(configFile(dir)), parent, Set.of());
+    }
+
+    /** The directory's {@code config.json}; a directory without one is not a model directory. */
+    public static Path configFile(Path dir) {
         Path configFile = dir.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
             throw new ModelException(dir, "not a model directory: config.json is missing");
         }
-        ModelConfig config = ModelConfig.load(configFile);
+        return configFile;
+    }
+
+    /**
+     * Loads the decoder of a checkpoint directory whose architecture the caller has read (a sequence-classification
+     * reward model: its decoder with tied embeddings, so no LM head). {@code otherTensors} are the caller's own
+     * (a reward model's {@code score.weight}): present or not, they are not reported as unexpected.
+     */
+    public static CausalLm load(Path dir, ModelConfig config, NDManager parent, Set<String> otherTensors) {
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(dir)) {
-            check(config, weights, parent);
+            check(config, weights, parent, otherTensors);
             return CausalLm.fromTensors(config, parent, (slot, dst) -> weights.readInto(slot.hfName(), dst));
         } catch (SafetensorsException e) {
             throw new ModelException(e.file(), e.getMessage(), e);
@@ -63,7 +76,8 @@ public final class HfCheckpoints {
     }
 
     /** Every expected tensor present with the right shape, nothing unexpected; all problems at once. */
-    private static void check(ModelConfig config, SafetensorsCheckpoint weights, NDManager parent) {
+    private static void check(ModelConfig config, SafetensorsCheckpoint weights, NDManager parent,
+                              Set<String> otherTensors) {
         List<String> problems = new ArrayList<>();
         Set<String> expected = new HashSet<>();
         try (CausalLm layout = CausalLm.empty(config, parent)) {
@@ -83,7 +97,7 @@ public final class HfCheckpoints {
             }
         }
         for (String name : weights.names()) {
-            if (expected.contains(name) || IGNORED.matcher(name).matches()) {
+            if (expected.contains(name) || otherTensors.contains(name) || IGNORED.matcher(name).matches()) {
                 continue;
             }
             String file = String.valueOf(weights.info(name).file().getFileName());
@@ -137,7 +151,7 @@ public final class HfCheckpoints {
     /** A model of {@code config} with the weights of one safetensors file written by {@link #saveWeightsFile}. */
     public static CausalLm loadWeightsFile(ModelConfig config, Path file, NDManager parent) {
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(file)) {
-            check(config, weights, parent);
+            check(config, weights, parent, Set.of());
             return CausalLm.fromTensors(config, parent, (slot, dst) -> weights.readInto(slot.hfName(), dst));
         } catch (SafetensorsException e) {
             throw new ModelException(e.file(), e.getMessage(), e);

@@ -30,7 +30,13 @@ final class Decoding {
      * @param maxStopChars the longest stop string's length
      */
     static String stopIn(TextTokenizer tokenizer, int[] tokens, int length, List<String> stops, int maxStopChars) {
-        int window = Math.min(length, 2 * maxStopChars + 8);
+        return stopIn(tokenizer, tokens, 0, length, stops, maxStopChars);
+    }
+
+    /** As {@link #stopIn(TextTokenizer, int[], int, List, int)}, looking only at tokens from {@code from} on. */
+    static String stopIn(TextTokenizer tokenizer, int[] tokens, int from, int length, List<String> stops,
+            int maxStopChars) {
+        int window = Math.min(length - from, 2 * maxStopChars + 8);
         String tail = tokenizer.decode(Arrays.copyOfRange(tokens, length - window, length), false);
         for (String s : stops) {
             if (tail.contains(s)) {
@@ -61,10 +67,15 @@ final class Decoding {
 
     /** The decoded text cut before the stop string that ended it (when there was one). */
     static String cutAtStop(String text, String stop) {
+        return cutAtStop(text, stop, 0);
+    }
+
+    /** As {@link #cutAtStop(String, String)}, for a stop found at or after character {@code after}. */
+    static String cutAtStop(String text, String stop, int after) {
         if (stop == null) {
             return text;
         }
-        int at = text.indexOf(stop);
+        int at = text.indexOf(stop, Math.min(after, text.length()));
         return at >= 0 ? text.substring(0, at) : text;
     }
 

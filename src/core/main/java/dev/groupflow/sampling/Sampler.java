@@ -34,14 +34,25 @@ import java.util.Set;
  *
  * <p>Determinism: the uniform number for token t of sample i of a prompt is
  * {@link SampleRng#uniform}(seed, step, promptKey, i, t), independent of which other prompts share the batch.
+ *
+ * <p>Forced prefixes (G²RPO-A's guided rollouts): a sample may be given tokens that it must start with. They are
+ * teacher-forced, one per decoding step like sampled tokens (through the KV cache), never sampled: they cannot end
+ * the completion (no end-of-sequence, no stop string), their log-probabilities are NaN (the behaviour policy did
+ * not choose them), and t counts from the first token after them, so the continuation is exactly what a plain
+ * call on prompt + prefix samples, with {@code max-new-tokens} covering prefix and continuation together.
  */
 public final class Sampler {
     private final CausalLm model;
     private final TextTokenizer tokenizer;
     private final Set<Integer> eosIds;
 
-    /** A prompt to complete {@code samples} times; {@code promptKey} is its stable id (it seeds sampling). */
-    public record Request(long promptKey, int[] promptTokens, int samples) {
+    /**
+     * A prompt to complete {@code samples} times; {@code promptKey} is its stable id (it seeds sampling).
+     *
+     * @param forced null, or one entry per sample: the tokens that sample is forced to start with (null or empty:
+     *     none)
+     */
+    public record Request(long promptKey, int[] promptTokens, int samples, int[][] forced) {
         public Request {
             if (promptTokens.length == 0) {
                 throw new IllegalArgumentException("prompt " + promptKey + " has no tokens");
@@ -49,6 +60,20 @@ public final class Sampler {
             if (samples < 1) {
                 throw new IllegalArgumentException("prompt " + promptKey + ": samples must be >= 1");
             }
+            if (forced != null && forced.length != samples) {
+                throw new IllegalArgumentException("prompt " + promptKey + ": " + forced.length
+                        + " forced prefixes for " + samples + " samples");
+            }
+        }
+
+        /** A prompt whose samples are all plain. */
+        public Request(long promptKey, int[] promptTokens, int samples) {
+            this(promptKey, promptTokens, samples, null);
+        }
+
+        /** The tokens sample i is forced to start with (empty for a plain sample). */
+        public int[] forcedPrefix(int sample) {
+            return forced == null || forced[sample] == null ? new int[0] : forced[sample];
         }
     }
 
@@ -97,6 +122,7 @@ public final class Sampler {
         final int[][] tokens;
         final float[][] logprobs;
         final int[] lengths;
+        final int[][] forced;   // per completion: its forced prefix (empty for most)
         final FinishReason[] finish;
         final String[] stopMatched;
         // per cache row: which completion it holds
@@ -114,6 +140,7 @@ public final class Sampler {
             tokens = new int[n][params.maxNewTokens()];
             logprobs = new float[n][params.maxNewTokens()];
             lengths = new int[n];
+            forced = new int[n][];
             finish = new FinishReason[n];
             stopMatched = new String[n];
             int c = 0;
@@ -121,6 +148,12 @@ public final class Sampler {
                 for (int i = 0; i < requests.get(r).samples(); i++, c++) {
                     requestOf[c] = r;
                     sampleOf[c] = i;
+                    forced[c] = requests.get(r).forcedPrefix(i);
+                    if (forced[c].length >= params.maxNewTokens()) {
+                        throw new IllegalArgumentException("prompt " + requests.get(r).promptKey() + " sample " + i
+                                + ": a forced prefix of " + forced[c].length + " tokens leaves no room in "
+                                + params.maxNewTokens() + " new tokens");
+                    }
                 }
             }
             maxStopChars = params.stop().stream().mapToInt(String::length).max().orElse(0);
@@ -147,7 +180,7 @@ public final class Sampler {
                     NDArray nextLogits;
                     NDArray nextPositions;
                     try (NDScope ignored = new NDScope()) {
-                        NDArray picked = pick(logits, t);                 // [rows] int64
+                        NDArray picked = force(pick(logits, t), t);       // [rows] int64
                         if (record(hostPicks) == 0 || t == params.maxNewTokens() - 1) {
                             logits.close();
                             positions.close();
@@ -228,13 +261,41 @@ public final class Sampler {
                 float[] u = new float[rows];
                 for (int j = 0; j < rows; j++) {
                     int c = completionOfRow[j];
-                    u[j] = (float) SampleRng.uniform(seed, step, requests.get(requestOf[c]).promptKey(), sampleOf[c], t);
+                    // counted from the first token after a forced prefix: the continuation is a plain run's
+                    int position = Math.max(0, t - forced[c].length);
+                    u[j] = (float) SampleRng.uniform(seed, step, requests.get(requestOf[c]).promptKey(), sampleOf[c],
+                            position);
                 }
                 uniforms = manager.create(u, new Shape(rows, 1));
             }
             NDList picked = LogitsSampler.sample(logits, uniforms, params);
             hostPicks = Decoding.toHost(picked);
             return picked.get(0);
+        }
+
+        /**
+         * Replaces the picks of rows still inside their forced prefix (on the host, and on the device when any
+         * was replaced) by the prefix's next token, with log-probability NaN: teacher-forced, not sampled.
+         */
+        private NDArray force(NDArray picked, int t) {
+            int rows = completionOfRow.length;
+            boolean any = false;
+            for (int j = 0; j < rows; j++) {
+                int c = completionOfRow[j];
+                if (finish[c] == null && t < forced[c].length) {
+                    hostPicks[j] = forced[c][t];
+                    hostPicks[rows + j] = Float.NaN;
+                    any = true;
+                }
+            }
+            if (!any) {
+                return picked;
+            }
+            long[] ids = new long[rows];
+            for (int j = 0; j < rows; j++) {
+                ids[j] = (long) hostPicks[j];
+            }
+            return manager.create(ids);
         }
 
         /** Appends the step's tokens to live completions, applies stopping; returns how many are still live. */
@@ -250,7 +311,9 @@ public final class Sampler {
                 tokens[c][lengths[c]] = token;
                 logprobs[c][lengths[c]] = host[rows + j];
                 lengths[c]++;
-                if (eosIds.contains(token)) {
+                if (lengths[c] <= forced[c].length) {
+                    live++; // a forced token never ends the completion (the prefix leaves room: see Run)
+                } else if (eosIds.contains(token)) {
                     finish[c] = FinishReason.STOP;
                 } else if (maxStopChars > 0 && matchStop(c)) {
                     finish[c] = FinishReason.STOP;
@@ -263,9 +326,12 @@ public final class Sampler {
             return live;
         }
 
-        /** Checks the tail of a completion's text for a stop string. */
+        /**
+         * Checks the tail of a completion's generated text (after any forced prefix) for a stop string.
+         */
         private boolean matchStop(int c) {
-            stopMatched[c] = Decoding.stopIn(tokenizer, tokens[c], lengths[c], params.stop(), maxStopChars);
+            stopMatched[c] = Decoding.stopIn(tokenizer, tokens[c], forced[c].length, lengths[c], params.stop(),
+                    maxStopChars);
             return stopMatched[c] != null;
         }
 
@@ -276,10 +342,12 @@ public final class Sampler {
                 List<Completion> group = new ArrayList<>(r.samples());
                 for (int i = 0; i < r.samples(); i++, c++) {
                     int[] toks = Arrays.copyOf(tokens[c], lengths[c]);
-                    String text = Decoding.cutAtStop(tokenizer.decode(toks, true), stopMatched[c]);
+                    // a stop string is only looked for in the generated text, after the forced prefix
+                    int after = forced[c].length == 0 ? 0 : tokenizer.decode(forced[c], true).length();
+                    String text = Decoding.cutAtStop(tokenizer.decode(toks, true), stopMatched[c], after);
                     FinishReason reason = finish[c] == null ? FinishReason.LENGTH : finish[c];
                     group.add(new Completion(r.promptKey(), i, toks, Arrays.copyOf(logprobs[c], lengths[c]), text,
-                            reason, stopMatched[c]));
+                            reason, stopMatched[c], forced[c].length));
                 }
                 out.add(group);
             }

@@ -1,8 +1,10 @@
 package dev.groupflow.checkpoint;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.data.FileDigest;
+import dev.groupflow.grpo.GuidanceSchedule;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.HfCheckpoints;
@@ -29,12 +31,17 @@ import java.util.stream.Stream;
  *       sampled with ({@link #restoreOlderVersions} reads them back);</li>
  *   <li>{@code prompts.sha256}: the prompts file's digest, so a resume refuses a file whose rows have changed;</li>
  *   <li>{@code reference.safetensors}: the reference model, when {@code grpo.ref-sync-every} moves it
- *       ({@link #reference} reads it back).</li>
+ *       ({@link #reference} reads it back);</li>
+ *   <li>{@code guidance.json}: G²RPO-A's guidance length (the rule's 3-step state and ℓ of the versions still
+ *       sampled with), when the run guides completions ({@link #guidance} reads it back).</li>
  * </ul>
  */
 public final class RunCheckpoints {
     /** In a checkpoint: the reference model's weights, when {@code grpo.ref-sync-every} moves them. */
     public static final String REFERENCE_FILE = "reference.safetensors";
+    /** In a checkpoint: the guidance length's state, when the run guides completions. */
+    public static final String GUIDANCE_FILE = "guidance.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern OLDER = Pattern.compile("weights-v(\\d+)\\.safetensors");
 
     /** The older weight versions a deterministic run keeps, visited under the store's lock. */
@@ -54,10 +61,11 @@ public final class RunCheckpoints {
      * @param olderVersions the older weight versions to keep ({@link OlderVersions#NONE} outside deterministic mode)
      * @param promptsFile the prompts file and its digest when the run started (both empty: no prompts file)
      * @param movingReference the reference model when it moves towards the policy (empty: it stays where it started)
+     * @param guidance G²RPO-A's guidance length (empty: no guided completions)
      */
     public record Contents(String configHocon, Consumer<Path> tokenizerFiles, Path ledgerFile,
                            OlderVersions olderVersions, Optional<Digested> promptsFile,
-                           Optional<CausalLm> movingReference) {
+                           Optional<CausalLm> movingReference, Optional<GuidanceSchedule> guidance) {
     }
 
     /** A file with the SHA-256 it had when the run started. */
@@ -95,6 +103,27 @@ public final class RunCheckpoints {
         contents.promptsFile().ifPresent(p -> FileDigest.record(dir, p.sha256(), p.file()));
         // the reference has moved towards the policy: a resume must start from where it is now
         contents.movingReference().ifPresent(r -> HfCheckpoints.saveWeightsFile(r, dir.resolve(REFERENCE_FILE)));
+        // ℓ and its cycle: a resumed run continues them as the uninterrupted run would
+        contents.guidance().ifPresent(g -> {
+            try {
+                JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(GUIDANCE_FILE).toFile(), g.state());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** The guidance length's state a checkpoint holds, when its run guided completions. */
+    public static Optional<GuidanceSchedule.State> guidance(Path checkpoint) {
+        Path f = checkpoint.resolve(GUIDANCE_FILE);
+        if (!Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readValue(f.toFile(), GuidanceSchedule.State.class));
+        } catch (IOException e) {
+            throw new CheckpointException("cannot read " + f + ": " + e.getMessage(), e);
+        }
     }
 
     /** The reference weights a checkpoint holds, when its run moved the reference. */

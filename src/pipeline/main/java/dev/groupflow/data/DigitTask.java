@@ -2,11 +2,18 @@ package dev.groupflow.data;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The built-in verifiable task: a prompt is a random digit string followed by {@code >}, the answer is the string
  * copied, reversed or sorted. The reward gives partial credit: the fraction of positions where completion and
  * answer agree, over the longer of the two (so a completion of the wrong length costs).
+ *
+ * <p>{@code hidden} is the variant for guided rollouts (G²RPO-A's ablation): the answer is the string reversed with
+ * every digit shifted by a fixed secret ({@code d → (d + 7) mod 10}, a rule nothing in the prompt hints at), and
+ * only an exact answer scores (reward 1, else 0; the prompt's metadata says {@code "scoring": "exact"}), so a policy
+ * that has not found the rule gets no partial credit to climb and rarely discovers it alone. Every prompt carries
+ * its answer as its reference trace ({@link Prompt#guidance}).
  *
  * <p>Held-out split: a string is held out when a hash of it (and the seed) is 0 mod 10. Training prompts are
  * drawn from the other 90% only, so the evaluation never scores strings the policy trained on.
@@ -15,7 +22,12 @@ public final class DigitTask implements PromptSource {
     /** Characters of the task's prompts and answers (the built-in tokenizer's alphabet). */
     public static final String ALPHABET = "0123456789>";
 
-    public enum Kind { COPY, REVERSE, SORT }
+    public enum Kind { COPY, REVERSE, SORT, HIDDEN }
+
+    /** The secret shift of {@link Kind#HIDDEN}. */
+    static final int HIDDEN_SHIFT = 7;
+    /** The metadata of prompts scored all or nothing. */
+    public static final Map<String, Object> EXACT_SCORING = Map.of("scoring", "exact");
 
     private final Kind kind;
     private final int minLength;
@@ -48,6 +60,13 @@ public final class DigitTask implements PromptSource {
                 char[] c = digits.toCharArray();
                 Arrays.sort(c);
                 yield new String(c);
+            }
+            case HIDDEN -> {
+                StringBuilder sb = new StringBuilder(digits.length());
+                for (int i = digits.length() - 1; i >= 0; i--) {
+                    sb.append((char) ('0' + (digits.charAt(i) - '0' + HIDDEN_SHIFT) % 10));
+                }
+                yield sb.toString();
             }
         };
     }
@@ -88,7 +107,9 @@ public final class DigitTask implements PromptSource {
             }
             String digits = sb.toString();
             if (isHeldOut(digits) == heldOut) {
-                return Prompt.text("task:" + name() + (heldOut ? ":heldout:" : ":") + n, digits + ">", answer(digits));
+                String answer = answer(digits);
+                return new Prompt("task:" + name() + (heldOut ? ":heldout:" : ":") + n, digits + ">", null, answer,
+                        kind == Kind.HIDDEN ? EXACT_SCORING : Map.of(), answer);
             }
         }
     }

@@ -19,8 +19,9 @@ import java.util.zip.CRC32C;
 
 /**
  * Prompts from a JSONL file: one JSON object per line with {@code "prompt"} (text) or {@code "messages"} (a list
- * of {@code {"role", "content"}}), optionally {@code "answer"} (string or number), {@code "metadata"} (object) and
- * {@code "id"}. Blank lines are ignored, and so is a UTF-8 byte order mark at the start of the file.
+ * of {@code {"role", "content"}}), optionally {@code "answer"} (string or number), {@code "metadata"} (object),
+ * {@code "guidance"} (a reference reasoning trace for guided rollouts: a non-empty string) and {@code "id"}. Blank
+ * lines are ignored, and so is a UTF-8 byte order mark at the start of the file.
  *
  * <p>The file is scanned once to validate every row and remember where each valid row starts; rows are read back
  * one at a time when they are needed, so the prompts themselves are never all in memory. The scan decodes each row

@@ -178,6 +178,10 @@ final class JsonlRow {
         if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
             return "field 'metadata': expected an object";
         }
+        JsonNode guidance = row.get("guidance");
+        if (guidance != null && !guidance.isNull() && (!guidance.isTextual() || guidance.asText().isEmpty())) {
+            return "field 'guidance': expected a non-empty string (a reference reasoning trace)";
+        }
         JsonNode id = row.get("id");
         if (id != null && !id.isNull() && !id.isValueNode()) {
             return "field 'id': expected a string or a number";
@@ -188,10 +192,11 @@ final class JsonlRow {
     private static Prompt prompt(JsonNode n, String defaultId) {
         String id = n.hasNonNull("id") ? n.get("id").asText() : defaultId;
         String answer = n.hasNonNull("answer") ? n.get("answer").asText() : null;
+        String guidance = n.hasNonNull("guidance") ? n.get("guidance").asText() : null;
         Map<String, Object> metadata = n.hasNonNull("metadata") ? JSON.convertValue(n.get("metadata"), LINKED_MAP)
                 : Map.of();
         if (n.hasNonNull("prompt")) {
-            return new Prompt(id, n.get("prompt").asText(), null, answer, metadata);
+            return new Prompt(id, n.get("prompt").asText(), null, answer, metadata, guidance);
         }
         List<Map<String, String>> messages = new ArrayList<>();
         for (Iterator<JsonNode> it = n.get("messages").elements(); it.hasNext(); ) {
@@ -201,6 +206,6 @@ final class JsonlRow {
             msg.put("content", m.get("content").asText());
             messages.add(msg);
         }
-        return new Prompt(id, null, messages, answer, metadata);
+        return new Prompt(id, null, messages, answer, metadata, guidance);
     }
 }

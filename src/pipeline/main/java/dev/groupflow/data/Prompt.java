@@ -11,15 +11,23 @@ import java.util.Map;
  * @param messages chat messages (role, content), or null when the row gives {@code prompt}
  * @param answer the reference answer for the verifier, or null
  * @param metadata free-form data for the verifier (never null)
+ * @param guidance a reference reasoning trace (G²RPO-A): guided completions are forced to start with its first ℓ
+ *     tokens; null when the row has none
  */
 public record Prompt(String id, String text, List<Map<String, String>> messages, String answer,
-                     Map<String, Object> metadata) {
+                     Map<String, Object> metadata, String guidance) {
 
     public Prompt {
         metadata = metadata == null ? Map.of() : metadata;
         if ((text == null) == (messages == null)) {
             throw new IllegalArgumentException("prompt " + id + ": exactly one of text and messages");
         }
+    }
+
+    /** A prompt without a reference trace. */
+    public Prompt(String id, String text, List<Map<String, String>> messages, String answer,
+                  Map<String, Object> metadata) {
+        this(id, text, messages, answer, metadata, null);
     }
 
     /** A plain-text prompt. */

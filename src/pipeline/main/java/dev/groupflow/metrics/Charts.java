@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The PNG charts of a run, drawn from {@code metrics.jsonl} (and {@code eval.jsonl}) into {@code RUN_DIR/charts/}:
@@ -58,6 +59,10 @@ public final class Charts {
                 .line(Series.of("high (ratio > 1 + eps-high, A > 0)", m, "clip_high"))
                 .line(Series.of("region (either)", m, "clip_region")));
         plots.put("entropy", new Plot("Policy entropy", "nats per token").line(Series.of("entropy", m, "entropy")));
+        plots.put("guidance", new Plot("Guided rollouts (G²RPO-A)", "mean reward")
+                .line(Series.of("guided members", m, "reward_guided_mean"))
+                .line(Series.of("unguided members", m, "reward_unguided_mean"))
+                .line(Series.of("guidance length l (right axis)", m, "guidance_length"), 1).rightAxis("tokens"));
         plots.put("staleness", new Plot("Staleness of trained samples", "policy versions behind the learner")
                 .line(Series.of("mean", m, "staleness_mean")).line(Series.of("max", m, "staleness_max")));
         plots.put("verifier_latency", new Plot("Verifier latency", "milliseconds")
@@ -104,7 +109,7 @@ public final class Charts {
     }
 
     private static Plot eval(List<JsonNode> e) {
-        Plot p = new Plot("Held-out evaluation", "mean reward / pass@k");
+        Plot p = new Plot("Held-out evaluation", "mean reward / pass@k / maj@k");
         int maxK = 1;
         for (JsonNode n : e) {
             for (Iterator<String> it = n.path("pass_at_k").fieldNames(); it.hasNext(); ) {
@@ -118,7 +123,15 @@ public final class Charts {
         if (maxK > 1) {
             p.line(Series.of("pass@" + maxK, e, "pass_at_k", String.valueOf(maxK), "estimate"));
         }
+        e.stream().flatMap(n -> iterate(n.path("maj_at_k").fieldNames())).findFirst().ifPresent(k ->
+                p.line(Series.of("maj@" + k, e, "maj_at_k", k, "estimate")));
         return p;
+    }
+
+    private static Stream<String> iterate(Iterator<String> names) {
+        List<String> out = new ArrayList<>();
+        names.forEachRemaining(out::add);
+        return out.stream();
     }
 
     private static double ciBound(JsonNode n, int i) {

@@ -113,6 +113,7 @@ final class DashboardRoutes {
                 path("status", () -> get(() -> json(StatusCodes.OK, monitor.status()))),
                 path("metrics", () -> get(() -> parameterOptional("last", this::metrics))),
                 path("completions", () -> get(() -> json(StatusCodes.OK, monitor.completions()))),
+                path("evals", () -> get(() -> json(StatusCodes.OK, monitor.evaluations()))),
                 path("pause", () -> action("pause", c -> {
                     c.pause();
                     return true;

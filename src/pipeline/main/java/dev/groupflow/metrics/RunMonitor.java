@@ -1,5 +1,7 @@
 package dev.groupflow.metrics;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,7 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * What the dashboard knows of a running training: the metrics lines so far (the most recent {@code history} of
- * them), the latest completions, the live {@link PipelineGauges}, the run's phase and its {@link RunControl}.
+ * them), the latest completions, the held-out evaluations ({@code eval.jsonl} in the run directory), the live
+ * {@link PipelineGauges}, the run's phase and its {@link RunControl}.
  * The run's {@link StepEvents} feed it on the learner's thread ({@link #attach}); HTTP requests read it on others.
  * Thread-safe: the learner only ever takes a short lock and calls the listeners, which must not block.
  */
@@ -59,6 +62,7 @@ public final class RunMonitor {
     private final String mode;
     private final String runDir;
     private final int capacity;
+    private final EvalHistory evaluations;
     private final long startNanos = System.nanoTime();
     private final ArrayDeque<Map<String, Object>> history = new ArrayDeque<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -80,6 +84,7 @@ public final class RunMonitor {
         this.mode = mode;
         this.runDir = runDir;
         this.capacity = Math.max(1, history);
+        this.evaluations = new EvalHistory(Path.of(runDir).resolve(RunFiles.EVALS));
     }
 
     /** Listens to a run's metrics lines and completions. */
@@ -158,6 +163,11 @@ public final class RunMonitor {
         return completions;
     }
 
+    /** The held-out evaluations so far (lines of {@code eval.jsonl}, by step). */
+    public List<JsonNode> evaluations() {
+        return evaluations.lines();
+    }
+
     /** A snapshot of the run and of each stage, as the page and {@code /api/status} show it. */
     public Map<String, Object> status() {
         Map<String, Object> last = latest();
@@ -173,6 +183,7 @@ public final class RunMonitor {
         run.put("run_dir", runDir);
         run.put("uptime_seconds", (System.nanoTime() - startNanos) / 1e9);
         run.put("samples_per_second", samplesPerSecond());
+        run.put("evaluations", evaluations().size());
 
         Map<String, Object> supply = new LinkedHashMap<>();
         supply.put("admitted", gauges.promptsAdmitted.get());

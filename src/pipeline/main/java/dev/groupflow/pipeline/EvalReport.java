@@ -1,7 +1,9 @@
 package dev.groupflow.pipeline;
 
+import dev.groupflow.metrics.MajorityVote;
 import dev.groupflow.metrics.PassAtK;
 import dev.groupflow.verify.Outcome;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +16,10 @@ import java.util.stream.IntStream;
  * completions (with a bootstrap interval over the prompts' mean rewards), how many completions failed, and pass@k
  * with its interval ({@link PassAtK}). A completion is correct when it was scored with a reward of at least the
  * threshold; a failed or timed-out one has no reward and counts as not correct, so n is always the samples drawn.
+ *
+ * <p>maj@n ({@link MajorityVote}): a prompt is solved by majority when the canonical answer most of its n
+ * completions gave was scored correct; completions without an answer (failed, or a verifier that reads none) do not
+ * vote. Reported with its interval over prompts, or null when no completion had an answer.
  */
 final class EvalReport {
     private final int samples;
@@ -21,6 +27,9 @@ final class EvalReport {
     private final int[] correct;
     private final double[] rewardSum;
     private final int[] scoredOf;
+    private final List<List<String>> answers = new ArrayList<>();   // per prompt, in sampling order
+    private final List<List<Boolean>> answerCorrect = new ArrayList<>();
+    private boolean anyAnswer;
     private int failed;
     private int fullReward;
 
@@ -30,13 +39,23 @@ final class EvalReport {
         this.correct = new int[prompts];
         this.rewardSum = new double[prompts];
         this.scoredOf = new int[prompts];
+        for (int i = 0; i < prompts; i++) {
+            answers.add(new ArrayList<>());
+            answerCorrect.add(new ArrayList<>());
+        }
     }
 
+    /** One completion's outcome; a prompt's completions are added in sampling order (ties of a vote need it). */
     void add(int prompt, Outcome o) {
         if (!(o instanceof Outcome.Scored s)) {
+            answers.get(prompt).add(null);
+            answerCorrect.get(prompt).add(false);
             failed++;
             return;
         }
+        answers.get(prompt).add(s.answer());
+        answerCorrect.get(prompt).add(s.reward() >= threshold);
+        anyAnswer |= s.answer() != null;
         scoredOf[prompt]++;
         rewardSum[prompt] += s.reward();
         correct[prompt] += s.reward() >= threshold ? 1 : 0;
@@ -67,15 +86,34 @@ final class EvalReport {
         int[] n = new int[prompts];
         Arrays.fill(n, samples);
         for (int k : ks) {
-            double[] per = PassAtK.perPrompt(n, correct, k);
-            Map<String, Object> one = new LinkedHashMap<>();
-            one.put("estimate", prompts == 0 ? null : PassAtK.mean(per));
-            one.put("ci95", interval(per, seed));
-            passAtK.put(Integer.toString(k), one);
+            passAtK.put(Integer.toString(k), estimate(PassAtK.perPrompt(n, correct, k), seed));
         }
         r.put("pass_at_k", passAtK);
+        r.put("maj_at_k", anyAnswer ? Map.of(Integer.toString(samples), estimate(majorityCorrect(), seed)) : null);
         r.put("ci_method", "95% percentile bootstrap over prompts, " + PassAtK.RESAMPLES + " resamples, seed " + seed);
         return r;
+    }
+
+    /** The mean over prompts and its interval: {@code {"estimate": ..., "ci95": [low, high]}}. */
+    private static Map<String, Object> estimate(double[] perPrompt, long seed) {
+        Map<String, Object> one = new LinkedHashMap<>();
+        one.put("estimate", perPrompt.length == 0 ? null : PassAtK.mean(perPrompt));
+        one.put("ci95", interval(perPrompt, seed));
+        return one;
+    }
+
+    /** 1 for each prompt whose majority answer was correct, else 0. */
+    private double[] majorityCorrect() {
+        double[] out = new double[answers.size()];
+        for (int i = 0; i < out.length; i++) {
+            List<Boolean> flags = answerCorrect.get(i);
+            boolean[] c = new boolean[flags.size()];
+            for (int j = 0; j < c.length; j++) {
+                c[j] = flags.get(j);
+            }
+            out[i] = MajorityVote.of(answers.get(i), c).correct() ? 1 : 0;
+        }
+        return out;
     }
 
     private double[] promptMeanRewards() {

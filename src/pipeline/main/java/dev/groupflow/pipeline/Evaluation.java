@@ -9,7 +9,6 @@ import dev.groupflow.sampling.Sampler;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.verify.Outcome;
 import dev.groupflow.verify.VerifierCalls;
-import dev.groupflow.verify.VerifyRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +53,7 @@ public final class Evaluation {
             Prompt p = source.at(i);
             try {
                 prompts.add(new PromptWork(i, prompts.size(), p.id(), p.displayText(), encoder.encode(p), p.answer(),
-                        p.metadata()));
+                        p.metadata(), null, p.messages()));
             } catch (PromptEncoder.Unusable e) {
                 skipped++;
             }
@@ -70,8 +69,7 @@ public final class Evaluation {
                 PromptWork p = chunk.get(i);
                 List<CompletableFuture<Outcome>> ofPrompt = new ArrayList<>();
                 for (Completion c : out.get(i)) {
-                    ofPrompt.add(calls.call(new VerifyRequest(p.text(), c.text(), p.answer(), p.metadata(),
-                            c.tokens().length)).toCompletableFuture());
+                    ofPrompt.add(calls.call(p.verifyRequest(c.text(), c.tokens().length)).toCompletableFuture());
                 }
                 scores.add(ofPrompt);
             }

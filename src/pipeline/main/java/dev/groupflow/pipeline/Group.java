@@ -62,7 +62,7 @@ public record Group(long promptKey, List<ScoredRollout> members, List<Episode> e
             Outcome.Scored scored = m.outcome() instanceof Outcome.Scored s ? s : null;
             out.add(new TrainingSample(promptKey, r.sampleIndex(), r.prompt().tokens(), r.tokens(), r.logprobs(),
                     scored == null ? null : scored.reward(), scored == null ? Map.of() : scored.components(),
-                    r.truncated(), r.policyVersion()));
+                    r.truncated(), r.policyVersion(), r.forced()));
         }
         return out;
     }

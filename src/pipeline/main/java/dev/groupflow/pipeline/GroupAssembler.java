@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Collects the G scored completions of each prompt, in whatever order they arrive, and emits the group the
- * moment its last member arrives. With {@code filterZeroVariance} (DAPO's dynamic sampling) a group whose scored
- * rewards are all equal carries no learning signal: it is handed to {@code onFiltered} (which frees its slot so a
- * replacement prompt is drawn) instead of going on to the learner.
+ * moment its last member arrives. A group its {@link GroupFilter} drops (say DAPO's dynamic sampling: scored
+ * rewards all equal, no learning signal) is handed to {@code onFiltered} (which frees its slot so a replacement
+ * prompt is drawn) instead of going on to the learner.
  */
 public final class GroupAssembler {
     private static final Logger LOG = LoggerFactory.getLogger(GroupAssembler.class);
@@ -63,14 +63,14 @@ public final class GroupAssembler {
         return pending.size();
     }
 
-    /** The assembler as a stream stage. */
+    /** The assembler as a stream stage; with {@code filterZeroVariance}, {@link GroupFilter#ZERO_VARIANCE}. */
     public static Flow<ScoredRollout, Group, NotUsed> flow(int groupSize, boolean filterZeroVariance,
                                                           Consumer<Group> onFiltered) {
-        return flow(groupSize, filterZeroVariance, null, onFiltered);
+        return flow(groupSize, filterZeroVariance ? GroupFilter.ZERO_VARIANCE : GroupFilter.NONE, null, onFiltered);
     }
 
     /** The assembler as a stream stage, counting duplicates in {@code gauges}. */
-    public static Flow<ScoredRollout, Group, NotUsed> flow(int groupSize, boolean filterZeroVariance,
+    public static Flow<ScoredRollout, Group, NotUsed> flow(int groupSize, GroupFilter filter,
                                                           PipelineGauges gauges, Consumer<Group> onFiltered) {
         return Flow.<ScoredRollout>create()
                 .statefulMap(() -> new GroupAssembler(groupSize, gauges),
@@ -79,7 +79,7 @@ public final class GroupAssembler {
                 .filter(Optional::isPresent)
                 .map(Optional::get)
                 .filter(g -> {
-                    if (filterZeroVariance && g.zeroVariance()) {
+                    if (filter.drops(g)) {
                         onFiltered.accept(g);
                         return false;
                     }

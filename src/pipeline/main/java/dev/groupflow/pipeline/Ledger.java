@@ -93,8 +93,9 @@ final class Ledger {
         }
     }
 
-    private static PromptWork work(long key, long ordinal, Prompt p, int[] tokens) {
-        return new PromptWork(key, ordinal, p.id(), p.displayText(), tokens, p.answer(), p.metadata());
+    private PromptWork work(long key, long ordinal, Prompt p, int[] tokens) {
+        return new PromptWork(key, ordinal, p.id(), p.displayText(), tokens, p.answer(), p.metadata(),
+                encoder.guidance(p), p.messages());
     }
 
     private Admitted activate(PromptWork w) {

@@ -49,7 +49,7 @@ public final class LockstepTrainer {
         int chunk = sampling.batchPrompts();
         try (CausalLm replica = sampling.replicaFactory().get()) {
             replica.setRequiresGradient(false);
-            RolloutSampler sampler = new RolloutSampler(replica, sampling.tokenizer(), sampling.sampling());
+            RolloutSampler sampler = sampling.rolloutSampler(replica);
             while (!core.finished()) {
                 awaitUnpaused(control);
                 while (control.paused() && !control.stopRequested() && control.takeCheckpointRequest()) {
@@ -75,7 +75,7 @@ public final class LockstepTrainer {
                         rollouts.addAll(sample(sampler, admitted.subList(from, to)));
                     }
                     for (Group g : score(rollouts)) {
-                        if (verification.filterZeroVariance() && g.zeroVariance()) {
+                        if (verification.filter().drops(g)) {
                             gauges().groupsFiltered.incrementAndGet();
                             gauges().samplesFiltered.addAndGet(g.members().size());
                             ledger.dropped(g.promptKey());

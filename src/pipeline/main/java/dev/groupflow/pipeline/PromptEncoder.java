@@ -71,6 +71,18 @@ public final class PromptEncoder {
         }
     }
 
+    /**
+     * The prompt's reference trace in policy tokens, as a guided completion continues the prompt (no chat template,
+     * no special tokens added), or null when it has none (or it encodes to nothing).
+     */
+    public int[] guidance(Prompt prompt) {
+        if (prompt.guidance() == null) {
+            return null;
+        }
+        int[] tokens = tokenizer.encode(prompt.guidance());
+        return tokens.length == 0 ? null : tokens;
+    }
+
     /** The prompt text the policy sees. */
     public String render(Prompt prompt) {
         String text;

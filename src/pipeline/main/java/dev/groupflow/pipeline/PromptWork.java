@@ -1,6 +1,8 @@
 package dev.groupflow.pipeline;
 
 import dev.groupflow.CborSerializable;
+import dev.groupflow.verify.VerifyRequest;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,7 +16,22 @@ import java.util.Map;
  * @param tokens the prompt tokens as the policy sees them (chat template applied when configured)
  * @param answer the reference answer, or null
  * @param metadata the row's metadata
+ * @param guidance the row's reference trace in policy tokens (G²RPO-A: a guided completion starts with its first ℓ),
+ *     or null when it has none
+ * @param messages a chat row's conversation (what a verifier with its own chat template renders), or null
  */
-public record PromptWork(long key, long ordinal, String id, String text, int[] tokens, String answer, Map<String, Object> metadata)
+public record PromptWork(long key, long ordinal, String id, String text, int[] tokens, String answer,
+                         Map<String, Object> metadata, int[] guidance, List<Map<String, String>> messages)
         implements CborSerializable {
+
+    /** A text prompt without a reference trace. */
+    public PromptWork(long key, long ordinal, String id, String text, int[] tokens, String answer,
+                      Map<String, Object> metadata) {
+        this(key, ordinal, id, text, tokens, answer, metadata, null, null);
+    }
+
+    /** What the verifier scores for a completion of this prompt: the prompt as it sees it, and its conversation. */
+    public VerifyRequest verifyRequest(String completion, int completionTokens) {
+        return new VerifyRequest(text, completion, answer, metadata, completionTokens, messages);
+    }
 }

@@ -13,12 +13,20 @@ import dev.groupflow.verify.VerifyRequest;
  * @param logprobs behaviour log-probability of each token
  * @param text the decoded completion
  * @param truncated whether it hit the token limit
+ * @param forced how many of the first tokens were forced from the prompt's guidance (G²RPO-A), not sampled: their
+ *     log-probs are NaN
  */
 public record Rollout(PromptWork prompt, int sampleIndex, long policyVersion, int[] tokens, float[] logprobs,
-                      String text, boolean truncated) implements CborSerializable {
+                      String text, boolean truncated, int forced) implements CborSerializable {
+
+    /** A sampled completion without forced tokens. */
+    public Rollout(PromptWork prompt, int sampleIndex, long policyVersion, int[] tokens, float[] logprobs, String text,
+                   boolean truncated) {
+        this(prompt, sampleIndex, policyVersion, tokens, logprobs, text, truncated, 0);
+    }
 
     /** What the verifier scores: the prompt as the verifier sees it, the completion, its answer and length. */
     public VerifyRequest verifyRequest() {
-        return new VerifyRequest(prompt.text(), text, prompt.answer(), prompt.metadata(), tokens.length);
+        return prompt.verifyRequest(text, tokens.length);
     }
 }

@@ -1,6 +1,7 @@
 package dev.groupflow.pipeline;
 
 import dev.groupflow.CborSerializable;
+import dev.groupflow.grpo.GuidanceSchedule;
 import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.tokenizer.TextTokenizer;
@@ -41,10 +42,23 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
      * @param sampling G, the sampling settings and the seed
      * @param batchPrompts prompts to ask for at a time
      * @param exactVersions deterministic mode's version rule; empty: sample with the newest weights
+     * @param guidance G²RPO-A's ℓ by policy version, or null without guided completions
      */
     public record Settings(String id, Supplier<CausalLm> replicaFactory, TextTokenizer tokenizer, WeightStore weights,
                            RolloutSampler.Settings sampling, int batchPrompts, Optional<ExactVersions> exactVersions,
-                           PipelineGauges gauges) {
+                           PipelineGauges gauges, GuidanceSchedule guidance) {
+
+        /** A sampler without guided completions. */
+        public Settings(String id, Supplier<CausalLm> replicaFactory, TextTokenizer tokenizer, WeightStore weights,
+                        RolloutSampler.Settings sampling, int batchPrompts, Optional<ExactVersions> exactVersions,
+                        PipelineGauges gauges) {
+            this(id, replicaFactory, tokenizer, weights, sampling, batchPrompts, exactVersions, gauges, null);
+        }
+
+        /** The sampler of the pipeline on a replica. */
+        RolloutSampler rolloutSampler(CausalLm replica) {
+            return new RolloutSampler(replica, tokenizer, sampling, guidance);
+        }
     }
 
     /**
@@ -82,7 +96,7 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
         this.rollouts = rollouts;
         this.replica = settings.replicaFactory().get();
         this.replica.setRequiresGradient(false);
-        this.sampler = new RolloutSampler(replica, settings.tokenizer(), settings.sampling());
+        this.sampler = settings.rolloutSampler(replica);
         this.replicaWeights = new ReplicaWeights(settings.weights(), settings.exactVersions(), replica);
         this.grantedAdapter = ctx.messageAdapter(PromptSupply.Granted.class, PromptsGranted::new);
         supply.tell(new PromptSupply.SamplerRestarted(settings.id())); // recover a crashed run's grants

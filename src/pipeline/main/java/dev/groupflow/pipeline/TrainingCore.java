@@ -3,6 +3,7 @@ package dev.groupflow.pipeline;
 import dev.groupflow.agent.EpisodeAdvantages;
 import dev.groupflow.checkpoint.RunCheckpoints;
 import dev.groupflow.data.DataPosition;
+import dev.groupflow.grpo.GuidanceSchedule;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.grpo.TrainingSample;
 import dev.groupflow.metrics.PipelineGauges;
@@ -55,6 +56,7 @@ public final class TrainingCore {
     private final RunCheckpoints checkpoints;
     private final StepReporter reporter;
     private final PipelineGauges gauges;
+    private final GuidanceSchedule guidance;
     private long step;
     private int failuresInARow;  // checkpoint writes that failed since the last one that succeeded
     private long lastSaved;      // step of the newest checkpoint on disk, -1 when there is none
@@ -64,9 +66,11 @@ public final class TrainingCore {
      * @param files where each step's ledger line goes
      * @param gauges where failed checkpoints are counted
      * @param startStep the step the run starts from (0, or a checkpoint's)
+     * @param guidance G²RPO-A's guidance length, advanced after each step (null: no guided completions)
      */
     public TrainingCore(Settings settings, Learner learner, WeightStore weights, RunFiles files,
-                        RunCheckpoints checkpoints, StepReporter reporter, PipelineGauges gauges, long startStep) {
+                        RunCheckpoints checkpoints, StepReporter reporter, PipelineGauges gauges, long startStep,
+                        GuidanceSchedule guidance) {
         this.settings = settings;
         this.learner = learner;
         this.weights = weights;
@@ -74,6 +78,7 @@ public final class TrainingCore {
         this.checkpoints = checkpoints;
         this.reporter = reporter;
         this.gauges = gauges;
+        this.guidance = guidance;
         this.step = startStep;
         this.lastSaved = startStep > 0 ? startStep : -1; // a resumed run starts from a checkpoint
     }
@@ -109,6 +114,13 @@ public final class TrainingCore {
         long trainedAt = step;
         Learner.StepResult result = ordered.get(0).ofEpisodes() ? trainEpisodes(ordered)
                 : learner.step(ordered.stream().map(Group::toTrainingSamples).toList());
+        if (guidance != null) {
+            // ℓ of the next version is set before its weights are published: samplers always find it
+            guidance.afterStep(step + 1, result.metrics().getOrDefault("reward_mean", Double.NaN));
+            Map<String, Double> metrics = new LinkedHashMap<>(result.metrics());
+            metrics.put("guidance_length", (double) guidance.current());
+            result = new Learner.StepResult(result.updated(), metrics, result.advantages());
+        }
         step++;
         weights.publish(learner.policy(), step);
         reporter.report(step, step, ordered, trainedAt, result);

@@ -78,10 +78,10 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
      * @param calls the verifier, with timeout and retries
      * @param concurrency verifier calls in flight at once
      * @param groupSize G, completions per prompt
-     * @param filterZeroVariance drop groups without learning signal (DAPO's dynamic sampling)
+     * @param filter which groups are dropped (and replaced) instead of trained on
      * @param queueBound rollouts the stream's entrance holds
      */
-    public record Verification(VerifierCalls calls, int concurrency, int groupSize, boolean filterZeroVariance,
+    public record Verification(VerifierCalls calls, int concurrency, int groupSize, GroupFilter filter,
                                int queueBound) {
     }
 
@@ -146,7 +146,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         } else {
             queue = new RolloutQueue(Source.<Rollout>queue(v.queueBound())
                     .via(VerifierStage.flow(v.calls(), v.concurrency(), gauges))
-                    .via(GroupAssembler.flow(v.groupSize(), v.filterZeroVariance(), gauges, g -> {
+                    .via(GroupAssembler.flow(v.groupSize(), v.filter(), gauges, g -> {
                         gauges.groupsFiltered.incrementAndGet();
                         gauges.samplesFiltered.addAndGet(g.members().size());
                         supply.tell(new PromptSupply.Resolved(List.of(g.promptKey()),

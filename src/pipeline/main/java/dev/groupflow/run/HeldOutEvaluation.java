@@ -105,16 +105,14 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
         return r;
     }
 
-    /** One line: step, mean reward, pass@1 with its interval. */
+    /** One line: step, mean reward, pass@1 with its interval, maj@n when the verifier gives answers. */
     @SuppressWarnings("unchecked")
     public static String summary(Map<String, Object> r) {
         Object pass = r.get("pass_at_k") instanceof Map<?, ?> m ? ((Map<String, Object>) m).get("1") : null;
-        String passText = "";
-        if (pass instanceof Map<?, ?> one && one.get("estimate") instanceof Number est) {
-            passText = String.format("  pass@1 %.3f", est.doubleValue());
-            if (one.get("ci95") instanceof double[] ci) {
-                passText += String.format(" [%.3f, %.3f]", ci[0], ci[1]);
-            }
+        String passText = estimate("pass@1", pass);
+        if (r.get("maj_at_k") instanceof Map<?, ?> maj && !maj.isEmpty()) {
+            Map.Entry<String, Object> e = ((Map<String, Object>) maj).entrySet().iterator().next();
+            passText += estimate("maj@" + e.getKey(), e.getValue());
         }
         if (r.get("success_rate") instanceof Number success) {
             passText = String.format("  success %.3f  turns %.2f", success.doubleValue(),
@@ -124,5 +122,17 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
         return String.format("eval at step %s: mean reward %s%s over %s prompts x %s", r.get("step"),
                 mean instanceof Number n ? String.format("%.3f", n.doubleValue()) : mean, passText, r.get("prompts"),
                 r.get("samples_per_prompt"));
+    }
+
+    /** "  name 0.300 [0.240, 0.365]" of an {@code {"estimate", "ci95"}} map, or "" without an estimate. */
+    private static String estimate(String name, Object value) {
+        if (!(value instanceof Map<?, ?> one && one.get("estimate") instanceof Number est)) {
+            return "";
+        }
+        String text = String.format("  %s %.3f", name, est.doubleValue());
+        if (one.get("ci95") instanceof double[] ci) {
+            text += String.format(" [%.3f, %.3f]", ci[0], ci[1]);
+        }
+        return text;
     }
 }

@@ -12,6 +12,8 @@ import dev.groupflow.data.DigitTask;
 import dev.groupflow.data.FileDigest;
 import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.data.PromptSource;
+import dev.groupflow.grpo.GuidanceLength;
+import dev.groupflow.grpo.GuidanceSchedule;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.metrics.ProgressLine;
@@ -24,6 +26,7 @@ import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
 import dev.groupflow.pipeline.Determinism;
 import dev.groupflow.pipeline.EpisodeSamplerActor;
+import dev.groupflow.pipeline.GroupFilter;
 import dev.groupflow.pipeline.LockstepTrainer;
 import dev.groupflow.pipeline.PromptEncoder;
 import dev.groupflow.pipeline.PromptSupply;
@@ -97,6 +100,7 @@ public final class RunAssembly implements AutoCloseable {
     private final RunCheckpoints checkpoints;
     private final PipelineGauges gauges = new PipelineGauges();
     private final RunEnvironment environment; // agent runs only
+    private final Optional<GuidanceSchedule> guidance;
 
     /**
      * Builds a run in {@code runDir}. With {@code resume}, the newest valid checkpoint there supplies weights,
@@ -171,10 +175,35 @@ public final class RunAssembly implements AutoCloseable {
                 config.data().failOnLongPrompts());
         this.verifiers = new RunVerifiers(config, verifier);
         this.environment = config.task().agent() ? new RunEnvironment(config.agent(), policy.tokenizer()) : null;
+        this.guidance = guidance(config, resumed, start.step());
         this.checkpoints = new RunCheckpoints(checkpointer, learner, new RunCheckpoints.Contents(
                 Settings.render(config.raw()), tokenizerFiles, files.ledgerFile(),
                 config.deterministic() ? weights::forEachOlder : RunCheckpoints.OlderVersions.NONE,
-                promptsDigest(source), config.grpo().referenceSync().every() > 0 ? reference : Optional.empty()));
+                promptsDigest(source), config.grpo().referenceSync().every() > 0 ? reference : Optional.empty(),
+                guidance));
+    }
+
+    /**
+     * G²RPO-A's guidance length, when the run guides completions: ℓ = {@code initial-length} at the start, or the
+     * resumed checkpoint's state (the ℓ of the versions still in flight included, for deterministic resume).
+     */
+    private static Optional<GuidanceSchedule> guidance(RunConfig config, Optional<Checkpointer.Loaded> resumed,
+                                                       long startStep) {
+        RunConfig.GuidanceSettings g = config.guidance();
+        if (g.guided(config.grpo().groupSize()) == 0) {
+            return Optional.empty();
+        }
+        int keep = config.pipeline().maxStaleness() + 2; // every version a sampler may still sample with
+        if (resumed.isPresent()) {
+            Optional<GuidanceSchedule.State> saved = RunCheckpoints.guidance(resumed.get().dir());
+            if (saved.isPresent()) {
+                return Optional.of(new GuidanceSchedule(saved.get(), keep));
+            }
+            LOG.warn("{} has no guidance state (guidance was off): l starts at {}", resumed.get().dir(),
+                    g.initialLength());
+        }
+        return Optional.of(new GuidanceSchedule(GuidanceLength.start(g.initialLength(), g.maxLength()), startStep,
+                keep));
     }
 
     /**
@@ -314,7 +343,8 @@ public final class RunAssembly implements AutoCloseable {
 
     /** G completions of each prompt, with the run's sampling settings and seed. */
     private RolloutSampler.Settings rolloutSampling() {
-        return new RolloutSampler.Settings(config.sampling(), config.grpo().groupSize(), config.seed());
+        return new RolloutSampler.Settings(config.sampling(), config.grpo().groupSize(), config.seed(),
+                config.guidance().guided(config.grpo().groupSize()));
     }
 
     /** The sampler: a replica of the published policy (a fresh one after each restart, counted). */
@@ -332,7 +362,7 @@ public final class RunAssembly implements AutoCloseable {
                 config.pipeline().maxStaleness()))
                 : Optional.empty();
         return new SamplerActor.Settings("sampler-0", replicas, policy.tokenizer(), weights, rolloutSampling(),
-                config.pipeline().samplerBatchPrompts(), exact, gauges);
+                config.pipeline().samplerBatchPrompts(), exact, gauges, guidance.orElse(null));
     }
 
     /**
@@ -363,7 +393,16 @@ public final class RunAssembly implements AutoCloseable {
         int bound = Math.max(1024, 2 * (config.pipeline().maxStaleness() + 1) * config.train().batchGroups()
                 * groupSize);
         return new TrainingSupervisor.Verification(verifiers.calls(), config.verifier().concurrency(), groupSize,
-                config.pipeline().filterZeroVariance(), bound);
+                groupFilter(), bound);
+    }
+
+    /** The groups dropped before the learner: none, zero-variance ones, or (NGRPO's recipe) all-correct ones. */
+    private GroupFilter groupFilter() {
+        RunConfig.PipelineSettings p = config.pipeline();
+        if (p.filterAllCorrect()) {
+            return new GroupFilter.AllCorrect(config.raw().getDouble("grpo.ngrpo.virtual-reward"));
+        }
+        return p.filterZeroVariance() ? GroupFilter.ZERO_VARIANCE : GroupFilter.NONE;
     }
 
     /** The learner's step: staleness bound, batch membership, update, publishing, metrics, checkpoints. */
@@ -372,7 +411,7 @@ public final class RunAssembly implements AutoCloseable {
                 config.pipeline().maxStaleness(), config.deterministic(), config.checkpoint().every(),
                 config.checkpoint().maxConsecutiveFailures(),
                 config.task().agent() ? config.agent().advantages(config.grpo().scale()) : null), learner, weights,
-                files, checkpoints, reporter, gauges, start.step());
+                files, checkpoints, reporter, gauges, start.step(), guidance.orElse(null));
     }
 
     /** The streaming pipeline, every stage as {@link TrainingSupervisor} starts it. */
@@ -444,6 +483,11 @@ public final class RunAssembly implements AutoCloseable {
 
     public PromptSource source() {
         return source;
+    }
+
+    /** G²RPO-A's guidance length (empty when the run guides no completion). */
+    public Optional<GuidanceSchedule> guidance() {
+        return guidance;
     }
 
     @Override

@@ -14,6 +14,7 @@ import dev.groupflow.grpo.GiGpo;
 import dev.groupflow.grpo.GrpoConfig;
 import dev.groupflow.grpo.GrpoLoss;
 import dev.groupflow.grpo.LrSchedule;
+import dev.groupflow.grpo.Ngrpo;
 import dev.groupflow.grpo.OptionNames;
 import dev.groupflow.grpo.RatioLevel;
 import dev.groupflow.metrics.DashboardSettings;
@@ -36,7 +37,8 @@ import java.util.Set;
  */
 public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSettings model, TaskSettings task,
                         AgentSettings agent, DataSettings data,
-                        VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
+                        VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, GuidanceSettings guidance,
+                        TrainSettings train,
                         PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
                         ClusterSettings cluster,
                         ChartSettings charts, DashboardSettings dashboard, Config raw) {
@@ -92,8 +94,29 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
 
     public enum Mode { STREAMING, LOCKSTEP }
 
+    /**
+     * @param filterZeroVariance drop groups whose scored rewards are all equal (DAPO's dynamic sampling)
+     * @param filterAllCorrect drop groups whose scored rewards all equal {@code grpo.ngrpo.virtual-reward} and keep
+     *     all-wrong ones (NGRPO's recipe)
+     */
     public record PipelineSettings(Mode mode, int maxStaleness, int samplerBatchPrompts, boolean filterZeroVariance,
-                                   Duration restartMinBackoff, Duration restartMaxBackoff, int maxRestarts) {
+                                   boolean filterAllCorrect, Duration restartMinBackoff, Duration restartMaxBackoff,
+                                   int maxRestarts) {
+    }
+
+    /**
+     * G²RPO-A's guided rollouts ({@code grpo.guidance}).
+     *
+     * @param count completions of each group that are guided (0: see fraction)
+     * @param fraction the share of each group that is guided, rounded to whole completions (used when count = 0)
+     * @param initialLength ℓ at the start, in policy tokens
+     * @param maxLength ℓ_max
+     */
+    public record GuidanceSettings(int count, double fraction, int initialLength, int maxLength) {
+        /** Guided completions per group of {@code groupSize}; 0 = guidance off. */
+        public int guided(int groupSize) {
+            return count > 0 ? count : (int) Math.round(fraction * groupSize);
+        }
     }
 
     /**
@@ -128,7 +151,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     public static final Set<String> VERIFIERS = Verifiers.builtIn().names();
     /** The built-in multi-turn task's name. */
     public static final String GUESS = "guess";
-    public static final Set<String> TASKS = Set.of("copy", "reverse", "sort", GUESS);
+    public static final Set<String> TASKS = Set.of("copy", "reverse", "sort", "hidden", GUESS);
 
     /** Loads defaults, file and overrides, and checks everything. */
     public static RunConfig load(Path file, List<String> sets) {
@@ -224,7 +247,8 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         String mode = r.choice("pipeline.mode", Set.of("streaming", "lockstep"));
         PipelineSettings pipeline = new PipelineSettings(mode.equals("lockstep") ? Mode.LOCKSTEP : Mode.STREAMING,
                 r.integer("pipeline.max-staleness"), r.integer("pipeline.sampler-batch-prompts"),
-                r.bool("pipeline.filter-zero-variance"), r.duration("pipeline.restart-min-backoff"),
+                r.bool("pipeline.filter-zero-variance"), r.bool("pipeline.filter-all-correct"),
+                r.duration("pipeline.restart-min-backoff"),
                 r.duration("pipeline.restart-max-backoff"), r.integer("pipeline.max-restarts"));
         r.atLeast("pipeline.max-staleness", pipeline.maxStaleness(), 0);
         r.atLeast("pipeline.sampler-batch-prompts", pipeline.samplerBatchPrompts(), 1);
@@ -277,6 +301,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         if (grpo != null) {
             r.problems.addAll(grpo.problems());
         }
+        GuidanceSettings guidance = guidance(r, grpo, sampling);
         ClusterSettings cluster = null;
         try {
             cluster = ClusterSettings.from(c);
@@ -294,14 +319,39 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             r.problem("pipeline.filter-zero-variance", "cannot be used with deterministic = true (filtered groups "
                     + "would make batch membership depend on timing)");
         }
+        if (deterministic && pipeline.filterAllCorrect()) {
+            r.problem("pipeline.filter-all-correct", "cannot be used with deterministic = true (filtered groups "
+                    + "would make batch membership depend on timing)");
+        }
+        if (pipeline.filterZeroVariance() && pipeline.filterAllCorrect()) {
+            r.problem("pipeline.filter-all-correct", "choose one filter: filter-zero-variance drops all-wrong groups "
+                    + "too, which filter-all-correct keeps");
+        }
+        if (guidance != null && grpo != null && guidance.guided(grpo.groupSize()) > 0 && cluster != null
+                && cluster.remoteSamplers()) {
+            r.problem("grpo.guidance.count", "guided rollouts need the learner's own sampler (cluster.remote-samplers "
+                    + "= false)");
+        }
         if (task.agent()) {
             agentProblems(r, seed, agent, pipeline, cluster, data);
+            if (grpo != null && grpo.ngrpo() != null) {
+                r.problem("grpo.advantage", "task.name = guess gives episodes GRPO or GiGPO advantages "
+                        + "(agent.estimator); ngrpo is for single-turn tasks");
+            }
+            if (guidance != null && grpo != null && guidance.guided(grpo.groupSize()) > 0) {
+                r.problem("grpo.guidance.count", "task.name = guess has no guidance traces: guided rollouts are for "
+                        + "single-turn prompts");
+            }
+            if (pipeline != null && pipeline.filterAllCorrect()) {
+                r.problem("pipeline.filter-all-correct", "task.name = guess sends each group of episodes to the "
+                        + "learner as it is: no group filter");
+            }
         }
         if (!r.problems.isEmpty()) {
             throw new ConfigProblems(r.problems);
         }
         return new RunConfig(seed, deterministic, runDir == null ? null : Path.of(runDir), model, task, agent, data,
-                verifier, sampling, grpo,
+                verifier, sampling, grpo, guidance,
                 train, pipeline, checkpoint, eval, log, cluster, charts, dashboard, c);
     }
 
@@ -408,6 +458,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
 
     private static GrpoConfig grpo(Reader r, SamplingParams sampling, TrainSettings train) {
         String scale = r.choice("grpo.scale", OptionNames.all(AdvantageScale.class));
+        String advantage = r.choice("grpo.advantage", Set.of("grpo", "ngrpo"));
         String aggregation = r.choice("grpo.aggregation", OptionNames.all(Aggregation.class));
         String level = r.choice("grpo.ratio-level", OptionNames.all(RatioLevel.class));
         String schedule = r.choice("optim.schedule", OptionNames.all(LrSchedule.Kind.class));
@@ -419,19 +470,21 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         if (!(minRatio >= 0 && minRatio <= 1)) {
             r.problem("optim.min-lr-ratio", "must be in [0, 1], got " + minRatio);
         }
-        if (sampling == null || scale.isEmpty() || aggregation.isEmpty() || level.isEmpty() || schedule.isEmpty()) {
+        if (sampling == null || scale.isEmpty() || advantage.isEmpty() || aggregation.isEmpty() || level.isEmpty() || schedule.isEmpty()) {
             return null;
         }
         try {
             // read in the order of the keys' sections, so that problems are reported in that order
             int groupSize = r.integer("grpo.group-size");
             AdvantageScale advantageScale = OptionNames.parse(AdvantageScale.class, scale);
+            Ngrpo ngrpo = advantage.equals("ngrpo") ? ngrpo(r) : null;
             GrpoLoss.Settings loss = new GrpoLoss.Settings(OptionNames.parse(Aggregation.class, aggregation),
                     OptionNames.parse(RatioLevel.class, level), r.number("grpo.eps-low"), r.number("grpo.eps-high"),
                     r.number("grpo.beta"), r.number("grpo.is-cap"), sampling.maxNewTokens());
             boolean maskTruncated = r.bool("grpo.mask-truncated");
             GrpoConfig.Passes passes = new GrpoConfig.Passes(numIterations, r.integer("grpo.micro-batch-tokens"),
-                    maskTruncated, sampling.temperature() == 0 ? 1.0 : sampling.temperature());
+                    maskTruncated, r.bool("grpo.guidance.train-forced"),
+                    sampling.temperature() == 0 ? 1.0 : sampling.temperature());
             double maxGradNorm = r.number("optim.max-grad-norm");
             LrSchedule lrSchedule = new LrSchedule(OptionNames.parse(LrSchedule.Kind.class, schedule), lr, warmup,
                     (long) train.steps() * Math.max(1, numIterations), minRatio);
@@ -440,11 +493,49 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             int maxNonFinite = r.integer("grpo.max-non-finite");
             GrpoConfig.ReferenceSync sync = new GrpoConfig.ReferenceSync(r.integer("grpo.ref-sync-every"),
                     r.number("grpo.ref-sync-alpha"));
-            return new GrpoConfig(groupSize, advantageScale, loss, passes, optim, sync, maxNonFinite);
+            return new GrpoConfig(groupSize, advantageScale, ngrpo, loss, passes, optim, sync, maxNonFinite);
         } catch (IllegalArgumentException e) {
             r.problems.add(e.getMessage());
             return null;
         }
+    }
+
+    /** NGRPO's virtual samples ({@code grpo.ngrpo}); problems are reported, and then null is returned. */
+    private static Ngrpo ngrpo(Reader r) {
+        int count = r.integer("grpo.ngrpo.virtual-count");
+        double reward = r.number("grpo.ngrpo.virtual-reward");
+        r.atLeast("grpo.ngrpo.virtual-count", count, 1);
+        if (!Double.isFinite(reward)) {
+            r.problem("grpo.ngrpo.virtual-reward", "must be finite, got " + reward);
+        }
+        return count >= 1 && Double.isFinite(reward) ? new Ngrpo(count, reward, Ngrpo.EPS) : null;
+    }
+
+    /** G²RPO-A's guided rollouts ({@code grpo.guidance}), checked against G and the token limit. */
+    private static GuidanceSettings guidance(Reader r, GrpoConfig grpo, SamplingParams sampling) {
+        GuidanceSettings g = new GuidanceSettings(r.integer("grpo.guidance.count"), r.number("grpo.guidance.fraction"),
+                r.integer("grpo.guidance.initial-length"), r.integer("grpo.guidance.max-length"));
+        r.atLeast("grpo.guidance.count", g.count(), 0);
+        if (!(g.fraction() >= 0 && g.fraction() <= 1)) {
+            r.problem("grpo.guidance.fraction", "must be in [0, 1], got " + g.fraction());
+        }
+        if (g.count() > 0 && g.fraction() > 0) {
+            r.problem("grpo.guidance.fraction", "set either grpo.guidance.count or grpo.guidance.fraction, not both");
+        }
+        if (grpo != null && g.count() > grpo.groupSize()) {
+            r.problem("grpo.guidance.count", g.count() + " is more than grpo.group-size " + grpo.groupSize());
+        }
+        r.atLeast("grpo.guidance.max-length", g.maxLength(), 1);
+        if (g.initialLength() < 1 || g.initialLength() > g.maxLength()) {
+            r.problem("grpo.guidance.initial-length", "must be in [1, grpo.guidance.max-length = " + g.maxLength()
+                    + "], got " + g.initialLength());
+        }
+        boolean on = grpo != null && g.guided(grpo.groupSize()) > 0;
+        if (on && sampling != null && g.maxLength() >= sampling.maxNewTokens()) {
+            r.problem("grpo.guidance.max-length", "must be less than sampling.max-new-tokens ("
+                    + sampling.maxNewTokens() + "): a guided completion needs room after its forced tokens");
+        }
+        return g;
     }
 
     /** The run directory to use: the configured one, or runs/&lt;timestamp&gt;. */

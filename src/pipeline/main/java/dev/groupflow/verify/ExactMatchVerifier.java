@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * Reward 1 when the completion equals the row's answer after normalisation, else 0. Both sides are trimmed and
  * runs of whitespace collapsed to one space; by default they are also lower-cased (unless
  * {@code caseSensitive}), and with {@code stripPunctuation} every Unicode punctuation character is removed first
- * ("Paris." equals "paris"). A row without an answer is a failure, not reward 0.
+ * ("Paris." equals "paris"). A row without an answer is a failure, not reward 0. The normalised completion is the
+ * reward's canonical answer (majority voting).
  */
 public final class ExactMatchVerifier implements Verifier {
     private static final Pattern PUNCTUATION = Pattern.compile("\\p{P}");
@@ -56,8 +57,9 @@ public final class ExactMatchVerifier implements Verifier {
         if (request.answer() == null) {
             return CompletableFuture.failedFuture(VerifierFailure.permanent("the prompt row has no 'answer'"));
         }
-        boolean match = normalise(request.completion(), settings).equals(normalise(request.answer(), settings));
+        String completion = normalise(request.completion(), settings);
+        boolean match = completion.equals(normalise(request.answer(), settings));
         return CompletableFuture.completedFuture(new Reward(match ? 1.0 : 0.0, Map.of(),
-                match ? "matches the answer" : "differs from the answer"));
+                match ? "matches the answer" : "differs from the answer", completion));
     }
 }

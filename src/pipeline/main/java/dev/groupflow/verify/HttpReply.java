@@ -8,9 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Reads a scoring service's reply: {@code {"reward": number, "components": {name: number}?, "details": text?}}.
- * Anything else (not JSON, no numeric reward, a non-finite one, a non-numeric component) is a
- * {@link VerifierFailure} that quotes the start of the body.
+ * Reads a scoring service's reply: {@code {"reward": number, "components": {name: number}?, "details": text?,
+ * "answer": text?}} ({@code answer}: the completion's canonical answer, for majority voting).
+ * Anything else (not JSON, no numeric reward, a non-finite one, a non-numeric component, an answer that is not a
+ * string) is a {@link VerifierFailure} that quotes the start of the body.
  */
 final class HttpReply {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,7 +52,11 @@ final class HttpReply {
         }
         JsonNode d = n.get("details");
         String details = d == null || d.isNull() ? "" : d.isTextual() ? d.asText() : d.toString();
-        return new Reward(value, components, details);
+        JsonNode a = n.get("answer");
+        if (a != null && !a.isNull() && !a.isTextual()) {
+            throw bad("has an \"answer\" that is not a string", body);
+        }
+        return new Reward(value, components, details, a == null || a.isNull() ? null : a.asText());
     }
 
     private static VerifierFailure bad(String what, byte[] body) {

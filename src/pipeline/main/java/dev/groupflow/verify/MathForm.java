@@ -1,5 +1,7 @@
 package dev.groupflow.verify;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,6 +35,23 @@ record MathForm(char open, char close, List<Part> parts) {
         @Override
         public String toString() {
             return value == null ? "\"" + text + "\"" : unit.isEmpty() ? value.toString() : value + " " + unit;
+        }
+
+        /**
+         * The part for voting: an exact number as its reduced fraction ({@code 1/2}); an approximate one rounded
+         * to 10 significant digits, as an integer when it rounds to one ({@code √2·√2} is {@code 2}, as the
+         * exact 2 it equals), else marked {@code ≈1.414213562}; a number without its unit (a vote counts values);
+         * else its comparable text in quotes.
+         */
+        String canonical() {
+            if (value == null) {
+                return "\"" + text + "\"";
+            }
+            if (value.isExact()) {
+                return value.exact().toString();
+            }
+            BigDecimal rounded = new BigDecimal(value.approx()).round(new MathContext(10)).stripTrailingZeros();
+            return rounded.scale() <= 0 ? rounded.toBigInteger().toString() : "≈" + rounded.toPlainString();
         }
     }
 
@@ -115,6 +134,25 @@ record MathForm(char open, char close, List<Part> parts) {
             }
         }
         return true;
+    }
+
+    /**
+     * The answer as one string for counting votes (maj@k): equal strings for answers that are equal exactly
+     * ({@code 0.5}, {@code \frac12} and {@code 50%} with {@code percent = fraction} are all {@code 1/2}),
+     * brackets and parts in order. Approximate values that agree to 10 significant digits share a string. Two
+     * relations of {@link #equalTo} are not transitive, so no string can follow them exactly: the relative
+     * tolerance, and units ({@code 5 cm} = {@code 5} = {@code 5 m}, but {@code 5 cm} ≠ {@code 5 m}; all three vote
+     * {@code 5}).
+     */
+    String canonical() {
+        StringBuilder sb = new StringBuilder();
+        if (open != 0) {
+            sb.append(open);
+        }
+        for (int i = 0; i < parts.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(parts.get(i).canonical());
+        }
+        return close != 0 ? sb.append(close).toString() : sb.toString();
     }
 
     @Override

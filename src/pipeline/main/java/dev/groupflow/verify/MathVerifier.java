@@ -18,6 +18,7 @@ import java.util.concurrent.Executor;
  * <p>A completion too long to read, or whose answer needs more work than the limits allow (a huge power, deep
  * nesting, the time limit), scores 0 with the reason in the details: that is an honest score for such a
  * completion. A row without an answer, or whose answer is over the limits, is a verifier failure instead.
+ * A read answer is returned as the reward's canonical answer ({@link MathForm#canonical}), for majority voting.
  * The work runs on {@code executor}, never on the caller's thread.
  */
 public final class MathVerifier implements Verifier {
@@ -100,7 +101,8 @@ public final class MathVerifier implements Verifier {
         }
         boolean equal = candidate.equalTo(reference, s.tolerance());
         return new Reward(equal ? 1.0 : 0.0, Map.of(), found.source() + " '" + shorten(found.text())
-                + "' = " + candidate + (equal ? " equals " : " differs from ") + "answer " + reference);
+                + "' = " + candidate + (equal ? " equals " : " differs from ") + "answer " + reference,
+                candidate.canonical());
     }
 
     private static Reward zero(String why) {

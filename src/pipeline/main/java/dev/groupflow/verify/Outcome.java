@@ -40,11 +40,19 @@ public sealed interface Outcome permits Outcome.Scored, Outcome.Failed, Outcome.
      *
      * @param reward the reward (finite)
      * @param components named reward parts (empty when there is one)
+     * @param answer the completion's canonical answer when the verifier reads one ({@link Reward#answer}), else
+     *     null (majority votes count only completions with an answer)
      */
-    record Scored(double reward, Map<String, Double> components, String detail, int attempts, double latencyMillis)
-            implements Outcome {
+    record Scored(double reward, Map<String, Double> components, String detail, int attempts, double latencyMillis,
+                  String answer) implements Outcome {
         public Scored {
             components = components == null ? Map.of() : Map.copyOf(components);
+        }
+
+        /** A scored outcome without a canonical answer. */
+        public Scored(double reward, Map<String, Double> components, String detail, int attempts,
+                      double latencyMillis) {
+            this(reward, components, detail, attempts, latencyMillis, null);
         }
 
         @Override

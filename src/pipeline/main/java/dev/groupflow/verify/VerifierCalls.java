@@ -34,7 +34,7 @@ public final class VerifierCalls {
     private static Outcome outcome(RetryingCalls.Result<Reward> r) {
         if (r instanceof RetryingCalls.Done<Reward> d) {
             return new Outcome.Scored(d.value().value(), d.value().components(), d.value().details(),
-                    d.attempts(), d.millis());
+                    d.attempts(), d.millis(), d.value().answer());
         }
         if (r instanceof RetryingCalls.TimedOut<Reward> t) {
             return new Outcome.TimedOut(t.what(), t.attempts(), t.millis());

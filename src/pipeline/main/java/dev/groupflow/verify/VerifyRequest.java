@@ -1,5 +1,6 @@
 package dev.groupflow.verify;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -11,9 +12,12 @@ import java.util.Map;
  * @param metadata the prompt row's metadata (never null)
  * @param completionTokens the completion's length in tokens, or {@link #UNKNOWN_TOKENS} when the caller did not
  *     count them (verifiers that need it, such as {@code length} with {@code unit = tokens}, then fail)
+ * @param messages a chat prompt's whole conversation ({@code role}, {@code content}), or null for a text prompt or
+ *     when the caller did not pass it; verifiers that render the conversation (a reward model's chat template)
+ *     use it, and the {@code prompt} as one user message without it
  */
 public record VerifyRequest(String prompt, String completion, String answer, Map<String, Object> metadata,
-                            int completionTokens) {
+                            int completionTokens, List<Map<String, String>> messages) {
     /** The token count of a request built without one. */
     public static final int UNKNOWN_TOKENS = -1;
 
@@ -22,6 +26,13 @@ public record VerifyRequest(String prompt, String completion, String answer, Map
         if (completionTokens < 0) {
             completionTokens = UNKNOWN_TOKENS;
         }
+        messages = messages == null ? null : messages.stream().map(Map::copyOf).toList();
+    }
+
+    /** A request without the conversation. */
+    public VerifyRequest(String prompt, String completion, String answer, Map<String, Object> metadata,
+                         int completionTokens) {
+        this(prompt, completion, answer, metadata, completionTokens, null);
     }
 
     /** A request without a token count. */
@@ -31,7 +42,12 @@ public record VerifyRequest(String prompt, String completion, String answer, Map
 
     /** This request with the completion's token count. */
     public VerifyRequest withCompletionTokens(int tokens) {
-        return new VerifyRequest(prompt, completion, answer, metadata, tokens);
+        return new VerifyRequest(prompt, completion, answer, metadata, tokens, messages);
+    }
+
+    /** This request with a chat prompt's conversation. */
+    public VerifyRequest withMessages(List<Map<String, String>> conversation) {
+        return new VerifyRequest(prompt, completion, answer, metadata, completionTokens, conversation);
     }
 
     /** Whether the caller counted the completion's tokens. */

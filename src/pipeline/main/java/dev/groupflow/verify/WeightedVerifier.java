@@ -15,7 +15,9 @@ import java.util.concurrent.TimeoutException;
  * {@code part.component}, so every part appears in the per-component metrics. When a part fails (completes
  * exceptionally or returns a non-finite reward) the combination fails too ({@link OnFailure#FAIL}, the default:
  * a partial sum would be a reward the completion did not earn), or, with {@link OnFailure#ZERO}, that part counts
- * 0 and the failure is named in the details. A part that never answers makes the whole call time out.
+ * 0 and the failure is named in the details. A part that never answers makes the whole call time out. The
+ * combination's canonical answer ({@link Reward#answer}) is that of the first part, in the listed order, that gives
+ * one.
  */
 public final class WeightedVerifier implements Verifier {
     private final List<Part> parts;
@@ -66,6 +68,7 @@ public final class WeightedVerifier implements Verifier {
         double total = 0;
         Map<String, Double> components = new LinkedHashMap<>();
         List<String> details = new ArrayList<>();
+        String answer = null;
         for (int i = 0; i < parts.size(); i++) {
             Part p = parts.get(i);
             Reward r;
@@ -87,13 +90,14 @@ public final class WeightedVerifier implements Verifier {
                 continue;
             }
             total += p.weight() * r.value();
+            answer = answer == null ? r.answer() : answer;
             components.put(p.name(), r.value());
             r.components().forEach((k, v) -> components.put(p.name() + "." + k, v));
             if (!r.details().isEmpty()) {
                 details.add(p.name() + ": " + r.details());
             }
         }
-        return new Reward(total, components, String.join("; ", details));
+        return new Reward(total, components, String.join("; ", details), answer);
     }
 
     private static String describe(Throwable t) {

@@ -1,5 +1,6 @@
 // groupflow dashboard: loads the metrics so far, then follows the server-sent events of /events (a metrics line
 // per learner step, a status snapshot every second, the latest completions). Charts are drawn here on <canvas>.
+// The held-out evaluations (api/evals) are loaded again whenever the status counts a new one.
 // Every value from the server is written with textContent, never as HTML. The API and the events need the run's
 // token: it comes in this page's URL (?token=..., as train prints it), is kept in sessionStorage for reloads
 // (this origin only) and taken out of the address bar, and goes with every request (a header; the event stream,
@@ -22,6 +23,9 @@ const CHARTS = [
   { id: "clip", title: "Clip fraction", series: [{ key: "clip_region", label: "clipped" },
     { key: "clip_low", label: "low" }, { key: "clip_high", label: "high" }] },
   { id: "entropy", title: "Entropy (nats)", series: [{ key: "entropy", label: "entropy" }] },
+  { id: "guidance", title: "Guided rollouts: mean reward, l (G²RPO-A)", series: [
+    { key: "reward_guided_mean", label: "guided" }, { key: "reward_unguided_mean", label: "unguided" },
+    { key: "guidance_length", label: "l (tokens)" }], empty: "no guided completions (grpo.guidance)" },
   { id: "staleness", title: "Staleness (policy versions)", series: [{ key: "staleness_mean", label: "mean" },
     { key: "staleness_max", label: "max" }] },
   { id: "latency", title: "Verifier latency (ms)", series: [{ key: "verifier_latency_p50_ms", label: "p50" },
@@ -47,6 +51,7 @@ const STAGES = {
 
 const lines = [];
 let status = null;
+let evaluationsShown = -1;
 let drawPending = false;
 
 // ---------- numbers ----------
@@ -121,6 +126,10 @@ function showStatus(s) {
   document.getElementById("resume").disabled = !training || !run.paused;
   document.getElementById("checkpoint").disabled = !training;
   if (run.message && !training) notice(run.message, run.phase === "failed");
+  if (num(run.evaluations) !== evaluationsShown) {
+    evaluationsShown = num(run.evaluations);
+    getJson("api/evals").then(showEvaluations).catch((err) => notice("cannot load evaluations: " + err.message, true));
+  }
   for (const [stage, rows] of Object.entries(STAGES)) {
     fillStage(document.getElementById("stage-" + stage), rows, s[stage]);
   }
@@ -166,6 +175,47 @@ function showCompletions(latest) {
       const td = document.createElement("td");
       td.textContent = text == null ? "" : String(text);
       td.className = cls;
+      tr.append(td);
+    }
+    return tr;
+  }));
+}
+
+// ---------- evaluations ----------
+
+/** Numeric keys of a map field over all lines (the k of pass@k, maj@k), ascending. */
+function ksOf(rows, field) {
+  const ks = new Set();
+  for (const r of rows) for (const k of Object.keys(r[field] || {})) ks.add(k);
+  return [...ks].sort((a, b) => num(a) - num(b));
+}
+
+function withCi(v) {
+  if (!v || !Number.isFinite(num(v.estimate))) return "–";
+  const ci = v.ci95;
+  return fmt(v.estimate) + (Array.isArray(ci) ? " [" + fmt(ci[0]) + ", " + fmt(ci[1]) + "]" : "");
+}
+
+/** One row per evaluation: step, mean reward, pass@k for each k, maj@k (when the verifier gives answers). */
+function showEvaluations(rows) {
+  if (!rows.length) return;
+  const pass = ksOf(rows, "pass_at_k");
+  const maj = ksOf(rows, "maj_at_k");
+  const columns = [["step", (r) => String(r.step)],
+    ["mean reward", (r) => withCi({ estimate: r.mean_reward, ci95: r.mean_reward_ci95 })]]
+    .concat(pass.map((k) => ["pass@" + k, (r) => withCi((r.pass_at_k || {})[k])]))
+    .concat(maj.map((k) => ["maj@" + k, (r) => withCi((r.maj_at_k || {})[k])]));
+  document.getElementById("evals-head").replaceChildren(...columns.map(([name]) => {
+    const th = document.createElement("th");
+    th.textContent = name;
+    return th;
+  }));
+  document.getElementById("evals").replaceChildren(...rows.slice().reverse().map((r) => {
+    const tr = document.createElement("tr");
+    for (const [, value] of columns) {
+      const td = document.createElement("td");
+      td.textContent = value(r);
+      td.className = "num";
       tr.append(td);
     }
     return tr;

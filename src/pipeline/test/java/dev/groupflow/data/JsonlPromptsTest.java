@@ -136,6 +136,28 @@ class JsonlPromptsTest {
     }
 
     @Test
+    void aGuidanceTraceIsReadAndCheckedLikeTheOtherFields(@TempDir Path tmp) throws Exception {
+        Path file = write(tmp.resolve("g.jsonl"), List.of(
+                line("{\"prompt\": \"2+3=\", \"answer\": \"5\", \"guidance\": \"two plus three is five\"}"),
+                line("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"guidance\": \"say hi\"}"),
+                line("{\"prompt\": \"no trace\", \"guidance\": null}"),
+                line("{\"prompt\": \"x\", \"guidance\": 42}"),
+                line("{\"prompt\": \"x\", \"guidance\": \"\"}"),
+                line("{\"prompt\": \"x\", \"guidance\": [\"step 1\"]}")));
+        try (JsonlPrompts p = JsonlPrompts.open(file, 1, false, 0)) {
+            assertEquals(3, p.size());
+            assertEquals("two plus three is five", p.at(0).guidance());
+            assertEquals("say hi", p.at(1).guidance());
+            assertEquals(null, p.at(2).guidance());
+            assertEquals(List.of(4L, 5L, 6L), p.badRows().stream().map(BadRow::line).toList());
+            for (BadRow bad : p.badRows()) {
+                assertEquals("field 'guidance': expected a non-empty string (a reference reasoning trace)",
+                        bad.reason(), "line " + bad.line());
+            }
+        }
+    }
+
+    @Test
     void aByteOrderMarkAtTheStartIsNotPartOfTheFirstRow(@TempDir Path tmp) throws Exception {
         Path file = write(tmp.resolve("bom.jsonl"), List.of(line(bytes(0xef, 0xbb, 0xbf), "{\"prompt\": \"1>\"}"),
                 line("{\"prompt\": \"2>\"}")));

@@ -73,6 +73,25 @@ class ChartsTest {
     }
 
     @Test
+    void guidedRunsGetTheGuidanceChart(@TempDir Path tmp) throws Exception {
+        List<JsonNode> m = new ArrayList<>();
+        for (JsonNode n : lines(1, 30, false)) {
+            ObjectNode o = (ObjectNode) n;
+            int s = o.get("step").asInt();
+            o.put("reward_guided_mean", 0.6 - s / 100.0);
+            o.put("reward_unguided_mean", s / 100.0);
+            o.put("guidance_length", s < 15 ? 48 : 32);
+            m.add(o);
+        }
+        List<String> names = Charts.render(m, List.of(), tmp).stream().map(p -> p.getFileName().toString()).toList();
+        assertTrue(names.contains("guidance.png"), names.toString());
+        ChartImages.assertDrawn(tmp.resolve("guidance.png"), Plot.WIDTH, Plot.HEIGHT);
+        assertFalse(Files.exists(tmp.resolve("none/guidance.png")));
+        Charts.render(lines(1, 30, false), List.of(), tmp.resolve("none"));
+        assertFalse(Files.exists(tmp.resolve("none/guidance.png")), "an unguided run has no guidance chart");
+    }
+
+    @Test
     void chartsWithoutDataAreNotWritten(@TempDir Path tmp) {
         List<JsonNode> m = new ArrayList<>();
         for (JsonNode n : lines(1, 20, false)) {

@@ -14,6 +14,9 @@ import java.net.HttpURLConnection;
 import java.net.URL;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +28,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The dashboard's HTTP server on 127.0.0.1, fed by a {@link RunMonitor} the way a training run feeds it. */
 class DashboardTest {
@@ -116,6 +120,36 @@ class DashboardTest {
         JsonNode completions = JSON.readTree(get("api/completions").body());
         assertEquals(5, completions.get("step").asLong());
         assertEquals("21", completions.at("/completions/0/completion").asText());
+    }
+
+    @Test
+    void apiShowsTheHeldOutEvaluationsOfTheRunDirectory(@TempDir Path runDir) throws Exception {
+        RunMonitor ofRun = new RunMonitor(new PipelineGauges(), 100, "streaming", runDir.toString(), 3);
+        try (Dashboard d = Dashboard.start(ofRun, DashboardClient.settings(3, 16, 1000), DashboardToken.random())) {
+            DashboardClient c = new DashboardClient(d);
+            assertEquals(0, JSON.readTree(c.get("api/status").body()).at("/run/evaluations").asInt());
+            assertEquals("[]", c.get("api/evals").body());
+            Path evals = runDir.resolve(RunFiles.EVALS);
+            Files.writeString(evals, "{\"step\": 20, \"mean_reward\": 0.4, \"pass_at_k\": {\"1\": {\"estimate\": 0.3}}, "
+                    + "\"maj_at_k\": {\"4\": {\"estimate\": 0.5, \"ci95\": [0.25, 0.75]}}}\n"
+                    + "{\"step\": 10, \"mean_reward\": 0.2, \"maj_at_k\": null}\n");
+            JsonNode status = JSON.readTree(c.get("api/status").body());
+            assertEquals(2, status.at("/run/evaluations").asInt());
+            JsonNode lines = JSON.readTree(c.get("api/evals").body());
+            assertEquals(2, lines.size());
+            assertEquals(10, lines.get(0).get("step").asLong(), "by step");
+            assertEquals(0.5, lines.get(1).at("/maj_at_k/4/estimate").asDouble(), 0);
+            assertEquals(0.75, lines.get(1).at("/maj_at_k/4/ci95/1").asDouble(), 0);
+            // an evaluation appended later (a torn line is not one yet) is seen on the next request
+            Files.writeString(evals, "{\"step\": 30, \"mean_reward\": 0.6}\n{\"step\": 40, \"mean",
+                    StandardOpenOption.APPEND);
+            assertEquals(3, JSON.readTree(c.get("api/status").body()).at("/run/evaluations").asInt());
+            assertEquals(30, JSON.readTree(c.get("api/evals").body()).get(2).get("step").asLong());
+            // the page has the table the script fills
+            String page = c.get("").body();
+            assertTrue(page.contains("id=\"evals\"") && page.contains("id=\"evals-head\""), page);
+            assertTrue(c.get("dashboard.js").body().contains("\"maj@\" + k"));
+        }
     }
 
     @Test

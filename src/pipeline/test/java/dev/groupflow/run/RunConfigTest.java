@@ -130,4 +130,16 @@ class RunConfigTest {
         Map<String, Object> unwrapped = Settings.defaults().root().unwrapped();
         assertTrue(unwrapped.containsKey("grpo"));
     }
+
+    @Test
+    void singleTurnOnlyOptionsAreRefusedForTheAgentTaskAllAtOnce() {
+        ConfigProblems e = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of("task.name=guess",
+                "grpo.advantage=ngrpo", "grpo.guidance.count=2", "pipeline.filter-all-correct=true")));
+        String all = String.join("\n", e.problems());
+        for (String key : List.of("grpo.advantage: task.name = guess", "grpo.guidance.count: task.name = guess",
+                "pipeline.filter-all-correct: task.name = guess")) {
+            assertTrue(all.contains(key), key + " in " + all);
+        }
+        RunConfig.load(null, List.of("task.name=guess")); // the agent task's defaults are valid
+    }
 }

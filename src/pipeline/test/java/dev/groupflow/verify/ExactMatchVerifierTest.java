@@ -14,6 +14,9 @@ class ExactMatchVerifierTest {
         assertEquals(1.0, score(v, "New   York", "new york").value());
         assertEquals(0.0, score(v, "Paris.", "Paris").value());
         assertEquals(0.0, score(v, "Pariss", "Paris").value());
+        // the normalised completion is the canonical answer, right or wrong
+        assertEquals("new york", score(v, " New \n York ", "paris").answer());
+        assertEquals("paris.", score(v, "Paris.", "Paris").answer());
     }
 
     @Test

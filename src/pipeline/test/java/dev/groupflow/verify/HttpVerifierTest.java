@@ -2,6 +2,7 @@ package dev.groupflow.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.groupflow.testkit.TestScoringServer;
@@ -20,6 +21,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class HttpVerifierTest {
+
+    /** The outcome as scored; fails the test with its detail otherwise. */
+    private static Outcome.Scored scored(Outcome o) {
+        return assertInstanceOf(Outcome.Scored.class, o, o.detail());
+    }
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
     private final TestScoringServer server;
 
@@ -66,6 +72,17 @@ class HttpVerifierTest {
         assertEquals("p", server.lastRequest.get("prompt").asText());
         assertEquals(7, server.lastRequest.get("metadata").get("id").asInt());
         assertEquals(12, server.lastRequest.get("completion_tokens").asInt());
+    }
+
+    @Test
+    void aReplyMayCarryTheCanonicalAnswer() {
+        Outcome o = call(verifier("/answer"), "41", "42");
+        assertEquals(Outcome.Status.SCORED, o.status(), o.detail());
+        assertEquals("x = 2", scored(o).answer());
+        assertEquals(null, scored(call(verifier("/ok"), "42", "42")).answer(), "no answer in the reply");
+        Outcome bad = call(verifier("/number-answer"), "41", "42");
+        assertEquals(Outcome.Status.FAILED, bad.status());
+        assertTrue(bad.detail().contains("\"answer\" that is not a string"), bad.detail());
     }
 
     @Test

@@ -70,6 +70,27 @@ class MathVerifierTest {
     }
 
     @Test
+    void equalAnswersOfTheTableHaveOneCanonicalAnswer() throws IOException {
+        // the canonical answer is what majority voting counts: answers the verifier calls equal share it
+        List<String> wrong = new ArrayList<>();
+        for (Pair p : pairs()) {
+            String a = score("\\boxed{" + p.candidate() + "}", p.answer()).answer();
+            String b = score("\\boxed{" + p.answer() + "}", p.candidate()).answer();
+            boolean unitsOnly = !p.same() && p.candidate().contains("\\text{") && p.answer().contains("\\text{");
+            if (p.same() != a.equals(b) && !unitsOnly) { // a vote counts values: 5 cm and 5 m both vote 5
+                wrong.add("line " + p.line() + ": " + p.candidate() + " -> " + a + ", " + p.answer() + " -> " + b);
+            }
+        }
+        assertTrue(wrong.isEmpty(), wrong.size() + " wrong canonical answers:\n" + String.join("\n", wrong));
+        assertEquals("1/2", score("so $\\boxed{\\dfrac{2}{4}}$", "1").answer());
+        assertEquals("(1, -3]", score("\\boxed{(1, -3]}", "1").answer());
+        assertEquals("≈1.414213562", score("\\boxed{\\sqrt{2}}", "1").answer());
+        assertEquals("2", score("\\boxed{\\sqrt{2}\\cdot\\sqrt{2}}", "1").answer());
+        assertEquals("-3", score("the answer is −3", "1").answer(), "the last number without a box");
+        assertEquals(null, score("no answer here", "1").answer());
+    }
+
+    @Test
     void theTableIsSymmetric() throws IOException {
         for (Pair p : pairs()) {
             Reward r = score("\\boxed{" + p.answer() + "}", p.candidate());

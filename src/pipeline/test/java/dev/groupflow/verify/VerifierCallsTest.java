@@ -1,6 +1,7 @@
 package dev.groupflow.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +13,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class VerifierCallsTest {
+
+    /** The outcome as scored; fails the test with its detail otherwise. */
+    private static Outcome.Scored scored(Outcome o) {
+        return assertInstanceOf(Outcome.Scored.class, o, o.detail());
+    }
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     @AfterEach
@@ -35,6 +41,13 @@ class VerifierCallsTest {
         assertEquals(1, calls.get());
         assertEquals(1, o.attempts());
         assertEquals("VerifierFailure: no answer", o.detail());
+    }
+
+    @Test
+    void theCanonicalAnswerReachesTheOutcome() {
+        Outcome o = call(r -> CompletableFuture.completedFuture(Reward.of(1).withAnswer("1/2")), 0);
+        assertEquals("1/2", scored(o).answer());
+        assertEquals(null, scored(call(r -> CompletableFuture.completedFuture(Reward.of(1)), 0)).answer());
     }
 
     @Test

@@ -33,7 +33,8 @@ class VerifiersTest {
     @Test
     void everyBuiltInBuildsFromTheShippedDefaults() {
         Verifiers registry = Verifiers.builtIn();
-        assertEquals(Set.of("task", "exact", "math", "format", "json", "length", "http", "code", "weighted"),
+        assertEquals(Set.of("task", "exact", "math", "format", "json", "length", "http", "code", "reward-model",
+                "weighted"),
                 registry.names());
         for (String name : List.of("task", "exact", "math", "format", "json", "length")) {
             Verifier v = registry.create(section("name = " + name), scheduler);

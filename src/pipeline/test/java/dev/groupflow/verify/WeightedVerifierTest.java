@@ -36,6 +36,16 @@ class WeightedVerifierTest {
     }
 
     @Test
+    void theAnswerIsTheFirstPartsThatGivesOne() {
+        Verifier answering = r -> CompletableFuture.completedFuture(Reward.of(1).withAnswer("42"));
+        Verifier other = r -> CompletableFuture.completedFuture(Reward.of(0).withAnswer("7"));
+        WeightedVerifier v = new WeightedVerifier(List.of(new WeightedVerifier.Part("format", 0.2,
+                constant(1.0, Map.of())), new WeightedVerifier.Part("math", 1.0, answering),
+                new WeightedVerifier.Part("exact", 1.0, other)), WeightedVerifier.OnFailure.FAIL);
+        assertEquals("42", v.score(Requests.of("c", "a")).toCompletableFuture().join().answer());
+    }
+
+    @Test
     void aFailedPartFailsTheWholeByDefault() {
         WeightedVerifier v = new WeightedVerifier(List.of(
                 new WeightedVerifier.Part("good", 1.0, constant(1.0, Map.of())),

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A real scoring service on 127.0.0.1 (an ephemeral port) for HTTP verifier tests. Each path behaves one way:
  * {@code /ok} scores 1 when completion equals answer; {@code /slow} answers only once {@link #release} is called;
  * {@code /drop} closes the connection without a reply; {@code /500}, {@code /404}; {@code /garbage},
- * {@code /huge}, {@code /nan}, {@code /infinite}, {@code /string-reward}; {@code /flaky} answers 500 while
+ * {@code /huge}, {@code /nan}, {@code /infinite}, {@code /string-reward}; {@code /answer} and
+ * {@code /number-answer} score 1 with a canonical answer (a string, a number); {@code /flaky} answers 500 while
  * {@link #healthy} is false; {@code /busy} holds each request for a while and records the most held at once;
  * {@code /mixed} cycles through seven behaviours by request number (scores, a 500 then a score on the retry, a
  * reply held past any short timeout, garbage, a dropped connection), so a run sees every kind of outcome.
@@ -88,6 +89,8 @@ public final class TestScoringServer implements AutoCloseable {
             case "/nan" -> reply(ex, 200, "{\"reward\": NaN}");
             case "/infinite" -> reply(ex, 200, "{\"reward\": 1e999}");
             case "/string-reward" -> reply(ex, 200, "{\"reward\": \"1\"}");
+            case "/answer" -> reply(ex, 200, "{\"reward\": 1, \"answer\": \"x = 2\"}");
+            case "/number-answer" -> reply(ex, 200, "{\"reward\": 1, \"answer\": 2}");
             case "/flaky" -> reply(ex, healthy.get() ? 200 : 500, healthy.get() ? "{\"reward\": 0.25}" : "down");
             case "/busy" -> {
                 int now = active.incrementAndGet();

@@ -12,6 +12,7 @@ import dev.groupflow.verify.HttpVerifier;
 import dev.groupflow.verify.JsonVerifier;
 import dev.groupflow.verify.LengthVerifier;
 import dev.groupflow.verify.MathVerifier;
+import dev.groupflow.verify.RewardModelVerifier;
 import dev.groupflow.verify.TaskVerifier;
 import dev.groupflow.verify.Verifier;
 import dev.groupflow.verify.code.CodeVerifier;
@@ -69,7 +70,7 @@ public final class Verifiers {
         }
     }
 
-    /** task, exact, math, format, json, length, http, code and weighted. */
+    /** task, exact, math, format, json, length, http, code, reward-model and weighted. */
     public static Verifiers builtIn() {
         return new Verifiers()
                 .register("task", (s, c) -> new TaskVerifier())
@@ -80,6 +81,7 @@ public final class Verifiers {
                 .register("length", (s, c) -> new LengthVerifier(LengthVerifier.Settings.read(s)))
                 .register("http", (s, c) -> new HttpVerifier(HttpVerifier.Settings.read(s), c.scheduler()))
                 .register("code", Verifiers::code)
+                .register(RewardModelVerifier.NAME, Verifiers::rewardModel)
                 .register(WeightedParts.NAME, WeightedParts::create);
     }
 
@@ -115,6 +117,21 @@ public final class Verifiers {
             throw new ConfigProblems(problems);
         }
         return v;
+    }
+
+    /** The reward-model verifier: settings checked always, the model loaded only for a run. */
+    private static Verifier rewardModel(SectionReader settings, Context context) {
+        int before = context.problems().size();
+        RewardModelVerifier.Settings s = RewardModelVerifier.Settings.read(settings);
+        if (context.scheduler() == null || context.problems().size() > before) {
+            return null; // only checking the configuration, or it has problems
+        }
+        try {
+            return new RewardModelVerifier(s);
+        } catch (RuntimeException e) {
+            settings.problem("path", e.getMessage());
+            return null;
+        }
     }
 
     /**
