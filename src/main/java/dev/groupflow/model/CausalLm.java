@@ -187,33 +187,44 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         p.setArray(array);
     }
 
-    /** Supplies the F32 data of one Hugging Face tensor (little-endian, exactly {@code slot.elements()} floats). */
+    /** Supplies the F32 data of Hugging Face tensors, a range of elements at a time. */
     @FunctionalInterface
     public interface TensorSource {
-        /** Writes the tensor's data into {@code dst} at its current position. */
-        void read(TensorSlot slot, ByteBuffer dst);
+        /**
+         * Writes elements {@code [first, first + count)} of the slot's tensor (row-major) as native-order floats
+         * into {@code dst}, from its position.
+         */
+        void read(TensorSlot slot, long first, int count, ByteBuffer dst);
     }
 
     /**
-     * Builds a model whose every parameter is assembled from Hugging Face tensors: each fused parameter gets one
-     * host buffer that its tensors fill at their byte offsets, then one copy to the device.
+     * Builds a model whose every parameter is assembled from Hugging Face tensors: each parameter is allocated by
+     * PyTorch and its tensors are written into its memory a chunk at a time (fused parameters hold several tensors
+     * at their row offsets), so no Java buffer ever holds a whole tensor ({@link NativeArrays}).
      */
     static CausalLm fromTensors(ModelConfig config, NDManager parent, TensorSource source) {
         CausalLm model = empty(config, parent);
         try {
             for (Parameter p : model.parameters.values()) {
-                Shape shape = model.parameterShape(p);
-                ByteBuffer buffer = ByteBuffer.allocateDirect(Math.toIntExact(shape.size() * Float.BYTES))
-                        .order(ByteOrder.nativeOrder());
-                for (TensorSlot slot : model.slots) {
-                    if (slot.parameter() == p) {
-                        ByteBuffer view = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-                        view.position(Math.toIntExact(slot.byteOffset()));
-                        view.limit(Math.toIntExact(slot.byteOffset() + slot.elements() * Float.BYTES));
-                        source.read(slot, view.slice().order(ByteOrder.LITTLE_ENDIAN));
+                NDArray array = NativeArrays.empty(model.manager, model.parameterShape(p));
+                List<TensorSlot> parts = model.slots.stream().filter(s -> s.parameter() == p).toList();
+                NativeArrays.fill(array, (first, count, dst) -> {
+                    // the chunk [first, first + count) of the parameter may span several of its tensors
+                    long end = first + count;
+                    for (TensorSlot slot : parts) {
+                        long from = slot.rowOffset() * slot.rowElements();
+                        long to = from + slot.elements();
+                        long a = Math.max(first, from);
+                        long b = Math.min(end, to);
+                        if (a < b) {
+                            ByteBuffer part = dst.duplicate().order(ByteOrder.nativeOrder());
+                            part.position(Math.toIntExact((a - first) * Float.BYTES));
+                            part.limit(Math.toIntExact((b - first) * Float.BYTES));
+                            source.read(slot, a - from, (int) (b - a), part.slice().order(ByteOrder.nativeOrder()));
+                        }
                     }
-                }
-                model.attach(p, model.manager.create(buffer, shape, DataType.FLOAT32));
+                });
+                model.attach(p, array);
             }
             return model;
         } catch (RuntimeException e) {
@@ -231,17 +242,18 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         Random rng = new Random(seed);
         for (Map.Entry<String, Parameter> entry : model.parameters.entrySet()) {
             Parameter p = entry.getValue();
-            Shape shape = model.parameterShape(p);
-            int n = Math.toIntExact(shape.size());
-            float[] data = new float[n];
-            if (p.getType() == Parameter.Type.GAMMA) {
-                java.util.Arrays.fill(data, 1f);
-            } else if (p.getType() == Parameter.Type.WEIGHT) {
-                for (int i = 0; i < n; i++) {
-                    data[i] = (float) (rng.nextGaussian() * 0.02);
+            NDArray array = NativeArrays.empty(model.manager, model.parameterShape(p));
+            NativeArrays.fill(array, (first, count, dst) -> {
+                java.nio.FloatBuffer out = dst.asFloatBuffer();
+                for (int i = 0; i < count; i++) { // chunks come in order: the same numbers as one pass
+                    out.put(i, switch (p.getType()) {
+                        case GAMMA -> 1f;
+                        case WEIGHT -> (float) (rng.nextGaussian() * 0.02);
+                        default -> 0f;
+                    });
                 }
-            }
-            model.attach(p, model.manager.create(data, shape));
+            });
+            model.attach(p, array);
         }
         return model;
     }
@@ -332,15 +344,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
             throw new IllegalArgumentException("cannot copy weights between different architectures");
         }
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
-            NDArray src = source.parameters.get(e.getKey()).getArray();
-            NDArray dst = e.getValue().getArray();
-            boolean grad = dst.hasGradient();
-            try (NDScope ignored = new NDScope()) {
-                src.stopGradient().copyTo(dst);
-            }
-            if (grad != dst.hasGradient()) {
-                dst.setRequiresGradient(grad);
-            }
+            NativeArrays.copy(source.parameters.get(e.getKey()).getArray(), e.getValue().getArray());
         }
     }
 
@@ -379,14 +383,6 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         }
         c.suppressTokens(suppressed);
         return c;
-    }
-
-    /** The F32 bytes of one Hugging Face tensor, little-endian (copied from the device). */
-    public ByteBuffer tensorBytes(TensorSlot slot) {
-        ByteBuffer all = slot.parameter().getArray().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        int from = Math.toIntExact(slot.byteOffset());
-        int len = Math.toIntExact(slot.elements() * Float.BYTES);
-        return all.slice(from, len).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override

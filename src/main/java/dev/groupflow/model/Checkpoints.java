@@ -2,7 +2,6 @@ package dev.groupflow.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.model.safetensors.CheckpointException;
@@ -10,7 +9,6 @@ import dev.groupflow.model.safetensors.SafetensorsCheckpoint;
 import dev.groupflow.model.safetensors.SafetensorsWriter;
 import dev.groupflow.model.safetensors.TensorSpec;
 import java.io.IOException;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +54,8 @@ public final class Checkpoints {
         ModelConfig config = ModelConfig.load(configFile);
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(dir)) {
             check(config, weights, parent);
-            return CausalLm.fromTensors(config, parent, (slot, dst) -> weights.readInto(slot.hfName(), dst));
+            return CausalLm.fromTensors(config, parent,
+                    (slot, first, count, dst) -> weights.readInto(slot.hfName(), first, count, dst));
         } catch (CheckpointException e) {
             throw new ModelException(e.file(), e.getMessage(), e);
         }
@@ -138,19 +137,25 @@ public final class Checkpoints {
     public static CausalLm loadWeightsFile(ModelConfig config, Path file, NDManager parent) {
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(file)) {
             check(config, weights, parent);
-            return CausalLm.fromTensors(config, parent, (slot, dst) -> weights.readInto(slot.hfName(), dst));
+            return CausalLm.fromTensors(config, parent,
+                    (slot, first, count, dst) -> weights.readInto(slot.hfName(), first, count, dst));
         } catch (CheckpointException e) {
             throw new ModelException(e.file(), e.getMessage(), e);
         }
     }
 
-    /** One tensor's floats copied from the device (only its rows of a fused parameter). */
+    /**
+     * One tensor's floats (only its rows of a fused parameter): on the CPU a view of the parameter's own memory,
+     * nothing copied, valid while the writer writes it (the caller's thread does not train meanwhile).
+     */
     private static FloatBuffer tensorData(TensorSlot slot) {
-        try (NDScope ignored = new NDScope()) {
-            NDArray param = slot.parameter().getArray();
-            NDArray rows = slot.rowOffset() == 0 && slot.shape()[0] == param.getShape().get(0) ? param
-                    : param.get(new NDIndex().addSliceDim(slot.rowOffset(), slot.rowOffset() + slot.shape()[0]));
-            return rows.toByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        NDArray param = slot.parameter().getArray();
+        if (slot.rowOffset() == 0 && slot.shape()[0] == param.getShape().get(0)) {
+            return NativeArrays.view(param);
+        }
+        try (NDArray rows = param.get(new NDIndex().addSliceDim(slot.rowOffset(),
+                slot.rowOffset() + slot.shape()[0]))) {
+            return NativeArrays.view(rows); // a row slice of a contiguous parameter: its memory, contiguous
         }
     }
 

@@ -20,8 +20,9 @@ import java.util.Map;
  * <p>The header is read and fully validated by {@link #open(Path)} (see {@link SafetensorsHeader}); tensor data is
  * read on demand with positional {@link FileChannel} reads in chunks of {@value #CHUNK_BYTES} bytes, so neither the
  * file nor a whole tensor is ever held twice in memory, all positions are {@code long} (files over 2 GB work), and no
- * memory mapping outlives the file. Conversion is done a chunk at a time with bulk buffer operations; F32 into a
- * byte buffer on a little-endian machine is read straight from the file into the caller's buffer.
+ * memory mapping outlives the file. Conversion is done a chunk at a time with bulk buffer operations. Ranged reads into
+ * a byte buffer ({@link #readInto(String, long, long, ByteBuffer)}, how models load) map the range's bytes, widen
+ * them straight into the caller's buffer and unmap them at once ({@link MappedRange}).
  *
  * <p>Thread-safe: concurrent reads are fine. If a reading thread is interrupted, Java closes the channel; the read
  * fails with a {@link CheckpointException} and the next read transparently reopens the file.
@@ -139,7 +140,10 @@ public final class SafetensorsFile implements TensorReader {
         int bytes = (int) count * 4;
         checkDestination(t, dst.isReadOnly(), dst.remaining(), bytes, "bytes");
         int start = dst.position();
-        if (t.dtype() == Dtype.F32 && NATIVE_LE) {
+        if (MappedRange.AVAILABLE && count > 0) {
+            // map the stored range, widen it into the destination, unmap: nothing held beyond this chunk
+            readMapped(t, firstElement, (int) count, dst);
+        } else if (t.dtype() == Dtype.F32 && NATIVE_LE) {
             // Stored bytes are already little-endian F32: read them straight into the destination.
             ByteBuffer target = dst.duplicate();
             target.limit(start + bytes);
@@ -250,6 +254,28 @@ public final class SafetensorsFile implements TensorReader {
             }
             sink.accept(out, n, done);
             done += n;
+        }
+    }
+
+    /** Widens elements {@code [first, first + count)} into {@code dst} through a memory mapping of their bytes. */
+    private void readMapped(TensorInfo t, long first, int count, ByteBuffer dst) {
+        long pos = t.filePosition() + first * t.dtype().size();
+        long end = pos + (long) count * t.dtype().size();
+        try {
+            FileChannel ch = channel();
+            if (ch.size() < end) {
+                throw new CheckpointException(path, t.name(), "file ended at byte " + ch.size() + " while reading"
+                        + " the tensor (data_offsets [" + t.begin() + ", " + t.end() + "]); was the file"
+                        + " truncated after it was opened?");
+            }
+            MappedRange.widen(ch, pos, t.dtype(), count, dst);
+        } catch (ClosedByInterruptException e) {
+            throw new CheckpointException(path, t.name(), "interrupted while reading the tensor", e);
+        } catch (IOException e) {
+            if (closed) {
+                throw new IllegalStateException(path + " is closed", e);
+            }
+            throw new CheckpointException(path, t.name(), "I/O error while reading the tensor: " + e, e);
         }
     }
 
