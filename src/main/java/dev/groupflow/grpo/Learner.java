@@ -96,6 +96,14 @@ public final class Learner implements AutoCloseable {
         return new State(updates, skippedUpdates, consecutiveNonFinite, optimizer.exportState());
     }
 
+    /**
+     * The state as views of the optimizer's memory (nothing copied), for a checkpoint written on the learner's
+     * thread before its next step.
+     */
+    public State checkpointState() {
+        return new State(updates, skippedUpdates, consecutiveNonFinite, optimizer.view());
+    }
+
     public void importState(State s) {
         optimizer.importState(s.optimizer(), policy.parameters());
         updates = s.updates();

@@ -294,7 +294,7 @@ public final class TrainingSetup implements AutoCloseable {
 
     /** Writes a checkpoint of the current learner state at {@code step}. */
     public Path checkpoint(long step, DataPosition data, long samplesTrained) {
-        Learner.State s = learner.exportState();
+        Learner.State s = learner.checkpointState();
         TrainerState state = new TrainerState(step, step, s.updates(), s.skippedUpdates(), s.consecutiveNonFinite(),
                 s.optimizer().step(), data, samplesTrained);
         return checkpointer.write(step, policy, tokenizerFiles, s, state,
