@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.LogprobGraph;
 import dev.groupflow.model.TokenLogprobs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -180,9 +181,9 @@ public final class Learner implements AutoCloseable {
         try (NDScope ignored = new NDScope()) {
             NDManager mgr = policy.manager();
             NDList arrays = packed.toArrays(mgr);
-            NDList out = TokenLogprobs.compute(policy, arrays.get(0), arrays.get(1), packed.promptWidth(),
+            LogprobGraph graph = LogprobGraph.forward(policy, arrays.get(0), arrays.get(1), packed.promptWidth(),
                     arrays.get(2), config.temperature(), diag != null);
-            NDArray cur = toFloat64(out.get(0));                                            // [b, C]
+            NDArray cur = toFloat64(graph.logprobs());                                      // [b, C]
             NDArray old = mgr.create(padded(oldOverride != null ? oldOverride : batch.behaviour, from, b, c),
                     new Shape(b, c));
             NDArray refArray = ref == null ? null : mgr.create(padded(ref, from, b, c), new Shape(b, c));
@@ -200,15 +201,16 @@ public final class Learner implements AutoCloseable {
             GrpoLoss.Output loss = GrpoLoss.compute(cur, old, refArray, maskArray, mgr.create(adv), config.lossSettings(),
                     new GrpoLoss.Normaliser(batch.rows(), batch.tokensInLoss));
             collector.backward(loss.loss());
+            graph.backward(); // on through the LM head in chunks and the decoder (recomputed when configured)
             if (firstPass != null && oldOverride == null) {
-                float[] lp = out.get(0).toFloatArray();
+                float[] lp = graph.logprobs().toFloatArray();
                 for (int r = 0; r < b; r++) {
                     firstPass[from + r] = java.util.Arrays.copyOfRange(lp, r * c,
                             r * c + batch.completions.get(from + r).length);
                 }
             }
             if (diag != null) {
-                diag.add(loss, out.get(1).toType(DataType.FLOAT64, false).mul(maskArray), maskArray);
+                diag.add(loss, graph.entropy().toType(DataType.FLOAT64, false).mul(maskArray), maskArray);
             }
             return loss.loss().getDouble();
         }

@@ -40,6 +40,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
     private final Rope rope;
     private NDArray suppressBias;       // [V]: 0, or MASKED for ids the policy never produces; null = none
     private java.util.Set<Integer> suppressed = java.util.Set.of();
+    private TrainingMemory trainingMemory = TrainingMemory.DEFAULT;
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final List<TensorSlot> slots = new ArrayList<>();
 
@@ -271,8 +272,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         int t = (int) inputIds.getShape().get(1);
         int maxPosition = (cache == null ? 0 : cache.length()) + t;
         NDList cossin = rope.at(positions, maxPosition);
-        NDArray x = Embedding.embedding(inputIds, embedding.getArray(), SparseFormat.DENSE)
-                .singletonOrThrow();                                                // [B, T, E]
+        NDArray x = embed(inputIds);                                                 // [B, T, E]
         for (DecoderLayer layer : layers) {
             x = layer.forward(x, cossin.get(0), cossin.get(1), bias, cache);
         }
@@ -280,6 +280,26 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
             cache.advance(t);
         }
         return finalNorm.forward(x);
+    }
+
+    /** Token embeddings: [B, T] int64 → [B, T, E]. */
+    NDArray embed(NDArray inputIds) {
+        return Embedding.embedding(inputIds, embedding.getArray(), SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /** Rotary cos and sin at the given positions ({@link Rope#at}). */
+    NDList rotary(NDArray positions, int maxPosition) {
+        return rope.at(positions, maxPosition);
+    }
+
+    /** The decoder layers, in order. */
+    List<DecoderLayer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    /** The norm applied after the last layer. */
+    RmsNorm finalNorm() {
+        return finalNorm;
     }
 
     /** Logits of hidden states: [..., E] → [..., V] (suppressed ids at {@link Masks#MASKED}). */
@@ -313,6 +333,15 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         }
         suppressBias = manager.create(bias);
         NDScope.unregister(suppressBias);
+    }
+
+    /** How log-probabilities are computed for training and evaluation: logits chunk size, recomputation. */
+    public TrainingMemory trainingMemory() {
+        return trainingMemory;
+    }
+
+    public void setTrainingMemory(TrainingMemory memory) {
+        this.trainingMemory = java.util.Objects.requireNonNull(memory);
     }
 
     /** Ids the policy never produces. */
@@ -382,6 +411,7 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
             c.attach(c.parameters.get(e.getKey()), dup);
         }
         c.suppressTokens(suppressed);
+        c.trainingMemory = trainingMemory;
         return c;
     }
 
