@@ -34,6 +34,9 @@ public final class AdamW implements AutoCloseable {
     private final double eps;
     private final double weightDecay;
     private final NDManager manager;
+    /** Elements updated at a time (16 MiB of floats): the most any update temporary holds. */
+    static final long CHUNK = 1 << 22;
+    private final long chunk;
     private final Map<String, NDArray> expAvg = new LinkedHashMap<>();    // m per parameter
     private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();  // v per parameter
     private long step;
@@ -62,6 +65,12 @@ public final class AdamW implements AutoCloseable {
     }
 
     public AdamW(NDManager parent, double beta1, double beta2, double eps, double weightDecay) {
+        this(parent, beta1, beta2, eps, weightDecay, CHUNK);
+    }
+
+    /** With parameters above {@code chunk} elements updated that many at a time. */
+    AdamW(NDManager parent, double beta1, double beta2, double eps, double weightDecay, long chunk) {
+        this.chunk = chunk;
         this.manager = parent.newSubManager();
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -86,29 +95,52 @@ public final class AdamW implements AutoCloseable {
             for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
                 NDArray w = e.getValue().getArray();
                 try (NDScope ignored = new NDScope()) {
-                    // each temporary is freed as soon as it is used: at most two of a parameter's size at a time
                     NDArray g = w.getGradient();
                     NDArray m = state(expAvg, e.getKey(), w.getShape());
                     NDArray v = state(expAvgSq, e.getKey(), w.getShape());
-                    if (weightDecay != 0 && e.getValue().getType() == Parameter.Type.WEIGHT) {
-                        w.muli((float) (1 - lr * weightDecay));
+                    boolean decay = weightDecay != 0 && e.getValue().getType() == Parameter.Type.WEIGHT;
+                    long n = w.size();
+                    if (n <= chunk) {
+                        update(w, g, m, v, lr, decay, bias2Sqrt, stepSize);
+                        continue;
                     }
-                    try (NDArray scaled = g.mul((float) (1 - beta1))) {
-                        m.muli((float) beta1).addi(scaled);
-                    }
-                    try (NDArray squared = g.square()) {
-                        v.muli((float) beta2).addi(squared.muli((float) (1 - beta2)));
-                    }
-                    try (NDArray denom = v.sqrt()) {
-                        denom.divi((float) bias2Sqrt).addi((float) eps);
-                        try (NDArray update = m.div(denom)) {
-                            w.subi(update.muli(stepSize));
+                    // a large parameter (an embedding) a chunk at a time: the update is elementwise, so the same
+                    // numbers, with temporaries of one chunk instead of the whole tensor
+                    NDArray wf = w.reshape(-1);
+                    NDArray gf = g.reshape(-1);
+                    NDArray mf = m.reshape(-1);
+                    NDArray vf = v.reshape(-1);
+                    for (long from = 0; from < n; from += chunk) {
+                        String range = from + ":" + Math.min(n, from + chunk);
+                        try (NDScope chunk = new NDScope()) {
+                            update(wf.get(range), gf.get(range), mf.get(range), vf.get(range), lr, decay, bias2Sqrt,
+                                    stepSize);
                         }
                     }
                 }
             }
         } finally {
             JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** One update of w (and m, v) in place, each temporary freed as soon as it is used. */
+    private void update(NDArray w, NDArray g, NDArray m, NDArray v, double lr, boolean decay, double bias2Sqrt,
+                        float stepSize) {
+        if (decay) {
+            w.muli((float) (1 - lr * weightDecay));
+        }
+        try (NDArray scaled = g.mul((float) (1 - beta1))) {
+            m.muli((float) beta1).addi(scaled);
+        }
+        try (NDArray squared = g.square()) {
+            v.muli((float) beta2).addi(squared.muli((float) (1 - beta2)));
+        }
+        try (NDArray denom = v.sqrt()) {
+            denom.divi((float) bias2Sqrt).addi((float) eps);
+            try (NDArray update = m.div(denom)) {
+                w.subi(update.muli(stepSize));
+            }
         }
     }
 

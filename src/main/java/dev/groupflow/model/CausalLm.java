@@ -41,6 +41,8 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
     private NDArray suppressBias;       // [V]: 0, or MASKED for ids the policy never produces; null = none
     private java.util.Set<Integer> suppressed = java.util.Set.of();
     private TrainingMemory trainingMemory = TrainingMemory.DEFAULT;
+    private Adapters adapters;          // null: no low-rank updates
+    private boolean sharedBase;         // the base arrays belong to another model (a view)
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final List<TensorSlot> slots = new ArrayList<>();
 
@@ -169,10 +171,84 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         return n;
     }
 
-    /** Turns gradient tracking of every parameter on (the learner) or off (samplers, frozen reference). */
+    /** Number of scalar parameters the optimizer trains: the adapters' with adapters, else all. */
+    public long trainableParameterCount() {
+        long n = 0;
+        for (Parameter p : trainableParameters().values()) {
+            n += p.getArray().size();
+        }
+        return n;
+    }
+
+    /**
+     * Turns gradient tracking of the trained parameters on (the learner) or off (samplers, frozen reference). With
+     * adapters the base weights are frozen: they never track gradients, whatever is asked.
+     */
     public void setRequiresGradient(boolean requires) {
         for (Parameter p : parameters.values()) {
-            p.getArray().setRequiresGradient(requires);
+            p.getArray().setRequiresGradient(requires && adapters == null);
+        }
+        if (adapters != null) {
+            for (Parameter p : adapters.parameters().values()) {
+                p.getArray().setRequiresGradient(requires);
+            }
+        }
+    }
+
+    /** What the optimizer updates: the adapters' parameters when there are adapters, else every parameter. */
+    public Map<String, Parameter> trainableParameters() {
+        return adapters == null ? parameters() : adapters.parameters();
+    }
+
+    /** The low-rank adapters on this model's projections, or null. */
+    public Adapters adapters() {
+        return adapters;
+    }
+
+    /**
+     * Puts adapters on this model's projections (owned by the model from now on: closed with it); the base weights
+     * are frozen from then on.
+     */
+    public void attachAdapters(Adapters a) {
+        if (adapters != null) {
+            throw new IllegalStateException("this model has adapters already");
+        }
+        adapters = a;
+        for (DecoderLayer layer : layers) {
+            layer.setAdapters(a);
+        }
+        for (Parameter p : parameters.values()) {
+            p.getArray().setRequiresGradient(false);
+        }
+    }
+
+    /**
+     * The same base weights without adapters, sharing their memory (nothing copied): with adapters, the KL reference
+     * model. The view must be closed before this model; closing it frees nothing of this model's.
+     */
+    public CausalLm baseView(NDManager parent) {
+        CausalLm view = empty(config, parent);
+        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            view.parameters.get(e.getKey()).setArray(e.getValue().getArray());
+        }
+        view.sharedBase = true;
+        view.suppressTokens(suppressed);
+        view.trainingMemory = trainingMemory;
+        return view;
+    }
+
+    /**
+     * Starts a training forward pass of the adapters (dropout on) and returns its number; {@code replay} ≥ 0 runs
+     * pass {@code replay} again with the same dropout masks. Without adapters: nothing, -1.
+     */
+    long beginAdapterPass(long replay) {
+        return adapters == null ? -1 : adapters.beginPass(replay);
+    }
+
+    /** Ends the adapters' training pass (dropout off). */
+    void endAdapterPass() {
+        if (adapters != null) {
+            adapters.endPass();
         }
     }
 
@@ -274,7 +350,15 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         NDList cossin = rope.at(positions, maxPosition);
         NDArray x = embed(inputIds);                                                 // [B, T, E]
         for (DecoderLayer layer : layers) {
-            x = layer.forward(x, cossin.get(0), cossin.get(1), bias, cache);
+            NDArray y;
+            try (NDScope ignored = new NDScope()) {
+                // a layer's temporaries are freed as soon as it is done: what autograd saves for the backward pass
+                // it keeps itself, so only that (and nothing without autograd) outlives the layer
+                y = layer.forward(x, cossin.get(0), cossin.get(1), bias, cache);
+                NDScope.unregister(y);
+            }
+            NDScope.register(y);
+            x = y;
         }
         if (cache != null) {
             cache.advance(t);
@@ -367,14 +451,84 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         return forward(inputIds, mask);
     }
 
-    /** Copies every parameter value from a model of the same config (a sampler replica taking new weights). */
+    /**
+     * Copies every parameter value from a model of the same config (a sampler replica taking new weights): base
+     * weights the two share are skipped, adapters are copied when both have them.
+     */
     public void copyWeightsFrom(CausalLm source) {
         if (!source.config.equals(config)) {
             throw new IllegalArgumentException("cannot copy weights between different architectures");
         }
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
-            NativeArrays.copy(source.parameters.get(e.getKey()).getArray(), e.getValue().getArray());
+            NDArray from = source.parameters.get(e.getKey()).getArray();
+            NDArray to = e.getValue().getArray();
+            if (from != to) {
+                NativeArrays.copy(from, to);
+            }
         }
+        if (adapters != null && source.adapters != null) {
+            adapters.copyFrom(source.adapters);
+        } else if (source.adapters != null) {
+            addWeightDeltas(source.adapters); // a merged replica: the base plus the adapters' updates
+        } else if (adapters != null) {
+            throw new IllegalArgumentException("cannot copy weights without adapters into a model with adapters");
+        }
+    }
+
+    /**
+     * A model of its own (no adapters) whose weights are this model's with the adapters merged in: W + (α / r) B A
+     * for every adapted projection (the sampler's replica with {@code lora.sampler = merged}).
+     */
+    public CausalLm merged(NDManager parent) {
+        CausalLm c = empty(config, parent);
+        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            NDArray dup = NativeArrays.empty(c.manager, e.getValue().getArray().getShape());
+            NativeArrays.copy(e.getValue().getArray(), dup);
+            c.attach(c.parameters.get(e.getKey()), dup);
+        }
+        c.suppressTokens(suppressed);
+        c.trainingMemory = trainingMemory;
+        if (adapters != null) {
+            c.addWeightDeltas(adapters);
+        }
+        return c;
+    }
+
+    /** Adds every adapted projection's weight update to the rows of its (fused) parameter, in place. */
+    private void addWeightDeltas(Adapters a) {
+        boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        try {
+            for (TensorSlot slot : slots) {
+                int[] at = projectionOf(slot.hfName());
+                if (at == null) {
+                    continue;
+                }
+                try (NDScope ignored = new NDScope()) {
+                    NDArray delta = a.weightDelta(at[0], PROJECTIONS.get(at[1]));               // [out, in]
+                    if (delta != null) {
+                        slot.parameter().getArray()
+                                .get(new ai.djl.ndarray.index.NDIndex().addSliceDim(slot.rowOffset(),
+                                        slot.rowOffset() + slot.shape()[0]))
+                                .addi(delta);                                                    // a view: in place
+                    }
+                }
+            }
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** Hugging Face projection names, in {@link #projectionOf}'s numbering. */
+    static final List<String> PROJECTIONS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+            "down_proj");
+    private static final java.util.regex.Pattern PROJECTION_WEIGHT = java.util.regex.Pattern.compile(
+            "model\\.layers\\.(\\d+)\\.(?:self_attn|mlp)\\.(\\w+_proj)\\.weight");
+
+    /** {layer, projection index} of a projection's weight tensor name, or null for any other tensor. */
+    static int[] projectionOf(String hfName) {
+        java.util.regex.Matcher m = PROJECTION_WEIGHT.matcher(hfName);
+        return m.matches() ? new int[] {Integer.parseInt(m.group(1)), PROJECTIONS.indexOf(m.group(2))} : null;
     }
 
     /**
@@ -382,6 +536,9 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
      * reference-model sync; α = 1 copies). Runs without autograd.
      */
     public void blendFrom(CausalLm other, double alpha) {
+        if (sharedBase || adapters != null) {
+            throw new IllegalStateException("frozen base weights shared with adapters cannot move");
+        }
         boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         try {
@@ -397,8 +554,18 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         }
     }
 
-    /** A deep copy on the given manager's device (a sampler replica, or a frozen reference model). */
+    /**
+     * A copy on the given manager's device (a sampler replica, or a frozen reference model). With adapters only the
+     * adapters are copied and the frozen base weights are shared (a view of them, as {@link #baseView}).
+     */
     public CausalLm copy(NDManager parent) {
+        if (adapters != null || sharedBase) {
+            CausalLm view = baseView(parent);
+            if (adapters != null) {
+                view.attachAdapters(adapters.copy(view.manager));
+            }
+            return view;
+        }
         CausalLm c = empty(config, parent);
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
             NDArray dup;
@@ -417,6 +584,9 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
 
     @Override
     public void close() {
+        if (adapters != null) {
+            adapters.close();
+        }
         rope.close();
         manager.close();
     }

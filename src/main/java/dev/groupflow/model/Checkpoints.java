@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.model.safetensors.CheckpointException;
 import dev.groupflow.model.safetensors.SafetensorsCheckpoint;
 import dev.groupflow.model.safetensors.SafetensorsWriter;
+import dev.groupflow.model.safetensors.TensorDataSource;
 import dev.groupflow.model.safetensors.TensorSpec;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -112,25 +113,64 @@ public final class Checkpoints {
         } catch (IOException e) {
             throw new ModelException(dir, "cannot write config.json: " + e.getMessage(), e);
         }
-        Map<String, TensorSlot> byName = new HashMap<>();
         List<TensorSpec> specs = new ArrayList<>();
         for (TensorSlot slot : model.slots()) {
-            byName.put(slot.hfName(), slot);
             specs.add(TensorSpec.of(slot.hfName(), slot.shape()));
         }
-        new SafetensorsWriter().withMaxShardBytes(maxShardBytes).writeCheckpoint(dir, specs,
-                spec -> tensorData(byName.get(spec.name())));
+        new SafetensorsWriter().withMaxShardBytes(maxShardBytes).writeCheckpoint(dir, specs, new Tensors(model));
     }
 
     /** Writes only the weights, as one safetensors file with the Hugging Face tensor names. */
     public static void saveWeightsFile(CausalLm model, Path file) {
-        Map<String, TensorSlot> byName = new HashMap<>();
         List<TensorSpec> specs = new ArrayList<>();
         for (TensorSlot slot : model.slots()) {
-            byName.put(slot.hfName(), slot);
             specs.add(TensorSpec.of(slot.hfName(), slot.shape()));
         }
-        new SafetensorsWriter().writeFile(file, specs, spec -> tensorData(byName.get(spec.name())));
+        new SafetensorsWriter().writeFile(file, specs, new Tensors(model));
+    }
+
+    /**
+     * A model's Hugging Face tensors one at a time, as the model computes them: with adapters, an adapted
+     * projection's weight is merged (W + (α / r) B A, in a temporary freed once the tensor is written), so a saved
+     * model is a plain checkpoint any loader reads.
+     */
+    private static final class Tensors implements TensorDataSource {
+        private final CausalLm model;
+        private final Map<String, TensorSlot> byName = new HashMap<>();
+        private NDArray merged; // the tensor being written, when it is a merged temporary
+
+        Tensors(CausalLm model) {
+            this.model = model;
+            for (TensorSlot slot : model.slots()) {
+                byName.put(slot.hfName(), slot);
+            }
+        }
+
+        @Override
+        public FloatBuffer data(TensorSpec spec) {
+            TensorSlot slot = byName.get(spec.name());
+            int[] projection = model.adapters() == null ? null : CausalLm.projectionOf(slot.hfName());
+            NDArray delta = projection == null ? null
+                    : model.adapters().weightDelta(projection[0], CausalLm.PROJECTIONS.get(projection[1]));
+            if (delta == null) {
+                return tensorData(slot);
+            }
+            NDArray param = slot.parameter().getArray();
+            try (NDArray rows = param.get(new NDIndex().addSliceDim(slot.rowOffset(),
+                    slot.rowOffset() + slot.shape()[0]))) {
+                merged = rows.add(delta);                                                  // [out, in]
+            }
+            delta.close();
+            return NativeArrays.view(merged);
+        }
+
+        @Override
+        public void written(TensorSpec spec) {
+            if (merged != null) {
+                merged.close();
+                merged = null;
+            }
+        }
     }
 
     /** A model of {@code config} with the weights of one safetensors file written by {@link #saveWeightsFile}. */

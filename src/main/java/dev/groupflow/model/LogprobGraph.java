@@ -30,8 +30,9 @@ import java.util.List;
  * gradient the whole graph would have produced. With neither (one chunk holds every position and recomputation is
  * off) this is the plain graph of {@link TokenLogprobs#compute} and {@link #backward} does nothing.
  *
- * <p>Everything is registered in the caller's {@link NDScope} (one per micro-batch); dropout keys are not needed
- * because the base model has no randomness and adapters' dropout is keyed by position ({@code LoraAdapters}).
+ * <p>Everything is registered in the caller's {@link NDScope} (one per micro-batch). Adapters' dropout masks are
+ * keyed by a pass number ({@link Adapters#beginPass}), so a recomputed layer draws exactly the masks it drew in the
+ * forward pass.
  */
 public final class LogprobGraph {
     private final CausalLm model;
@@ -43,6 +44,7 @@ public final class LogprobGraph {
     private final double temperature;
     private final int rows;
     private final Layers layers;          // null unless recomputing
+    private final long pass;              // the adapters' training pass (dropout masks to replay), or -1
 
     /** What recomputation keeps: each layer's input, the last layer's output (a leaf), and the shared constants. */
     private record Layers(List<NDArray> inputs, NDArray output, NDArray ids, NDArray cos, NDArray sin,
@@ -50,7 +52,7 @@ public final class LogprobGraph {
     }
 
     private LogprobGraph(CausalLm model, NDArray logprobs, NDArray entropy, NDArray predicting, NDArray headInput,
-                         NDArray tokens, double temperature, int rows, Layers layers) {
+                         NDArray tokens, double temperature, int rows, Layers layers, long pass) {
         this.model = model;
         this.logprobs = logprobs;
         this.entropy = entropy;
@@ -60,6 +62,7 @@ public final class LogprobGraph {
         this.temperature = temperature;
         this.rows = rows;
         this.layers = layers;
+        this.pass = pass;
     }
 
     /**
@@ -74,6 +77,16 @@ public final class LogprobGraph {
      */
     public static LogprobGraph forward(CausalLm model, NDArray ids, NDArray mask, int promptWidth,
                                        NDArray completionIds, double temperature, boolean withEntropy) {
+        long pass = model.beginAdapterPass(-1);
+        try {
+            return forward(model, ids, mask, promptWidth, completionIds, temperature, withEntropy, pass);
+        } finally {
+            model.endAdapterPass();
+        }
+    }
+
+    private static LogprobGraph forward(CausalLm model, NDArray ids, NDArray mask, int promptWidth,
+                                        NDArray completionIds, double temperature, boolean withEntropy, long pass) {
         TrainingMemory memory = model.trainingMemory();
         int b = (int) completionIds.getShape().get(0);
         int c = (int) completionIds.getShape().get(1);
@@ -81,7 +94,7 @@ public final class LogprobGraph {
         if (!memory.recompute() && (long) b * c <= rows) {
             NDList out = TokenLogprobs.compute(model, ids, mask, promptWidth, completionIds, temperature, withEntropy);
             return new LogprobGraph(model, out.get(0), withEntropy ? out.get(1) : null, null, null, null, temperature,
-                    rows, null);
+                    rows, null, pass);
         }
         int width = (int) ids.getShape().get(1);
         NDArray positions = Masks.positions(mask);                                        // [B, T]
@@ -103,7 +116,8 @@ public final class LogprobGraph {
         NDArray logprobs = values.get(0).reshape(b, c);
         logprobs.setRequiresGradient(true);
         NDArray entropy = withEntropy ? values.get(1).reshape(b, c) : null;
-        return new LogprobGraph(model, logprobs, entropy, predicting, headInput, tokens, temperature, rows, layers);
+        return new LogprobGraph(model, logprobs, entropy, predicting, headInput, tokens, temperature, rows, layers,
+                pass);
     }
 
     /** Runs the layers without autograd, keeping each one's input; the last output becomes a leaf. */
@@ -165,7 +179,12 @@ public final class LogprobGraph {
         NDArray gradHidden = headInput.getGradient().reshape(predicting.getShape());     // [B, C, E]
         backward(predicting, gradHidden);
         if (layers != null) {
-            backwardThroughLayers();
+            model.beginAdapterPass(pass); // the same dropout masks as the forward pass
+            try {
+                backwardThroughLayers();
+            } finally {
+                model.endAdapterPass();
+            }
         }
     }
 
