@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code config.json}, {@code model.safetensors} (or shards): the policy in Hugging Face layout, with the
- *       tokenizer files, so the directory loads in Hugging Face tools and in {@code groupflow sample};</li>
+ *       tokenizer files, so the directory loads in Hugging Face tools and in {@code groupflow sample}; with LoRA
+ *       {@code adapter_config.json} and {@code adapter_model.safetensors} instead (PEFT's layout: the frozen base
+ *       is the run's {@code model.path});</li>
  *   <li>{@code optimizer.safetensors}: AdamW's moments ({@code exp_avg/NAME}, {@code exp_avg_sq/NAME});</li>
  *   <li>{@code trainer_state.json}: step, policy version, counters, data position;</li>
  *   <li>{@code run.conf}: the run's resolved configuration;</li>
@@ -103,7 +105,11 @@ public final class Checkpointer {
             Files.createDirectories(root);
             deleteTree(tmp);
             Files.createDirectories(tmp);
-            Checkpoints.save(policy, tmp, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
+            if (policy.adapters() != null) {
+                policy.adapters().save(tmp); // the base is frozen: a checkpoint holds the adapters only
+            } else {
+                Checkpoints.save(policy, tmp, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
+            }
             tokenizerFiles.accept(tmp);
             writeOptimizer(tmp, learner.optimizer());
             Files.writeString(tmp.resolve("trainer_state.json"),

@@ -7,6 +7,8 @@ import dev.groupflow.grpo.GrpoConfig;
 import dev.groupflow.grpo.LrSchedule;
 import dev.groupflow.grpo.RatioLevel;
 import dev.groupflow.model.Devices;
+import dev.groupflow.model.MemorySettings;
+import dev.groupflow.model.lora.LoraConfig;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.verify.Verifiers;
 import java.nio.file.Files;
@@ -174,8 +176,12 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         r.atLeast("train.batch-groups", train.batchGroups(), 1);
 
         String mode = r.choice("pipeline.mode", Set.of("streaming", "lockstep"));
+        // a sampler chunk larger than a batch is one batch
+        int samplerBatchPrompts = r.integer("pipeline.sampler-batch-prompts");
+        samplerBatchPrompts = train.batchGroups() >= 1 ? Math.min(samplerBatchPrompts, train.batchGroups())
+                : samplerBatchPrompts;
         PipelineSettings pipeline = new PipelineSettings(mode.equals("lockstep") ? Mode.LOCKSTEP : Mode.STREAMING,
-                r.integer("pipeline.max-staleness"), r.integer("pipeline.sampler-batch-prompts"),
+                r.integer("pipeline.max-staleness"), samplerBatchPrompts,
                 r.bool("pipeline.filter-zero-variance"), r.duration("pipeline.restart-min-backoff"),
                 r.duration("pipeline.restart-max-backoff"), r.integer("pipeline.max-restarts"));
         r.atLeast("pipeline.max-staleness", pipeline.maxStaleness(), 0);
@@ -221,6 +227,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         if (grpo != null) {
             r.problems.addAll(grpo.problems());
         }
+        memoryProblems(r, c, modelPath, grpo);
         dev.groupflow.cluster.ClusterSettings cluster = null;
         try {
             cluster = dev.groupflow.cluster.ClusterSettings.from(c);
@@ -266,6 +273,33 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         } else if (!used.contains("task") && data.prompts() == null) {
             r.problem("verifier.name", "'" + verifier.name() + "' needs data.prompts (the built-in task uses 'task')");
         }
+    }
+
+    /** The {@code lora} and {@code memory} sections, and what LoRA cannot be combined with. */
+    private static void memoryProblems(Reader r, Config c, Path modelPath, GrpoConfig grpo) {
+        r.problems.addAll(MemorySettings.problems(c));
+        List<String> lora = LoraConfig.problems(c);
+        r.problems.addAll(lora);
+        if (!lora.isEmpty() || !LoraConfig.from(c).enabled()) {
+            return;
+        }
+        if (modelPath == null) {
+            r.problem("lora.rank", "adapters need a pretrained model to adapt: set model.path (or lora.rank = 0)");
+        }
+        if (grpo != null && grpo.refSyncEvery() > 0) {
+            r.problem("grpo.ref-sync-every", "cannot move the reference with LoRA (the reference is the frozen base "
+                    + "itself): set it to 0 or lora.rank = 0");
+        }
+    }
+
+    /** The {@code lora} section (rank 0: full fine-tuning). */
+    public LoraConfig lora() {
+        return LoraConfig.from(raw);
+    }
+
+    /** The {@code memory} section. */
+    public MemorySettings memory() {
+        return MemorySettings.from(raw);
     }
 
     private static GrpoConfig grpo(Reader r, SamplingParams sampling, TrainSettings train) {

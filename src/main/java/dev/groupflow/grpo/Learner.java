@@ -36,6 +36,7 @@ public final class Learner implements AutoCloseable {
     private final GrpoConfig config;
     private final int padId;
     private final AdamW optimizer;
+    private Runnable beforeUpdate = () -> { };
     private long updates;
     private long skippedUpdates;
     private int consecutiveNonFinite;
@@ -76,6 +77,14 @@ public final class Learner implements AutoCloseable {
                 config.weightDecay());
     }
 
+    /**
+     * Runs {@code hook} before every optimizer update changes the weights (on the learner's thread): how published
+     * weights that samplers copy straight from the learner are fenced.
+     */
+    public void beforeUpdates(Runnable hook) {
+        this.beforeUpdate = hook;
+    }
+
     public CausalLm policy() {
         return policy;
     }
@@ -106,7 +115,7 @@ public final class Learner implements AutoCloseable {
     }
 
     public void importState(State s) {
-        optimizer.importState(s.optimizer(), policy.parameters());
+        optimizer.importState(s.optimizer(), policy.trainableParameters());
         updates = s.updates();
         skippedUpdates = s.skippedUpdates();
         consecutiveNonFinite = s.consecutiveNonFinite();
@@ -134,11 +143,11 @@ public final class Learner implements AutoCloseable {
                             pass == 0 ? diag : null);
                 }
             }
-            gradNorm = GradientClipping.clip(policy.parameters().values(), config.maxGradNorm());
+            gradNorm = GradientClipping.clip(policy.trainableParameters().values(), config.maxGradNorm());
             lossSum += loss;
             lr = config.schedule().at(updates);
             if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
-                AdamW.zeroGradients(policy.parameters());
+                AdamW.zeroGradients(policy.trainableParameters());
                 skippedUpdates++;
                 if (++consecutiveNonFinite >= config.maxNonFinite()) {
                     throw new TrainingHaltedException(consecutiveNonFinite + " consecutive updates had a non-finite "
@@ -149,8 +158,9 @@ public final class Learner implements AutoCloseable {
                 updated = false;
                 continue;
             }
-            optimizer.step(policy.parameters(), lr);
-            AdamW.zeroGradients(policy.parameters());
+            beforeUpdate.run();
+            optimizer.step(policy.trainableParameters(), lr);
+            AdamW.zeroGradients(policy.trainableParameters());
             consecutiveNonFinite = 0;
             updates++;
             updated = true;
@@ -382,8 +392,8 @@ public final class Learner implements AutoCloseable {
         }
     }
 
-    /** Parameters in update order (for tests). */
+    /** Trained parameters in update order (for tests): the adapters' with LoRA, else every weight. */
     Map<String, Parameter> parameters() {
-        return policy.parameters();
+        return policy.trainableParameters();
     }
 }

@@ -35,6 +35,15 @@ public interface Adapters extends AutoCloseable {
     /** Copies every value from adapters of the same layout, in place. */
     void copyFrom(Adapters source);
 
+    /** Writes the adapters into a directory in their own format, as a checkpoint holds them. */
+    void save(java.nio.file.Path dir);
+
+    /** Writes the adapters' values as one file. */
+    void saveWeights(java.nio.file.Path file);
+
+    /** Replaces the adapters' values with those of a file written by {@link #saveWeights}. */
+    void readWeights(java.nio.file.Path file);
+
     /**
      * Starts a training forward pass: dropout (if any) is on, with masks keyed by the returned pass number, until
      * {@link #endPass}. Passing the same number again replays the same masks (a recomputed layer).

@@ -49,6 +49,10 @@ public final class Checkpoints {
     /** Loads config and weights of a checkpoint directory onto the device of {@code parent}. */
     public static CausalLm load(Path dir, NDManager parent) {
         Path configFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(configFile) && Files.isRegularFile(dir.resolve("adapter_config.json"))) {
+            throw new ModelException(dir, "holds LoRA adapters, not a whole model: write one with the adapters "
+                    + "merged (groupflow train --run-dir RUN --resume --export-merged DIR) and load that");
+        }
         if (!Files.isRegularFile(configFile)) {
             throw new ModelException(dir, "not a model directory: config.json is missing");
         }

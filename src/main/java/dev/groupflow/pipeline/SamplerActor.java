@@ -39,7 +39,7 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     public record Settings(String id, java.util.function.Supplier<CausalLm> replicaFactory, TextTokenizer tokenizer,
                            WeightStore weights, ActorRef<PromptSupply.Command> supply, Consumer<Rollout> sink,
                            SamplingParams params, int groupSize, int batchPrompts, long seed, PipelineGauges gauges,
-                           ExactVersions exactVersions) {
+                           ExactVersions exactVersions, java.util.function.BooleanSupplier stopping) {
     }
 
     /**
@@ -104,7 +104,9 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
         for (PromptWork p : prompts) {
             requests.add(new Sampler.Request(p.key(), p.tokens(), settings.groupSize()));
         }
-        List<List<Completion>> out = sampler.generate(requests, settings.params(), settings.seed(), 0);
+        // the run's end abandons a batch between two tokens (a real-size batch can take minutes)
+        List<List<Completion>> out = sampler.generate(requests, settings.params(), settings.seed(), 0,
+                settings.stopping());
         for (int i = 0; i < prompts.size(); i++) {
             PromptWork p = prompts.get(i);
             for (Completion c : out.get(i)) {
@@ -118,6 +120,14 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     }
 
     private Behavior<Command> onGranted(PromptsGranted g) {
+        try {
+            return sample(g);
+        } catch (java.util.concurrent.CancellationException e) {
+            return Behaviors.stopped(); // the run has ended: its prompts are not needed any more
+        }
+    }
+
+    private Behavior<Command> sample(PromptsGranted g) {
         List<PromptWork> prompts = g.granted().prompts();
         if (prompts.isEmpty()) {
             return this; // the data has run out: nothing more to do

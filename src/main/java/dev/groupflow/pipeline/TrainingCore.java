@@ -54,7 +54,13 @@ public final class TrainingCore {
             groups.add(g.toTrainingSamples());
         }
         long trainedAt = step;
-        Learner.StepResult result = setup.learner.step(groups);
+        Learner.StepResult result;
+        try {
+            result = setup.learner.step(groups);
+        } catch (RuntimeException e) {
+            setup.weights.releaseUpdates(); // samplers may copy again (the weights keep their published version)
+            throw e;
+        }
         step++;
         setup.weights.publish(setup.policy, step);
         reporter.report(step, step, ordered, trainedAt, result);

@@ -14,6 +14,7 @@ import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.Checkpoints;
 import dev.groupflow.model.Devices;
 import dev.groupflow.model.ModelConfig;
+import dev.groupflow.model.TrainingMemory;
 import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.model.tokenizer.TextTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
@@ -100,7 +101,9 @@ public final class TrainingSetup implements AutoCloseable {
         this.startData = state == null ? DataPosition.start() : state.data();
         this.samplesTrainedBefore = state == null ? 0 : state.samplesTrained();
         int retain = config.deterministic() ? config.pipeline().maxStaleness() + 1 : 1;
-        this.weights = new WeightStore(policy, manager, startStep, retain);
+        this.weights = PolicyAssembly.liveWeights(config) ? WeightStore.live(policy, manager, startStep)
+                : new WeightStore(policy, manager, startStep, retain);
+        learner.beforeUpdates(weights::beforeUpdate);
         if (resumed != null && config.deterministic()) {
             restoreOlderVersions(resumed.dir());
         }
@@ -144,16 +147,22 @@ public final class TrainingSetup implements AutoCloseable {
         return localCalls;
     }
 
-    private static final java.util.regex.Pattern OLDER = java.util.regex.Pattern.compile("weights-v(\\d+)\\.safetensors");
+    private static final java.util.regex.Pattern OLDER = java.util.regex.Pattern.compile(
+            "(weights|adapters)-v(\\d+)\\.safetensors");
 
     /** Deterministic resume: the older versions the prompts in flight were (and will again be) sampled with. */
     private void restoreOlderVersions(Path checkpoint) {
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(checkpoint)) {
             for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 java.util.regex.Matcher m = OLDER.matcher(f.getFileName().toString());
-                if (m.matches()) {
+                if (m.matches() && m.group(1).equals("adapters")) {
+                    try (CausalLm older = policy.copy(manager)) { // the shared base with a copy of the adapters
+                        older.adapters().readWeights(f);
+                        weights.restore(Long.parseLong(m.group(2)), older);
+                    }
+                } else if (m.matches()) {
                     try (CausalLm older = Checkpoints.loadWeightsFile(policy.config(), f, manager)) {
-                        weights.restore(Long.parseLong(m.group(1)), older);
+                        weights.restore(Long.parseLong(m.group(2)), older);
                     }
                 }
             }
@@ -196,26 +205,35 @@ public final class TrainingSetup implements AutoCloseable {
             Determinism.singleThreaded();
         }
         NDManager manager = NDManager.newBaseManager(Devices.resolve(config.model().device()));
+        PromptSource source = null;
         try {
             TextTokenizer tokenizer;
             CausalLm policy;
             CausalLm reference = null;
             Consumer<Path> tokenizerFiles;
+            ModelConfig arch;
+            source = overrides.source() != null ? overrides.source() : source(config, files);
             if (config.model().path() != null) {
                 Path dir = config.model().path();
-                policy = Checkpoints.load(resumed != null ? resumed.dir() : dir, manager);
-                tokenizer = Tokenizers.load(dir, new HashSet<>(policy.config().eosTokenIds()));
+                arch = ModelConfig.load(dir.resolve("config.json"));
+                tokenizer = Tokenizers.load(dir, new HashSet<>(arch.eosTokenIds()));
                 tokenizerFiles = target -> Checkpoints.copyTokenizerFiles(dir, target);
-                if (config.grpo().beta() > 0) {
-                    reference = Checkpoints.load(dir, manager);
-                }
             } else {
                 CharTokenizer chars = new CharTokenizer(DigitTask.ALPHABET);
                 tokenizer = chars;
-                ModelConfig arch = builtinModel(config, chars.vocabSize());
+                arch = builtinModel(config, chars.vocabSize());
+                tokenizerFiles = target -> Tokenizers.save(chars, target);
+            }
+            int context = arch.maxPositionEmbeddings() - config.sampling().maxNewTokens();
+            PolicyAssembly.checkMemory(config, arch, PolicyAssembly.promptTokens(config, source,
+                    new PromptEncoder(tokenizer, config.data().chatTemplate(), Math.max(1, context), false), context));
+            if (config.model().path() != null) {
+                PolicyAssembly.Models models = PolicyAssembly.load(config, config.model().path(), resumed, manager);
+                policy = models.policy();
+                reference = models.reference();
+            } else {
                 policy = resumed != null ? Checkpoints.load(resumed.dir(), manager)
                         : CausalLm.random(arch, manager, config.seed());
-                tokenizerFiles = target -> Tokenizers.save(chars, target);
                 if (config.grpo().beta() > 0) {
                     reference = CausalLm.random(arch, manager, config.seed());
                 }
@@ -226,14 +244,23 @@ public final class TrainingSetup implements AutoCloseable {
                 reference.close();
                 reference = synced;
             }
+            TrainingMemory memory = config.memory().trainingMemory(policy.parameterCount());
+            policy.setTrainingMemory(memory);
             policy.suppressTokens(tokenizer.neverGenerated());
             if (reference != null) {
+                reference.setTrainingMemory(memory);
                 reference.suppressTokens(tokenizer.neverGenerated());
             }
-            PromptSource source = overrides.source() != null ? overrides.source() : source(config, files);
             return new TrainingSetup(config, manager, tokenizer, policy, reference, resumed, tokenizerFiles, source,
                     files, checkpointer, overrides.verifier());
         } catch (RuntimeException e) {
+            if (source instanceof AutoCloseable a && overrides.source() == null) {
+                try {
+                    a.close();
+                } catch (Exception ignored) {
+                    // the original error is what matters
+                }
+            }
             manager.close();
             files.close();
             throw e;
@@ -289,7 +316,10 @@ public final class TrainingSetup implements AutoCloseable {
 
     /** A fresh replica of the published policy (for a sampler), on the run's device. */
     public Supplier<CausalLm> replicaFactory() {
-        return () -> weights.newReplica(manager);
+        // lockstep never samples while it learns: its sampler reads the learner's own weights when it can
+        boolean share = config.pipeline().mode() == RunConfig.Mode.LOCKSTEP;
+        boolean merged = config.lora().enabled() && config.lora().mergedSampler();
+        return () -> weights.newReplica(manager, share, merged);
     }
 
     /** Writes a checkpoint of the current learner state at {@code step}. */
@@ -305,8 +335,13 @@ public final class TrainingSetup implements AutoCloseable {
                         throw new java.io.UncheckedIOException(e);
                     }
                     if (config.deterministic()) {
-                        weights.forEachOlder((v, m) -> Checkpoints.saveWeightsFile(m,
-                                dir.resolve("weights-v" + v + ".safetensors")));
+                        weights.forEachOlder((v, m) -> {
+                            if (m.adapters() != null) {
+                                m.adapters().saveWeights(dir.resolve("adapters-v" + v + ".safetensors"));
+                            } else {
+                                Checkpoints.saveWeightsFile(m, dir.resolve("weights-v" + v + ".safetensors"));
+                            }
+                        });
                     }
                     if (promptsDigest != null) {
                         // a resume refuses a prompts file whose rows have changed under the recorded keys

@@ -134,7 +134,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         }, setup.tokenizer, setup.weights, supply, this::offer, c.sampling(), groupSize,
                 c.pipeline().samplerBatchPrompts(), c.seed(), setup.gauges,
                 c.deterministic() ? new SamplerActor.ExactVersions(c.train().batchGroups(), c.pipeline().maxStaleness())
-                        : null);
+                        : null, () -> closing);
         sampler = ctx.spawn(Behaviors.supervise(SamplerActor.create(samplerSettings))
                         .onFailure(Exception.class, SupervisorStrategy.restartWithBackoff(
                                 c.pipeline().restartMinBackoff(), c.pipeline().restartMaxBackoff(), 0.2)

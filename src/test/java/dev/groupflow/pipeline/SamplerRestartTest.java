@@ -59,7 +59,7 @@ class SamplerRestartTest {
                     assembler.add(new ScoredRollout(r, new Outcome(Outcome.Status.SCORED, 0.0, Map.of(), "", 1, 0)))
                             .ifPresent(x -> groups.put(x.promptKey(), x));
                 }
-            }, SamplingParams.standard(4), g, 2, 0, gauges, null);
+            }, SamplingParams.standard(4), g, 2, 0, gauges, null, () -> false);
             KIT.spawn(Behaviors.supervise(SamplerActor.create(settings)).onFailure(Exception.class,
                     SupervisorStrategy.restartWithBackoff(Duration.ofMillis(50), Duration.ofMillis(200), 0.1)),
                     "sampler", DispatcherSelector.fromConfig(TrainingSupervisor.PINNED));

@@ -64,6 +64,7 @@ public final class LoraAdapters implements Adapters {
     private final LoraConfig config;
     private final NDManager manager;
     private final long seed;
+    private Path baseModel;    // the model the adapters are trained on (named in adapter_config.json), or null
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final Map<String, Parameter[]> projections = new HashMap<>(); // "layer.target" -> {A, B}
     private long passes;       // training passes begun so far
@@ -123,8 +124,10 @@ public final class LoraAdapters implements Adapters {
     }
 
     /** Fresh adapters: A uniform in ±1/√in (PEFT's Kaiming initialisation), B zero; deterministic for a seed. */
-    public static LoraAdapters create(ModelConfig model, LoraConfig config, NDManager parent, long seed) {
+    public static LoraAdapters create(ModelConfig model, LoraConfig config, NDManager parent, long seed,
+                                      Path baseModel) {
         LoraAdapters a = new LoraAdapters(model, config, parent, seed);
+        a.baseModel = baseModel;
         Random rng = new Random(seed);
         for (Parameter p : a.parameters.values()) {
             boolean isA = p.getName().endsWith("lora_A.weight");
@@ -155,46 +158,56 @@ public final class LoraAdapters implements Adapters {
                     + expected.rank() + ", lora.alpha = " + expected.alpha() + ", lora.targets " + expected.targets());
         }
         LoraAdapters a = new LoraAdapters(model, expected, parent, seed);
-        Path file = dir.resolve(WEIGHTS_FILE);
+        a.baseModel = baseModel(dir);
+        for (Parameter p : a.parameters.values()) {
+            NDArray array = NativeArrays.empty(a.manager, a.shape(p.getName()));
+            a.attach(p, array);
+        }
+        try {
+            a.readWeights(dir.resolve(WEIGHTS_FILE));
+        } catch (RuntimeException e) {
+            a.close();
+            throw e;
+        }
+        return a;
+    }
+
+    /**
+     * Replaces every adapter value with those of a weights file ({@link #saveWeights}, or PEFT's
+     * {@value #WEIGHTS_FILE}); every tensor must be there with its shape, and nothing else.
+     */
+    public void readWeights(Path file) {
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(file)) {
             List<String> problems = new ArrayList<>();
             for (String stored : weights.names()) {
                 String key = stored.startsWith(FILE_PREFIX) ? stored.substring(FILE_PREFIX.length()) : stored;
-                if (!a.parameters.containsKey(key)) {
+                if (!parameters.containsKey(key)) {
                     problems.add("tensor '" + stored + "' is not an adapter of this model and configuration");
                 }
             }
-            for (Parameter p : a.parameters.values()) {
+            for (Parameter p : parameters.values()) {
                 String stored = FILE_PREFIX + p.getName();
                 if (!weights.contains(stored)) {
                     problems.add("tensor '" + stored + "' is missing");
-                    continue;
-                }
-                Shape shape = a.shape(p.getName());
-                if (!new Shape(weights.shape(stored)).equals(shape)) {
+                } else if (!new Shape(weights.shape(stored)).equals(shape(p.getName()))) {
                     problems.add("tensor '" + stored + "' has shape " + new Shape(weights.shape(stored))
-                            + ", expected " + shape);
+                            + ", expected " + shape(p.getName()));
                 }
             }
             if (!problems.isEmpty()) {
-                a.close();
                 throw new ModelException(file, problems, null);
             }
-            for (Parameter p : a.parameters.values()) {
-                NDArray array = NativeArrays.empty(a.manager, a.shape(p.getName()));
+            for (Parameter p : parameters.values()) {
                 String stored = FILE_PREFIX + p.getName();
-                NativeArrays.fill(array, (first, count, dst) -> weights.readInto(stored, first, count, dst));
-                a.attach(p, array);
+                NativeArrays.fill(p.getArray(), (first, count, dst) -> weights.readInto(stored, first, count, dst));
             }
         } catch (CheckpointException e) {
-            a.close();
             throw new ModelException(e.file(), e.getMessage(), e);
         }
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            String passes = f.metadata().get(PASSES);
-            a.passes = passes == null ? 0 : Long.parseLong(passes);
+            String n = f.metadata().get(PASSES);
+            passes = n == null ? 0 : Long.parseLong(n);
         }
-        return a;
     }
 
     /** Whether a directory holds adapters ({@value #CONFIG_FILE} and {@value #WEIGHTS_FILE}). */
@@ -240,7 +253,8 @@ public final class LoraAdapters implements Adapters {
     }
 
     /** Writes {@value #CONFIG_FILE} and {@value #WEIGHTS_FILE} (F32) into {@code dir}, naming the base model. */
-    public void save(Path dir, Path baseModel) {
+    @Override
+    public void save(Path dir) {
         try {
             Files.createDirectories(dir);
             ObjectNode c = JSON.createObjectNode();
@@ -258,12 +272,18 @@ public final class LoraAdapters implements Adapters {
         } catch (IOException e) {
             throw new ModelException(dir, "cannot write " + CONFIG_FILE + ": " + e.getMessage(), e);
         }
+        saveWeights(dir.resolve(WEIGHTS_FILE));
+    }
+
+    /** Writes the adapters' values (and the dropout pass counter) as one safetensors file in PEFT's naming. */
+    @Override
+    public void saveWeights(Path file) {
         List<TensorSpec> specs = new ArrayList<>();
         for (Parameter p : parameters.values()) {
             specs.add(TensorSpec.of(FILE_PREFIX + p.getName(), shape(p.getName()).getShape()));
         }
         new SafetensorsWriter().withMetadata(Map.of(PASSES, Long.toString(passes)))
-                .writeFile(dir.resolve(WEIGHTS_FILE), specs, spec -> NativeArrays.view(
+                .writeFile(file, specs, spec -> NativeArrays.view(
                         parameters.get(spec.name().substring(FILE_PREFIX.length())).getArray()));
     }
 
@@ -343,6 +363,7 @@ public final class LoraAdapters implements Adapters {
             c.attach(c.parameters.get(e.getKey()), dup);
         }
         c.passes = passes;
+        c.baseModel = baseModel;
         return c;
     }
 
