@@ -371,6 +371,11 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         return Embedding.embedding(inputIds, embedding.getArray(), SparseFormat.DENSE).singletonOrThrow();
     }
 
+    /** Whether the token embedding takes gradients (it does not when frozen under adapters). */
+    boolean embeddingTrained() {
+        return embedding.getArray().hasGradient();
+    }
+
     /** Rotary cos and sin at the given positions ({@link Rope#at}). */
     NDList rotary(NDArray positions, int maxPosition) {
         return rope.at(positions, maxPosition);

@@ -207,8 +207,10 @@ public final class LogprobGraph {
             x.close();                                                                     // the saved input is done
             grad = next;
         }
-        try (NDScope ignored = new NDScope()) {
-            backward(model.embed(layers.ids()), grad);
+        if (model.embeddingTrained()) { // frozen under adapters: the gradient stops at the first layer
+            try (NDScope ignored = new NDScope()) {
+                backward(model.embed(layers.ids()), grad);
+            }
         }
     }
 
