@@ -8,6 +8,7 @@ import dev.groupflow.metrics.ChartRefresher;
 import dev.groupflow.metrics.Charts;
 import dev.groupflow.metrics.LiveMonitoring;
 import dev.groupflow.metrics.RunMonitor;
+import dev.groupflow.model.Checkpoints;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.HeldOutEvaluation;
 import dev.groupflow.pipeline.LockstepControl;
@@ -53,6 +54,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-dashboard", description = "do not serve the live dashboard (dashboard.enabled = false)")
     boolean noDashboard;
 
+    @Option(names = "--export-merged", description = "after training, write the policy as a plain Hugging Face "
+            + "checkpoint (adapters merged into the weights) to this directory")
+    Path exportMerged;
+
     @Override
     public Integer call() throws Exception {
         List<String> all = new ArrayList<>();
@@ -93,10 +98,10 @@ final class TrainCommand implements Callable<Integer> {
                     + "or choose another --run-dir");
             return 2;
         }
-        return run(rc, dir, resume);
+        return run(rc, dir, resume, exportMerged);
     }
 
-    static int run(RunConfig rc, Path dir, boolean resume) throws Exception {
+    static int run(RunConfig rc, Path dir, boolean resume, Path exportMerged) throws Exception {
         long t0 = System.nanoTime();
         // progress: in place on a terminal; other output to stderr goes through its guard, so it never garbles it
         java.io.PrintStream console = System.err;
@@ -116,9 +121,17 @@ final class TrainCommand implements Callable<Integer> {
             reporter.addListener(charts);
             HeldOutEvaluation heldOut = new HeldOutEvaluation(setup, progress);
             reporter.addListener(heldOut);
+            int code;
             try (LiveMonitoring live = LiveMonitoring.open(rc, setup.gauges, reporter, dir, System.err, System.out)) {
-                return train(rc, setup, reporter, live, heldOut, progress, dir, t0);
+                code = train(rc, setup, reporter, live, heldOut, progress, dir, t0);
             }
+            if (code == 0 && exportMerged != null) {
+                Checkpoints.save(setup.policy, exportMerged, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
+                setup.writeTokenizerFiles(exportMerged);
+                System.err.println("groupflow: policy written to " + exportMerged + (setup.policy.adapters() != null
+                        ? " (adapters merged)" : "") + "; sample with: groupflow sample --model " + exportMerged);
+            }
+            return code;
         } finally {
             progress.finish();
             if (!charts.finish().isEmpty()) {

@@ -36,6 +36,77 @@ class TrainCommandTest {
         assertFalse(Files.exists(run), "nothing was started");
     }
 
+    /**
+     * A LoRA run's --export-merged directory is a plain Hugging Face checkpoint: `sample` loads it, and its logits
+     * are the trained base-plus-adapters model's (the checkpoint holds only the adapters, which `sample` refuses).
+     */
+    @Test
+    void aLoraRunExportsAMergedModelThatSampleLoads(@TempDir Path tmp) throws Exception {
+        Path base = tmp.resolve("base");
+        dev.groupflow.model.tokenizer.CharTokenizer chars =
+                new dev.groupflow.model.tokenizer.CharTokenizer(dev.groupflow.data.DigitTask.ALPHABET);
+        try (NDManager m = NDManager.newBaseManager();
+             CausalLm model = CausalLm.random(dev.groupflow.model.TinyModels.qwen3(chars.vocabSize()), m, 6)) {
+            Checkpoints.save(model, base, Checkpoints.DEFAULT_MAX_SHARD_BYTES);
+            dev.groupflow.model.tokenizer.Tokenizers.save(chars, base);
+        }
+        Path run = tmp.resolve("run");
+        Path merged = tmp.resolve("merged");
+        SampleCommandTest.Run r = SampleCommandTest.run("train", "--run-dir", run.toString(), "--model",
+                base.toString(), "--set", "lora.rank=4", "--set", "train.steps=3", "--set", "optim.lr=1e-2",
+                "--set", "grpo.group-size=4", "--set", "train.batch-groups=2", "--set", "model.device=cpu",
+                "--set", "task.eval-prompts=4", "--no-dashboard", "--export-merged", merged.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(merged.resolve("model.safetensors")), "a plain checkpoint: " + r.err());
+        assertTrue(r.err().contains("adapters merged"), r.err());
+        SampleCommandTest.Run sample = SampleCommandTest.run("sample", "--model", merged.toString(), "--prompt",
+                "123>", "-n", "2");
+        assertEquals(0, sample.code(), sample.err());
+        Path checkpoint = run.resolve("checkpoints/step-3");
+        SampleCommandTest.Run refused = SampleCommandTest.run("sample", "--model", checkpoint.toString(), "--prompt",
+                "123>");
+        assertEquals(2, refused.code());
+        assertTrue(refused.err().contains("--export-merged"), refused.err());
+        try (NDManager m = NDManager.newBaseManager(); CausalLm plain = Checkpoints.load(merged, m);
+             CausalLm adapted = Checkpoints.load(base, m)) {
+            var lora = dev.groupflow.model.lora.LoraAdapters.readConfig(checkpoint,
+                    dev.groupflow.model.lora.LoraConfig.NONE);
+            adapted.attachAdapters(dev.groupflow.model.lora.LoraAdapters.load(adapted.config(), checkpoint, lora,
+                    adapted.manager(), 0));
+            try (ai.djl.ndarray.NDScope ignored = new ai.djl.ndarray.NDScope()) {
+                var ids = m.create(new long[] {1, 2, 3, 4, 5, 6}, new ai.djl.ndarray.types.Shape(1, 6));
+                var mask = m.ones(new ai.djl.ndarray.types.Shape(1, 6));
+                float[] a = plain.forward(ids, mask).toFloatArray();
+                float[] b = adapted.forward(ids, mask).toFloatArray();
+                float[] c;
+                try (CausalLm baseOnly = adapted.baseView(m)) {
+                    c = baseOnly.forward(ids, mask).toFloatArray();
+                }
+                org.junit.jupiter.api.Assertions.assertArrayEquals(b, a, 1e-5f, "merged = base + adapters");
+                assertFalse(java.util.Arrays.equals(b, c), "the trained adapters changed the model");
+            }
+        }
+    }
+
+    /** A run whose memory plan exceeds its budget refuses to start, printing the plan, before loading weights. */
+    @Test
+    void aRunOverItsMemoryBudgetRefusesWithThePlan(@TempDir Path tmp) {
+        Path run = tmp.resolve("run");
+        SampleCommandTest.Run r = SampleCommandTest.run("train", "--run-dir", run.toString(), "--set",
+                "memory.budget=64M", "--set", "model.device=cpu", "--no-dashboard");
+        assertEquals(2, r.code(), r.err());
+        for (String part : List.of("does not fit in memory", "memory plan (GiB)", "policy weights", "gradients",
+                "optimizer (AdamW)", "reference model", "sampler replica", "activations", "runtime", "total",
+                "of 0.06 GiB (memory.budget)", "lora.rank")) {
+            assertTrue(r.err().contains(part), part + " in " + r.err());
+        }
+        Path metrics = run.resolve("metrics.jsonl");
+        assertTrue(!Files.exists(metrics) || metrics.toFile().length() == 0, "nothing was trained");
+        SampleCommandTest.Run off = SampleCommandTest.run("train", "--run-dir", tmp.resolve("off").toString(),
+                "--set", "memory.budget=off", "--set", "train.steps=1", "--set", "model.device=cpu", "--no-dashboard");
+        assertEquals(0, off.code(), off.err());
+    }
+
     @Test
     void theBuiltInTaskLearnsEndToEnd(@TempDir Path tmp) throws Exception {
         Path run = tmp.resolve("run");
