@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
         subcommands = {BenchCommand.SamplerBench.class, BenchCommand.LearnerBench.class,
                 BenchCommand.PipelineBenchCommand.class, BenchCommand.VerifierBenchCommand.class,
                 BenchCommand.SoakBenchCommand.class, BenchCommand.ClusterBenchCommand.class,
-                BenchCommand.DeterministicBenchCommand.class})
+                BenchCommand.DeterministicBenchCommand.class, BenchCommand.RealsizeBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -100,6 +100,43 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             dev.groupflow.bench.DeterministicBench.run(computeSteps, slowSteps, sets);
+            return 0;
+        }
+    }
+
+    @Command(name = "realsize", description = "Real-size checkpoints (never in CI): the issue-14 check runs with peak "
+            + "RSS and seconds per step, then sampler and learner tokens/s against eager PyTorch (JSON lines).")
+    static final class RealsizeBenchCommand implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--model-05", required = true, description = "a 0.5B checkpoint (realsize_ckpt.py DIR --shape 0.5b)")
+        java.nio.file.Path model05;
+
+        @Option(names = "--model-15", required = true, description = "a 1.5B checkpoint (realsize_ckpt.py DIR --shape 1.5b)")
+        java.nio.file.Path model15;
+
+        @Option(names = "--prompts", required = true, description = "math prompts (math_prompts.py FILE 64)")
+        java.nio.file.Path prompts;
+
+        @Option(names = "--parts", defaultValue = "runs,throughput", split = ",",
+                description = "runs and/or throughput (default: ${DEFAULT-VALUE})")
+        java.util.Set<String> parts;
+
+        @Option(names = "--threads", defaultValue = "2", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE})")
+        int threads;
+
+        @Option(names = "--repeats", defaultValue = "2", description = "timed runs after one warm-up (default: ${DEFAULT-VALUE})")
+        int repeats;
+
+        @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch for the reference")
+        String python;
+
+        @Option(names = "--work-dir", defaultValue = "target/bench-realsize", description = "runs and logs (default: ${DEFAULT-VALUE})")
+        java.nio.file.Path workDir;
+
+        @Override
+        public Integer call() throws Exception {
+            DecoderBench.threads(threads);
+            dev.groupflow.bench.RealsizeBench.run(new dev.groupflow.bench.RealsizeBench.Options(model05, model15,
+                    prompts, threads, python, parts, repeats, workDir));
             return 0;
         }
     }

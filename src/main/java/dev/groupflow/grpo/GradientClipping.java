@@ -23,7 +23,13 @@ public final class GradientClipping {
             for (Parameter p : parameters) {
                 NDArray w = p.getArray();
                 if (w.hasGradient()) {
-                    squares.add(w.getGradient().square().sum());
+                    NDArray sum;
+                    try (NDScope one = new NDScope()) { // g² of one parameter at a time, not of all at once
+                        sum = w.getGradient().square().sum();
+                        NDScope.unregister(sum);
+                    }
+                    NDScope.register(sum);
+                    squares.add(sum);
                 }
             }
             if (squares.isEmpty()) {
