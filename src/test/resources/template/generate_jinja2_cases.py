@@ -3,7 +3,8 @@
 
 How the expectations were produced (tests never run Python; they only read the JSON):
   python3 src/test/resources/template/generate_jinja2_cases.py
-with Jinja2 3.1.6 on CPython 3.11. The environment mirrors Hugging Face transformers'
+with Jinja2 3.1.6 on CPython 3.11 (an older Jinja2 differs: Debian bookworm's python3-jinja2
+3.1.2 raises OverflowError for 'inf'|int where 3.1.6 gives 0). The environment mirrors Hugging Face transformers'
 chat-template compiler: ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
 extensions=[AssistantTracker, loopcontrols]) with HF's tojson override (json.dumps, no HTML
 escaping) and the raise_exception / strftime_now globals. strftime_now reads a frozen clock,
@@ -19,6 +20,7 @@ import sys
 
 import jinja2
 from jinja2 import nodes
+from jinja2.constants import LOREM_IPSUM_WORDS
 from jinja2.ext import Extension, loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -470,6 +472,47 @@ case("last message checks", "{{ messages[-1]['role'] }} {{ messages[-1].content|
 case("escaped newlines in replace", "{{ text|replace('\\n', '\\\\n') }} {{ text.replace('\\n', ' ') }}", {"text": "a\nb\nc"})
 case("whitespace only output lines with minus", "{%- for m in ['a', 'b'] -%}\n    {{- '\\n' if not loop.first -}}\n    {{- m -}}\n{%- endfor -%}")
 case("if with tuple condition and chained not", "{% if not not 1 %}a{% endif %}{% if not (1 and 0) %}b{% endif %}{% if 1, %}c{% endif %}")
+
+# ---------------------------------------------------------------- None is a value, not undefined
+case("namespace attribute holding none", "{% set ns = namespace(x=None) %}{{ ns.x is none }} {{ ns.x is defined }} {{ ns.x }} {{ ns['x'] is none }} {{ ns.x|string }} {{ ns.x ~ '' }} [{{ ns.nope }}] {{ ns.nope is defined }}")
+case("namespace attribute set to none later", "{% set ns = namespace(x=1) %}{% for m in [1] %}{% set ns.x = none %}{% endfor %}{{ ns.x is none }} {{ ns.x is defined }} {{ ns.x }} {{ ns.x|default('d') }} {{ ns.x|default('d', true) }}")
+case("namespace none attribute in conditions", "{% set ns = namespace(found=none) %}{% if ns.found is none %}unset{% endif %}{% if ns.found is not defined %}undef{% endif %} {{ ns.found == none }} {{ ns }}")
+case("attribute of a namespace none attribute is undefined", "{% set ns = namespace(x=none) %}{{ ns.x.y }}")
+case("loop previtem and nextitem around none items", "{% for x in [none, 1, none] %}[{{ loop.previtem }}|{{ loop.nextitem }}|{{ loop.previtem is defined }}|{{ loop.nextitem is defined }}|{{ loop.previtem is none }}|{{ loop.nextitem is none }}]{% endfor %}")
+case("loop over a single none item", "{% for x in [none] %}{{ x }} {{ x is defined }} {{ loop.previtem is defined }} {{ loop.nextitem is defined }}{% endfor %}")
+case("loop nextitem none with a loop filter", "{% for x in [1, none, 2] if x != 2 %}{{ loop.nextitem }} {{ loop.nextitem is defined }};{% endfor %}")
+case("cycler holding none", "{% set c = cycler(none, 'b') %}{{ c.current }} {{ c.current is none }} {{ c.current is defined }} {{ c.next() }} {{ c.current }} {{ c.next() }} {{ c.current is none }} {{ c.reset() }} {{ c.current is defined }}")
+case("loop cycle with none", "{% for x in range(3) %}{{ loop.cycle(none, 'a') }} {{ loop.cycle(none, 'a') is defined }};{% endfor %}")
+case("groupby grouper none", "{% for g in items|groupby('k') %}{{ g.grouper }} {{ g.grouper is none }} {{ g.grouper is defined }} {{ g.list|length }} {{ g[0] is none }} {{ g.count(none) }} {{ g.index(none) }};{% endfor %}{% for key, group in items|groupby('k') %}{{ key is none }}{% endfor %}",
+     {"items": [{"k": None, "v": 1}]})
+case("groupby default for missing key", "{% for g in items|groupby('k', default='other') %}{{ g.grouper }}={{ g.list|map(attribute='v')|join(',') }};{% endfor %}",
+     {"items": [{"k": "a", "v": 1}, {"v": 2}, {"k": "a", "v": 3}]})
+case("groupby of several none keys cannot sort", "{{ items|groupby('k')|list }}", {"items": [{"k": None}, {"k": None}]})
+case("dict values holding none", "{{ d.x }} {{ d['x'] }} {{ d.get('x') }} {{ d.get('x', 'dflt') }} {{ d.get('nope', 'dflt') }} {{ d.x is none }} {{ d.x is defined }} {{ d['x'] is defined }} {{ d.get('x') is none }} {{ d.y.z is none }} {{ 'x' in d }} {{ d|length }} {{ d.items()|list }}",
+     {"d": {"x": None, "y": {"z": None}}})
+case("dict literal values holding none", "{% set d = {'a': none} %}{{ d.a is defined }} {{ d['a'] is none }} {{ d.get('a', 1) }} {{ d.a|default('x') }} {{ d.values()|list }} {{ d|dictsort }}")
+case("attribute of a dict none value is undefined", "[{{ d.x.y }}] {{ d.x.y is defined }} [{{ d.x[0] }}]", {"d": {"x": None}})
+case("list items holding none", "{% set l = [none, 1, none] %}{{ l[0] }} {{ l.0 is none }} {{ l[-1] is defined }} {{ l[2] is none }} {{ l[5] is defined }} {{ l|first is none }} {{ l|last is defined }} {{ l[:1] }} {{ l|select('none')|list|length }} {{ l|reject('none')|list }}")
+case("tuple items holding none", "{% set t = (none, 2) %}{{ t[0] is defined }} {{ t.0 }} {% set a, b = t %}{{ a is defined }} {{ a is none }} {{ b }}")
+case("macro parameters defaulting to none", "{% macro m(a, b=none, c=None) %}{{ a is none }}/{{ a is defined }} {{ b is none }}/{{ b is defined }} {{ b }} {{ c }}|{% endmacro %}{{ m(none) }}{{ m(1, b=none) }}{{ m(1, 2, none) }}{{ m() }}")
+case("macro none in varargs and kwargs", "{% macro m() %}{{ varargs }} {{ varargs[0] is none }} {{ kwargs }} {{ kwargs.k is none }} {{ kwargs.k is defined }}{% endmacro %}{{ m(none, 1, k=none) }}")
+case("call block caller receiving none", "{% macro each(items) %}{% for i in items %}{{ caller(i) }}{% endfor %}{% endmacro %}{% call(x) each([none, 'a']) %}[{{ x }} {{ x is defined }}]{% endcall %}")
+case("none literal through set and with", "{% set x = none %}{{ x is defined }} {{ x is none }} {{ x }} {% with y = none %}{{ y is defined }}{{ y }}{% endwith %} {% set p, q = none, none %}{{ p is defined }}{{ q is none }}")
+case("none variable shadows an outer value", "{% set x = 'outer' %}{% for i in [1] %}{% set x = none %}{{ x }} {{ x is defined }}{% endfor %} {{ x }}", {"y": None})
+case("context variable holding none", "{{ y is defined }} {{ y is none }} {{ y }} {{ y|default('d') }}", {"y": None})
+case("filters returning none", "{{ [none]|first }} {{ [none]|first is defined }} {{ [1, none]|last is none }} {{ [{'a': none}]|map(attribute='a')|list }} {{ [{'a': none}, {}]|map(attribute='a', default='d')|list }} {{ none|default('d') is none }} {{ {'a': none}|items|list }} {{ [{'a': none}, {'a': 1}]|selectattr('a', 'none')|list }} {{ [none, 'x']|join('-') }}")
+case("attr filter on a namespace holding none", "{% set ns = namespace(x=none) %}{{ ns|attr('x') is none }} {{ ns|attr('x') is defined }} {{ ns|attr('nope') is defined }}")
+case("none from methods and calls", "{{ {'a': 1}.get('b') is none }} {{ {'a': 1}.get('b') is defined }} {% set c = cycler(1) %}{{ c.reset() is none }} {{ c.reset() is defined }}")
+case("tojson of namespace none attribute", "{% set ns = namespace(x=none) %}{{ ns.x|tojson }} {{ [ns.x]|tojson }}")
+
+# ---------------------------------------------------------------- lipsum (text is random; only its shape is recorded)
+case("lipsum is a callable global", "{{ lipsum is callable }} {{ lipsum is defined }} [{{ lipsum(0) }}] [{{ lipsum(0, false) }}] {{ lipsum(0) is escaped }}")
+case("lipsum default shape", "{% set p = lipsum() %}{{ p is escaped }} {{ p.count('<p>') }} {{ p.count('</p>') }} {{ p.split('\n')|length }} {{ p.startswith('<p>') }} {{ p.endswith('.</p>') }}")
+case("lipsum plain paragraphs", "{% set p = lipsum(3, false) %}{{ p is escaped }} {{ p.split('\n\n')|length }} {{ '<p>' in p }} {% for para in p.split('\n\n') %}{{ para[0] is upper }}{{ para.endswith('.') }}{{ '\n' in para }} {% endfor %}")
+case("lipsum word counts lie in min to max", "{% for para in lipsum(6, false, 3, 6).split('\n\n') %}{{ para.split()|length in [3, 4, 5] }} {% endfor %}{% for para in lipsum(2, html=false, min=1, max=2).split('\n\n') %}{{ para.split()|length }}{{ para.endswith('.') }}{{ para[:-1].isalpha() }} {% endfor %}")
+case("lipsum words come from the lorem ipsum list", "{% set ns = namespace(ok=true) %}{% for w in lipsum(4, false).replace(',', ' ').replace('.', ' ').lower().split() %}{% if w not in words %}{% set ns.ok = false %}{% endif %}{% endfor %}{{ ns.ok }}",
+     {"words": LOREM_IPSUM_WORDS.split()})
+case("lipsum with an empty word range fails", "{{ lipsum(1, min=5, max=5) }}")
 
 # ---------------------------------------------------------------- realistic templates
 base = {"bos_token": "<s>", "eos_token": "</s>", "tools": None, "documents": None}

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.grpo.AdamW;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.grpo.Moments;
+import dev.groupflow.metrics.LineAppender;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.Checkpoints;
 import dev.groupflow.model.NativeArrays;
@@ -135,7 +136,8 @@ public final class Checkpointer {
             } catch (IOException ignored) {
                 // the original error is what matters
             }
-            throw new CheckpointException("cannot write checkpoint " + dir + ": " + e.getMessage()
+            String why = e instanceof IOException io ? LineAppender.reason(io) : e.getMessage();
+            throw new CheckpointException("cannot write checkpoint " + dir + ": " + why
                     + " (the previous checkpoint is untouched)", e);
         }
         prune();

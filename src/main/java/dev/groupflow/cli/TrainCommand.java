@@ -6,10 +6,11 @@ import dev.groupflow.config.RunConfig;
 import dev.groupflow.config.Settings;
 import dev.groupflow.metrics.ChartRefresher;
 import dev.groupflow.metrics.Charts;
+import dev.groupflow.metrics.DashboardToken;
 import dev.groupflow.metrics.LiveMonitoring;
 import dev.groupflow.metrics.RunMonitor;
-import dev.groupflow.model.Checkpoints;
 import dev.groupflow.metrics.ProgressLine;
+import dev.groupflow.model.Checkpoints;
 import dev.groupflow.pipeline.HeldOutEvaluation;
 import dev.groupflow.pipeline.LockstepControl;
 import dev.groupflow.pipeline.LockstepTrainer;
@@ -29,6 +30,8 @@ import picocli.CommandLine.Option;
 /** {@code groupflow train}: a GRPO run, by default the built-in task from scratch. */
 @Command(name = "train", description = "Train a policy with GRPO (default: a tiny policy on the built-in task).")
 final class TrainCommand implements Callable<Integer> {
+    /** Exit status of a run stopped because its checkpoints could not be written (docs/reliability.md). */
+    static final int CHECKPOINTS_FAILED = 3;
 
     @Option(names = "--config", description = "HOCON file overriding conf/groupflow.conf")
     Path config;
@@ -78,10 +81,19 @@ final class TrainCommand implements Callable<Integer> {
         }
         all.addAll(sets);
         RunConfig rc;
+        String tokenProblem = DashboardToken.environmentProblem();
         try {
             rc = RunConfig.load(config, all);
         } catch (ConfigProblems e) {
-            System.err.println("groupflow: " + e.getMessage());
+            List<String> problems = new ArrayList<>(e.problems());
+            if (tokenProblem != null) {
+                problems.add(tokenProblem);
+            }
+            System.err.println("groupflow: " + new ConfigProblems(problems).getMessage());
+            return 2;
+        }
+        if (tokenProblem != null) {
+            System.err.println("groupflow: " + new ConfigProblems(List.of(tokenProblem)).getMessage());
             return 2;
         }
         Path dir = rc.resolvedRunDir();
@@ -122,7 +134,8 @@ final class TrainCommand implements Callable<Integer> {
             HeldOutEvaluation heldOut = new HeldOutEvaluation(setup, progress);
             reporter.addListener(heldOut);
             int code;
-            try (LiveMonitoring live = LiveMonitoring.open(rc, setup.gauges, reporter, dir, System.err, System.out)) {
+            try (LiveMonitoring live = LiveMonitoring.open(rc, setup.gauges, reporter, dir,
+                    DashboardToken.of(System.getenv(DashboardToken.ENV)), System.err, System.out)) {
                 code = train(rc, setup, reporter, live, heldOut, progress, dir, t0);
             }
             if (code == 0 && exportMerged != null) {
@@ -164,6 +177,10 @@ final class TrainCommand implements Callable<Integer> {
         progress.finish();
         if (!result.ok()) {
             live.phase(RunMonitor.Phase.FAILED, result.failure());
+            if (result.checkpointsFailed()) {
+                System.err.println("groupflow: training stopped: " + result.failure());
+                return CHECKPOINTS_FAILED;
+            }
             System.err.println("groupflow: training failed: " + result.failure());
             return 1;
         }

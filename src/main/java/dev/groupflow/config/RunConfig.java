@@ -54,7 +54,12 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                                    Duration restartMinBackoff, Duration restartMaxBackoff, int maxRestarts) {
     }
 
-    public record CheckpointSettings(int every, int keep) {
+    /**
+     * @param every periodic checkpoint every this many steps (0 = only at the end)
+     * @param keep complete checkpoints kept
+     * @param maxConsecutiveFailures checkpoint writes that may fail in a row before the run stops
+     */
+    public record CheckpointSettings(int every, int keep, int maxConsecutiveFailures) {
     }
 
     /**
@@ -77,8 +82,13 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     public record ChartSettings(int every) {
     }
 
-    /** The live dashboard of {@code train} (docs/dashboard.md): served on 127.0.0.1 at {@code port} (0 = any). */
-    public record DashboardSettings(boolean enabled, int port, int history) {
+    /**
+     * The live dashboard of {@code train} (docs/dashboard.md): served on 127.0.0.1 at {@code port} (0 = any), at
+     * most {@code maxEventStreams} server-sent-event streams at once, at most {@code actionsPerMinute} actions
+     * (pause, resume, checkpoint) in any minute.
+     */
+    public record DashboardSettings(boolean enabled, int port, int history, int maxEventStreams,
+                                    int actionsPerMinute) {
     }
 
     /** Verifier names the pipeline knows (those of {@link Verifiers#builtIn()}). */
@@ -193,9 +203,11 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                     + pipeline.samplerBatchPrompts());
         }
 
-        CheckpointSettings checkpoint = new CheckpointSettings(r.integer("checkpoint.every"), r.integer("checkpoint.keep"));
+        CheckpointSettings checkpoint = new CheckpointSettings(r.integer("checkpoint.every"), r.integer("checkpoint.keep"),
+                r.integer("checkpoint.max-consecutive-failures"));
         r.atLeast("checkpoint.every", checkpoint.every(), 0);
         r.atLeast("checkpoint.keep", checkpoint.keep(), 1);
+        r.atLeast("checkpoint.max-consecutive-failures", checkpoint.maxConsecutiveFailures(), 1);
         EvalSettings eval = new EvalSettings(r.integer("eval.samples"), r.number("eval.temperature"),
                 r.existingPath("eval.prompts", false), r.integer("eval.every"), r.number("eval.pass-threshold"),
                 r.integers("eval.pass-k"));
@@ -217,11 +229,17 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         ChartSettings charts = new ChartSettings(r.integer("charts.every"));
         r.atLeast("charts.every", charts.every(), 0);
         DashboardSettings dashboard = new DashboardSettings(r.bool("dashboard.enabled"), r.integer("dashboard.port"),
-                r.integer("dashboard.history"));
+                r.integer("dashboard.history"), r.integer("dashboard.max-event-streams"),
+                r.integer("dashboard.actions-per-minute"));
         if (dashboard.port() < 0 || dashboard.port() > 65535) {
             r.problem("dashboard.port", "must be in [0, 65535], got " + dashboard.port());
         }
         r.atLeast("dashboard.history", dashboard.history(), 1);
+        r.atLeast("dashboard.max-event-streams", dashboard.maxEventStreams(), 1);
+        r.atLeast("dashboard.actions-per-minute", dashboard.actionsPerMinute(), 1);
+        if (dashboard.actionsPerMinute() > 10_000) {
+            r.problem("dashboard.actions-per-minute", "must be <= 10000, got " + dashboard.actionsPerMinute());
+        }
 
         GrpoConfig grpo = grpo(r, sampling, train);
         if (grpo != null) {

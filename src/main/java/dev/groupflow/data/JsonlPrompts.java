@@ -1,7 +1,5 @@
 package dev.groupflow.data;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,30 +9,35 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
 
 /**
  * Prompts from a JSONL file: one JSON object per line with {@code "prompt"} (text) or {@code "messages"} (a list
  * of {@code {"role", "content"}}), optionally {@code "answer"} (string or number), {@code "metadata"} (object) and
- * {@code "id"}. Blank lines are ignored.
+ * {@code "id"}. Blank lines are ignored, and so is a UTF-8 byte order mark at the start of the file.
  *
  * <p>The file is scanned once to validate every row and remember where each valid row starts; rows are read back
- * one at a time when they are needed, so the prompts themselves are never all in memory. Invalid rows are
- * collected as {@link BadRow}s with their line number and the field at fault. Each epoch visits every valid row
- * once, in an order shuffled by (seed, epoch) when {@code shuffle} is on.
+ * one at a time when they are needed, so the prompts themselves are never all in memory. The scan decodes each row
+ * exactly as a read does ({@link JsonlRow}: strict UTF-8, the same parser, the same checks), so a row it accepts
+ * always reads back; it also keeps each row's CRC-32C, so that a read can tell a row changed on disk since (the
+ * only reason it then fails, and then it says so) from anything else. Invalid rows are collected as
+ * {@link BadRow}s with their line number and the field at fault. Each epoch visits every valid row once, in an
+ * order shuffled by (seed, epoch) when {@code shuffle} is on.
  */
 public final class JsonlPrompts implements PromptSource, AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final Path file;
     private final long[] offsets;  // byte offset of each valid row
     private final int[] lengths;   // byte length of each valid row
     private final long[] lines;    // 1-based line number of each valid row
+    private final int[] checksums; // CRC-32C of each valid row's bytes
+    private final long scannedSize;
+    private final long scannedModified;
     private final List<BadRow> badRows;
     private final long totalRows;
     private final int epochs;
@@ -44,120 +47,111 @@ public final class JsonlPrompts implements PromptSource, AutoCloseable {
     private long permutationEpoch = -1;
     private int[] permutation;
 
-    private JsonlPrompts(Path file, long[] offsets, int[] lengths, long[] lines, List<BadRow> badRows, long totalRows,
-                         int epochs, boolean shuffle, long seed) throws IOException {
+    private JsonlPrompts(Path file, Index index, long scannedSize, long scannedModified, int epochs, boolean shuffle,
+                         long seed) throws IOException {
         this.file = file;
-        this.offsets = offsets;
-        this.lengths = lengths;
-        this.lines = lines;
-        this.badRows = List.copyOf(badRows);
-        this.totalRows = totalRows;
+        this.offsets = index.offsets.stream().mapToLong(Long::longValue).toArray();
+        this.lengths = index.lengths.stream().mapToInt(Integer::intValue).toArray();
+        this.lines = index.lines.stream().mapToLong(Long::longValue).toArray();
+        this.checksums = index.checksums.stream().mapToInt(Integer::intValue).toArray();
+        this.scannedSize = scannedSize;
+        this.scannedModified = scannedModified;
+        this.badRows = List.copyOf(index.bad);
+        this.totalRows = index.rows;
         this.epochs = epochs;
         this.shuffle = shuffle;
         this.seed = seed;
         this.reader = new RandomAccessFile(file.toFile(), "r");
     }
 
+    /** What the scan found: where each valid row is, and the bad rows. */
+    private static final class Index {
+        final List<Long> offsets = new ArrayList<>();
+        final List<Integer> lengths = new ArrayList<>();
+        final List<Long> lines = new ArrayList<>();
+        final List<Integer> checksums = new ArrayList<>();
+        final List<BadRow> bad = new ArrayList<>();
+        long rows;
+
+        /** Validates the row of line {@code lineNo} ({@code bytes} without the line break) at {@code offset}. */
+        void row(Path file, byte[] bytes, long offset, long lineNo) {
+            String text;
+            try {
+                text = JsonlRow.decode(bytes);
+            } catch (JsonlRow.Invalid e) {
+                rows++;
+                bad.add(new BadRow(lineNo, e.getMessage(), new String(bytes, StandardCharsets.UTF_8),
+                        Base64.getEncoder().encodeToString(bytes)));
+                return;
+            }
+            if (text.isBlank()) {
+                return;
+            }
+            rows++;
+            try {
+                JsonlRow.parse(bytes, defaultId(file, lineNo));
+            } catch (JsonlRow.Invalid e) {
+                bad.add(new BadRow(lineNo, e.getMessage(), text));
+                return;
+            }
+            offsets.add(offset);
+            lengths.add(bytes.length);
+            lines.add(lineNo);
+            checksums.add(crc(bytes));
+        }
+    }
+
     /** Scans and validates the file. */
     public static JsonlPrompts open(Path file, int epochs, boolean shuffle, long seed) {
-        List<Long> offsets = new ArrayList<>();
-        List<Integer> lengths = new ArrayList<>();
-        List<Long> lineNumbers = new ArrayList<>();
-        List<BadRow> bad = new ArrayList<>();
-        long rows = 0;
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            long offset = 0;
-            long lineStart = 0;
-            long lineNo = 1;
-            int b;
-            while (true) {
-                b = in.read();
-                if (b == '\n' || b == -1) {
-                    byte[] bytes = line.toByteArray();
-                    String text = new String(bytes, StandardCharsets.UTF_8);
-                    if (!text.isBlank()) {
-                        rows++;
-                        String problem = validate(text);
-                        if (problem == null) {
-                            offsets.add(lineStart);
-                            lengths.add(bytes.length);
-                            lineNumbers.add(lineNo);
-                        } else {
-                            bad.add(new BadRow(lineNo, problem, text));
+        try {
+            long size = Files.size(file);
+            long modified = Files.getLastModifiedTime(file).toMillis();
+            Index index = new Index();
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+                ByteArrayOutputStream line = new ByteArrayOutputStream();
+                long offset = 0;
+                long lineStart = 0;
+                long lineNo = 1;
+                while (true) {
+                    int b = in.read();
+                    if (b == '\n' || b == -1) {
+                        byte[] bytes = line.toByteArray();
+                        int bom = lineStart == 0 && startsWithBom(bytes) ? BOM.length : 0;
+                        index.row(file, bom == 0 ? bytes : Arrays.copyOfRange(bytes, bom, bytes.length),
+                                lineStart + bom, lineNo);
+                        if (b == -1) {
+                            break;
                         }
+                        line.reset();
+                        offset++;
+                        lineStart = offset;
+                        lineNo++;
+                    } else {
+                        line.write(b);
+                        offset++;
                     }
-                    if (b == -1) {
-                        break;
-                    }
-                    line.reset();
-                    offset++;
-                    lineStart = offset;
-                    lineNo++;
-                } else {
-                    line.write(b);
-                    offset++;
                 }
             }
-            return new JsonlPrompts(file, offsets.stream().mapToLong(Long::longValue).toArray(),
-                    lengths.stream().mapToInt(Integer::intValue).toArray(),
-                    lineNumbers.stream().mapToLong(Long::longValue).toArray(), bad, rows, epochs, shuffle, seed);
+            return new JsonlPrompts(file, index, size, modified, epochs, shuffle, seed);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read prompts file " + file + ": " + e.getMessage(), e);
         }
     }
 
-    /** Null when the row is usable, else what is wrong with it (naming the field). */
-    static String validate(String text) {
-        JsonNode row;
-        try {
-            row = JSON.readTree(text);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            String m = e.getOriginalMessage() == null ? String.valueOf(e.getMessage()) : e.getOriginalMessage();
-            return "not valid JSON: " + m.lines().findFirst().orElse(m);
-        }
-        if (row == null || !row.isObject()) {
-            return "expected a JSON object";
-        }
-        JsonNode prompt = row.get("prompt");
-        JsonNode messages = row.get("messages");
-        if ((prompt == null || prompt.isNull()) == (messages == null || messages.isNull())) {
-            return "field 'prompt' or 'messages': exactly one of them is required";
-        }
-        if (prompt != null && !prompt.isNull()) {
-            if (!prompt.isTextual() || prompt.asText().isEmpty()) {
-                return "field 'prompt': expected a non-empty string";
-            }
-        } else {
-            if (!messages.isArray() || messages.isEmpty()) {
-                return "field 'messages': expected a non-empty list";
-            }
-            for (int i = 0; i < messages.size(); i++) {
-                JsonNode m = messages.get(i);
-                if (!m.isObject()) {
-                    return "field 'messages[" + i + "]': expected an object with role and content";
-                }
-                if (!m.path("role").isTextual()) {
-                    return "field 'messages[" + i + "].role': expected a string";
-                }
-                if (!m.path("content").isTextual()) {
-                    return "field 'messages[" + i + "].content': expected a string";
-                }
-            }
-        }
-        JsonNode answer = row.get("answer");
-        if (answer != null && !answer.isNull() && !answer.isValueNode()) {
-            return "field 'answer': expected a string or a number";
-        }
-        JsonNode metadata = row.get("metadata");
-        if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
-            return "field 'metadata': expected an object";
-        }
-        JsonNode id = row.get("id");
-        if (id != null && !id.isNull() && !id.isValueNode()) {
-            return "field 'id': expected a string or a number";
-        }
-        return null;
+    private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+
+    private static boolean startsWithBom(byte[] bytes) {
+        return bytes.length >= 3 && bytes[0] == BOM[0] && bytes[1] == BOM[1] && bytes[2] == BOM[2];
+    }
+
+    private static String defaultId(Path file, long line) {
+        return file.getFileName() + ":" + line;
+    }
+
+    private static int crc(byte[] bytes) {
+        CRC32C c = new CRC32C();
+        c.update(bytes);
+        return (int) c.getValue();
     }
 
     /** Valid rows. */
@@ -214,36 +208,46 @@ public final class JsonlPrompts implements PromptSource, AutoCloseable {
     }
 
     private Prompt read(int row) {
+        String where = file + ":" + lines[row];
+        byte[] bytes = new byte[lengths[row]];
         try {
-            byte[] bytes = new byte[lengths[row]];
             reader.seek(offsets[row]);
             reader.readFully(bytes);
-            JsonNode n = JSON.readTree(bytes);
-            String id = n.hasNonNull("id") ? n.get("id").asText() : file.getFileName() + ":" + lines[row];
-            String answer = n.hasNonNull("answer") ? n.get("answer").asText() : null;
-            Map<String, Object> metadata = n.hasNonNull("metadata")
-                    ? JSON.convertValue(n.get("metadata"), LINKED_MAP) : Map.of();
-            if (n.hasNonNull("prompt")) {
-                return new Prompt(id, n.get("prompt").asText(), null, answer, metadata);
-            }
-            List<Map<String, String>> messages = new ArrayList<>();
-            for (Iterator<JsonNode> it = n.get("messages").elements(); it.hasNext(); ) {
-                JsonNode m = it.next();
-                Map<String, String> msg = new LinkedHashMap<>();
-                msg.put("role", m.get("role").asText());
-                msg.put("content", m.get("content").asText());
-                messages.add(msg);
-            }
-            return new Prompt(id, null, messages, answer, metadata);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ":" + lines[row] + ": cannot be read back (was the file changed "
-                    + "while the run uses it?): " + e.getMessage(), e);
+            String change = change();
+            throw new UncheckedIOException(where + ": cannot be read again: " + e.getMessage()
+                    + (change == null ? "" : "; " + file + " has changed since the run started (" + change + ")"), e);
+        }
+        if (crc(bytes) != checksums[row]) {
+            String change = change();
+            throw new IllegalStateException(where + ": the row is no longer the one validated when the run started: "
+                    + file + " was changed while the run uses it (" + (change == null
+                    ? "same size and modification time, other bytes" : change) + "); restore it, or start a new run");
+        }
+        try {
+            return JsonlRow.parse(bytes, defaultId(file, lines[row]));
+        } catch (JsonlRow.Invalid e) {
+            // the same bytes passed the same decoding when the run started: only a CRC collision gets here
+            String change = change();
+            throw new IllegalStateException(where + ": the row no longer reads as it did when the run started ("
+                    + e.getMessage() + ")" + (change == null ? "" : "; " + file + " has changed (" + change + ")"));
         }
     }
 
-    private static final com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>> LINKED_MAP =
-            new com.fasterxml.jackson.core.type.TypeReference<>() {
-            };
+    /** How the file differs in size or modification time from when it was scanned; null when it does not. */
+    private String change() {
+        try {
+            long size = Files.size(file);
+            long modified = Files.getLastModifiedTime(file).toMillis();
+            if (size == scannedSize && modified == scannedModified) {
+                return null;
+            }
+            return scannedSize + " bytes then, " + size + " now; modified " + Instant.ofEpochMilli(scannedModified)
+                    + " then, " + Instant.ofEpochMilli(modified) + " now";
+        } catch (IOException e) {
+            return "it can no longer be read: " + e.getMessage();
+        }
+    }
 
     @Override
     public String describe() {

@@ -24,11 +24,12 @@ public final class LiveMonitoring implements AutoCloseable {
     }
 
     /**
-     * @param console where the dashboard's URL (or why there is none) is printed
+     * @param token the dashboard's secret; null: a random one
+     * @param console where the dashboard's URL with its token (or why there is none) is printed
      * @param jsonOut where {@code log.json} lines go
      */
     public static LiveMonitoring open(RunConfig rc, PipelineGauges gauges, StepReporter reporter, Path runDir,
-                                      PrintStream console, PrintStream jsonOut) {
+                                      DashboardToken token, PrintStream console, PrintStream jsonOut) {
         if (rc.log().json()) {
             reporter.addListener(new JsonLogLines(jsonOut));
         }
@@ -38,10 +39,10 @@ public final class LiveMonitoring implements AutoCloseable {
         Dashboard dashboard = null;
         if (rc.dashboard().enabled()) {
             try {
-                dashboard = Dashboard.start(monitor, rc.dashboard().port());
+                dashboard = Dashboard.start(monitor, rc.dashboard(), token == null ? DashboardToken.random() : token);
                 console.printf("groupflow: dashboard at %s (from another machine: ssh -L %d:127.0.0.1:%d HOST, "
-                        + "then open http://localhost:%d/)%n", dashboard.url(), dashboard.port(), dashboard.port(),
-                        dashboard.port());
+                        + "then open http://localhost:%d/?token=%s)%n", dashboard.pageUrl(), dashboard.port(),
+                        dashboard.port(), dashboard.port(), dashboard.token().value());
             } catch (IllegalStateException e) {
                 console.println("groupflow: no dashboard: " + e.getMessage()
                         + " (set dashboard.port, 0 = any free port, or pass --no-dashboard)");

@@ -52,6 +52,7 @@ public final class PrometheusExport implements RunMonitor.Listener {
         m.put("dropped_stale_total", g -> g.groupsStale.get());
         m.put("filtered_groups_total", g -> g.groupsFiltered.get());
         m.put("stage_restarts_total", g -> g.stageRestarts.get());
+        m.put("checkpoint_failures_total", g -> g.checkpointFailures.get());
         m.put("samples_trained_scored_total", g -> g.samplesTrainedScored.get());
         m.put("samples_trained_failed_total", g -> g.samplesTrainedFailed.get());
         m.put("samples_dropped_stale_total", g -> g.samplesDroppedStale.get());

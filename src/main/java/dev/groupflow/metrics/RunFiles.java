@@ -1,31 +1,41 @@
 package dev.groupflow.metrics;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The files of a run directory: {@code config.conf} (the resolved configuration), {@code metrics.jsonl} (one line
  * per learner step), {@code completions.jsonl} (a sample of prompts, completions, rewards and advantages),
  * {@code eval.json} (the last held-out evaluation), {@code eval.jsonl} (every one, with its step) and
- * {@code checkpoints/}. Lines are appended and flushed one at a time, so a reader (or a
- * crash) never sees half a line. Thread-safe.
+ * {@code checkpoints/}. The JSONL files are appended to a whole line at a time ({@link LineAppender}: one write per
+ * line, a failed write cut back), so a reader, a crash or a full disk never leaves half a line; when the run starts,
+ * a torn last line an older process left is cut and reported. Thread-safe.
  */
 public final class RunFiles implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    private static final Logger LOG = LoggerFactory.getLogger(RunFiles.class);
+    /** The files lines are appended to. */
+    private static final List<String> APPENDED = List.of(RunFiles.METRICS, RunFiles.COMPLETIONS, RunFiles.LEDGER,
+            RunFiles.EVALS);
 
     private final Path dir;
-    private BufferedWriter metrics;
-    private BufferedWriter completions;
-    private BufferedWriter ledger;
+    private final List<String> repairs = new ArrayList<>();
+    private LineAppender metrics;
+    private LineAppender completions;
+    private LineAppender ledger;
+    private LineAppender evals; // opened on the first evaluation
 
     public RunFiles(Path dir) {
         this.dir = dir;
@@ -34,23 +44,37 @@ public final class RunFiles implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the run directory " + dir + ": " + e.getMessage(), e);
         }
+        cutTornTails();
         open();
     }
 
-    private void open() {
-        metrics = appender("metrics.jsonl");
-        completions = appender("completions.jsonl");
-        ledger = appender(LEDGER);
-    }
-
-    private BufferedWriter appender(String name) {
-        try {
-            return Files.newBufferedWriter(dir.resolve(name), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open " + dir.resolve(name) + ": " + e.getMessage(), e);
+    /** Cuts a last line without its line break from each appended file (a process died while writing it). */
+    private void cutTornTails() {
+        for (String name : APPENDED) {
+            long cut = LineAppender.cutTornTail(dir.resolve(name));
+            if (cut > 0) {
+                String what = dir.resolve(name) + ": cut a torn last line of " + cut + " bytes (an earlier process "
+                        + "stopped in the middle of writing it)";
+                repairs.add(what);
+                LOG.warn("{}", what);
+            }
         }
     }
+
+    /** What was repaired in the run files when they were opened (torn lines cut), one sentence each. */
+    public synchronized List<String> repairs() {
+        return List.copyOf(repairs);
+    }
+
+    private void open() {
+        metrics = new LineAppender(dir.resolve(METRICS));
+        completions = new LineAppender(dir.resolve(COMPLETIONS));
+        ledger = new LineAppender(dir.resolve(LEDGER));
+        evals = null;
+    }
+
+    public static final String METRICS = "metrics.jsonl";
+    public static final String COMPLETIONS = "completions.jsonl";
 
     /** The per-step ledger of trained (and dropped) prompt keys. */
     public static final String LEDGER = "ledger.jsonl";
@@ -65,28 +89,39 @@ public final class RunFiles implements AutoCloseable {
     }
 
     /**
-     * Drops every line of metrics, completions and ledger whose step is after {@code step}: a resumed run repeats
-     * those steps, so their lines must not be there twice. Lines that are not complete JSON are dropped too (a
-     * crash can leave half a line).
+     * Drops every line of metrics, completions, ledger and evaluations whose step is after {@code step}: a resumed
+     * run repeats those steps, so their lines must not be there twice. Lines that are not complete JSON are dropped
+     * too, and reported.
      */
     public synchronized void truncateTo(long step) {
         close();
-        for (String name : new String[] {"metrics.jsonl", "completions.jsonl", LEDGER, EVALS}) {
+        for (String name : APPENDED) {
             Path f = dir.resolve(name);
             if (!Files.exists(f)) {
                 continue;
             }
             try {
-                java.util.List<String> kept = new java.util.ArrayList<>();
-                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                List<String> kept = new ArrayList<>();
+                List<Integer> broken = new ArrayList<>();
+                String[] lines = new String(Files.readAllBytes(f), StandardCharsets.UTF_8).split("\n");
+                for (int i = 0; i < lines.length; i++) {
+                    if (lines[i].isEmpty()) {
+                        continue;
+                    }
                     try {
-                        com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(line);
+                        JsonNode n = JSON.readTree(lines[i]);
                         if (n != null && n.path("step").asLong(Long.MAX_VALUE) <= step) {
-                            kept.add(line);
+                            kept.add(lines[i]);
                         }
                     } catch (IOException torn) {
-                        // an incomplete last line from a crash
+                        broken.add(i + 1);
                     }
+                }
+                if (!broken.isEmpty()) {
+                    String what = f + ": removed " + broken.size() + " line(s) that are not complete JSON (line(s) "
+                            + broken.subList(0, Math.min(10, broken.size())) + ")";
+                    repairs.add(what);
+                    LOG.warn("{}", what);
                 }
                 write(f, kept.isEmpty() ? "" : String.join("\n", kept) + "\n");
             } catch (IOException e) {
@@ -117,15 +152,23 @@ public final class RunFiles implements AutoCloseable {
     }
 
     /**
-     * Writes the malformed rows of a prompts file to {@code quarantine.jsonl} (replacing an earlier one): line
-     * number, reason and the row's text, so nothing is lost. Returns the file.
+     * Writes the malformed rows of a prompts file to {@code quarantine.jsonl} (replacing an earlier one): file, line
+     * number, reason and the row's text, and for a row that is not valid UTF-8 its bytes in base64
+     * ({@code "bytes_base64"}), so nothing is lost. Returns the file.
      */
-    public synchronized Path quarantine(Path source, java.util.List<dev.groupflow.data.BadRow> rows) {
+    public synchronized Path quarantine(Path source, List<dev.groupflow.data.BadRow> rows) {
         StringBuilder sb = new StringBuilder();
         try {
             for (dev.groupflow.data.BadRow b : rows) {
-                sb.append(JSON.writeValueAsString(java.util.Map.of("file", source.toString(), "line", b.line(),
-                        "reason", b.reason(), "text", b.text()))).append('\n');
+                Map<String, Object> line = new java.util.LinkedHashMap<>();
+                line.put("file", source.toString());
+                line.put("line", b.line());
+                line.put("reason", b.reason());
+                line.put("text", b.text());
+                if (b.base64() != null) {
+                    line.put("bytes_base64", b.base64());
+                }
+                sb.append(JSON.writeValueAsString(line)).append('\n');
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -149,22 +192,20 @@ public final class RunFiles implements AutoCloseable {
 
     /** Appends one evaluation to {@code eval.jsonl} (created on first use). */
     public synchronized void evalLine(Map<String, Object> result) {
-        try {
-            Files.writeString(dir.resolve(EVALS), JSON.writeValueAsString(result) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve(EVALS) + ": " + e.getMessage(), e);
+        if (evals == null) {
+            evals = new LineAppender(dir.resolve(EVALS));
         }
+        append(evals, result);
     }
 
-    private void append(BufferedWriter w, Map<String, Object> line) {
+    private static void append(LineAppender to, Map<String, Object> line) {
+        String text;
         try {
-            w.write(JSON.writeValueAsString(line));
-            w.write('\n');
-            w.flush();
+            text = JSON.writeValueAsString(line);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write to " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write a line of " + to.file() + ": " + e.getMessage(), e);
         }
+        to.append(text);
     }
 
     private static void write(Path file, String text) {
@@ -179,12 +220,11 @@ public final class RunFiles implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        try {
-            metrics.close();
-            completions.close();
-            ledger.close();
-        } catch (IOException ignored) {
-            // closing at the end of a run
+        metrics.close();
+        completions.close();
+        ledger.close();
+        if (evals != null) {
+            evals.close();
         }
     }
 }

@@ -41,7 +41,7 @@ public final class RunMonitor {
         }
 
         @Override
-        public void checkpointNow() {
+        public boolean checkpointNow() {
             throw new IllegalStateException("the run has not started yet");
         }
 

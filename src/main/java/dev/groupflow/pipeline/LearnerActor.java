@@ -2,6 +2,7 @@ package dev.groupflow.pipeline;
 
 import dev.groupflow.data.DataPosition;
 import dev.groupflow.grpo.TrainingHaltedException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -18,7 +19,8 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
  * backpressure), and whenever B groups are buffered trains on the B oldest ({@link TrainingCore}) on its own pinned
  * thread. After each step it tells the supply which prompts were trained (freeing admission capacity). Every
  * {@code checkpoint.every} steps, at the end and on request it asks the supply for the data position and writes a
- * checkpoint; groups arriving meanwhile are stashed.
+ * checkpoint; groups arriving meanwhile are stashed. A failed checkpoint is counted and training goes on, until
+ * {@code checkpoint.max-consecutive-failures} in a row (or a failed final one) stop the run ({@link TrainingCore}).
  */
 public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
 
@@ -65,7 +67,8 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     public record Finished(long steps, boolean interrupted) implements Report {
     }
 
-    public record Failed(String reason) implements Report {
+    /** Training failed; {@code checkpoints}: because checkpoints could not be written. */
+    public record Failed(String reason, boolean checkpoints) implements Report {
     }
 
     public static Behavior<Command> create(TrainingSetup setup, TrainingCore core,
@@ -152,8 +155,12 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
         return checkpointAndFinish(true);
     }
 
+    /** Requests that arrive while this one is written merge into it (the same state is saved). */
     private Behavior<Command> onCheckpointNow() {
-        return checkpoint(this::afterCheckpoint);
+        return checkpoint(() -> {
+            setup.gauges.checkpointPending.set(false);
+            return afterCheckpoint();
+        });
     }
 
     private Behavior<Command> trainWhileReady() {
@@ -176,8 +183,8 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
             setup.gauges.groupsBuffered.set(buffer.size());
             try {
                 core.train(batch);
-            } catch (TrainingHaltedException e) {
-                return fail(e.getMessage());
+            } catch (TrainingHaltedException | UncheckedIOException e) {
+                return fail(e.getMessage()); // halted, or a run file cannot be written (say, a full disk)
             }
             supply.tell(new PromptSupply.Resolved(keys(batch), PromptSupply.Resolution.TRAINED));
             if (core.finished() || (draining && buffer.isEmpty())) {
@@ -212,13 +219,14 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
         return Behaviors.receive(Command.class)
                 .onMessage(Position.class, m -> {
                     try {
-                        getContext().getLog().info("checkpoint written: {}", core.checkpoint(m.position()));
-                    } catch (RuntimeException e) {
-                        getContext().getLog().error("checkpoint failed: {}", e.getMessage());
                         if (stopRequested || done) {
-                            parent.tell(new Failed("final checkpoint failed: " + e.getMessage()));
-                            return Behaviors.stopped();
+                            core.finalCheckpoint(m.position());
+                        } else {
+                            core.checkpoint(m.position());
                         }
+                    } catch (CheckpointsFailedException e) {
+                        parent.tell(new Failed(e.getMessage(), true));
+                        return Behaviors.stopped();
                     }
                     return next.get();
                 })
@@ -238,7 +246,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     }
 
     private Behavior<Command> fail(String reason) {
-        parent.tell(new Failed(reason));
+        parent.tell(new Failed(reason, false));
         return Behaviors.stopped();
     }
 

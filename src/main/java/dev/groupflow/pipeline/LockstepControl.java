@@ -34,9 +34,11 @@ public final class LockstepControl implements RunControl {
     }
 
     @Override
-    public synchronized void checkpointNow() {
+    public synchronized boolean checkpointNow() {
+        boolean fresh = !checkpoint;
         checkpoint = true;
         notifyAll();
+        return fresh;
     }
 
     @Override

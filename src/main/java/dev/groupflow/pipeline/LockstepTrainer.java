@@ -63,7 +63,7 @@ public final class LockstepTrainer {
                     awaitUnpaused(control);
                 }
                 if (control.stopRequested()) {
-                    core.checkpoint(position());
+                    core.finalCheckpoint(position());
                     return new RunResult(core.step(), true, null);
                 }
                 setup.weights.copyInto(replica);
@@ -102,8 +102,10 @@ public final class LockstepTrainer {
                     core.checkpoint(position());
                 }
             }
-            core.checkpoint(position());
+            core.finalCheckpoint(position());
             return new RunResult(core.step(), false, null);
+        } catch (CheckpointsFailedException e) {
+            return new RunResult(core.step(), false, e.getMessage(), true);
         }
     }
 

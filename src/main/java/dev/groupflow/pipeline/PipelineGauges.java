@@ -1,6 +1,7 @@
 package dev.groupflow.pipeline;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -24,12 +25,15 @@ public final class PipelineGauges {
     public final AtomicLong promptsSkipped = new AtomicLong();
     public final AtomicLong groupsBuffered = new AtomicLong();
     public final AtomicLong stageRestarts = new AtomicLong();
+    public final AtomicLong checkpointFailures = new AtomicLong();
     // terminal outcomes of samples (each generated sample ends in exactly one, or is still in flight)
     public final AtomicLong samplesTrainedScored = new AtomicLong();
     public final AtomicLong samplesTrainedFailed = new AtomicLong();
     public final AtomicLong samplesDroppedStale = new AtomicLong();
     public final AtomicLong samplesFiltered = new AtomicLong();
     public final AtomicLong samplesDuplicate = new AtomicLong();
+    /** A checkpoint asked for from outside ({@link RunControl#checkpointNow}) and not yet written. */
+    public final AtomicBoolean checkpointPending = new AtomicBoolean();
 
     /** Counts a verifier outcome and its latency. */
     public void record(dev.groupflow.verify.Outcome o) {

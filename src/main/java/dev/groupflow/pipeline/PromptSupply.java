@@ -178,7 +178,7 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
     private PromptWork admitNext() {
         if (!requeued.isEmpty()) {
             DataPosition.Pending again = requeued.poll();
-            Prompt p = settings.source().at(again.key());
+            Prompt p = prompt(again.key());
             try {
                 return new PromptWork(again.key(), again.ordinal(), p.id(), p.displayText(),
                         settings.encoder().encode(p), p.answer(), p.metadata());
@@ -187,7 +187,7 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
             }
         }
         long key = nextIndex++;
-        Prompt p = settings.source().at(key);
+        Prompt p = prompt(key);
         try {
             int[] tokens = settings.encoder().encode(p);
             return new PromptWork(key, nextOrdinal++, p.id(), p.displayText(), tokens, p.answer(), p.metadata());
@@ -201,6 +201,16 @@ public final class PromptSupply extends AbstractBehavior<PromptSupply.Command> {
             settings.gauges().promptsSkipped.incrementAndGet();
             getContext().getLog().warn("prompt {} ({}) skipped: {}", key, p.id(), e.getMessage());
             return null;
+        }
+    }
+
+    /** The source's prompt {@code key}; a source that fails (a prompts file changed on disk) ends the run, saying why. */
+    private Prompt prompt(long key) {
+        try {
+            return settings.source().at(key);
+        } catch (RuntimeException e) {
+            settings.onFatal().accept(String.valueOf(e.getMessage()));
+            throw e; // stops the supply, and so the run
         }
     }
 

@@ -9,8 +9,13 @@ public interface RunControl {
     /** Continue after {@link #pause}. */
     void resume();
 
-    /** Write a checkpoint after the current step. */
-    void checkpointNow();
+    /**
+     * Write a checkpoint after the current step (at once while paused). A request made while another is pending
+     * (asked for and not yet written) is merged into it: many requests in a row write one checkpoint.
+     *
+     * @return true when this request was registered, false when it was merged into the pending one
+     */
+    boolean checkpointNow();
 
     /** Finish the current step, checkpoint, stop. */
     void stopGracefully();

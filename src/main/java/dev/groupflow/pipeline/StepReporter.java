@@ -127,6 +127,7 @@ public final class StepReporter {
         line.put("filtered_groups_total", gauges.groupsFiltered.get());
         line.put("skipped_prompts_total", gauges.promptsSkipped.get());
         line.put("stage_restarts_total", gauges.stageRestarts.get());
+        line.put("checkpoint_failures_total", gauges.checkpointFailures.get());
         line.put("samples_generated_total", gauges.samplesGenerated.get());
         line.put("samples_trained_scored_total", gauges.samplesTrainedScored.get());
         line.put("samples_trained_failed_total", gauges.samplesTrainedFailed.get());

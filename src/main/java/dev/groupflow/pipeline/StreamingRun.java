@@ -47,10 +47,17 @@ public final class StreamingRun implements RunControl, AutoCloseable {
         system.tell(TrainingSupervisor.GracefulStop.INSTANCE);
     }
 
-    /** Write a checkpoint after the current step. */
+    /**
+     * Write a checkpoint after the current step; merged into one already asked for and not yet written (the
+     * learner clears {@link PipelineGauges#checkpointPending} once it has written it).
+     */
     @Override
-    public void checkpointNow() {
+    public boolean checkpointNow() {
+        if (!setup.gauges.checkpointPending.compareAndSet(false, true)) {
+            return false;
+        }
         system.tell(TrainingSupervisor.CheckpointNow.INSTANCE);
+        return true;
     }
 
     @Override

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One learner step on a batch of groups, the same in both pipeline modes: leave out groups staler than the bound,
@@ -14,14 +16,19 @@ import java.util.List;
  * weights, report. Single-threaded: it runs on the learner's thread.
  */
 public final class TrainingCore {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingCore.class);
+
     private final TrainingSetup setup;
     private final StepReporter reporter;
     private long step;
+    private int failuresInARow;  // checkpoint writes that failed since the last one that succeeded
+    private long lastSaved;      // step of the newest checkpoint on disk, -1 when there is none
 
     public TrainingCore(TrainingSetup setup, StepReporter reporter) {
         this.setup = setup;
         this.reporter = reporter;
         this.step = setup.startStep;
+        this.lastSaved = setup.startStep > 0 ? setup.startStep : -1; // a resumed run starts from a checkpoint
     }
 
     /** Steps completed; also the version of the current weights. */
@@ -109,7 +116,63 @@ public final class TrainingCore {
         return every > 0 && step % every == 0;
     }
 
+    /**
+     * Writes a periodic or requested checkpoint. A failed write is logged and counted, and training goes on (the
+     * next checkpoint tries again); a write that succeeds resets the count. Returns the checkpoint, or null when
+     * it failed.
+     *
+     * @throws CheckpointsFailedException when this was the {@code checkpoint.max-consecutive-failures}-th failure in
+     *     a row: the run must stop rather than train on with nothing saved
+     */
     public Path checkpoint(DataPosition data) {
-        return setup.checkpoint(step, data, reporter.samplesTrained());
+        try {
+            return write(data);
+        } catch (RuntimeException e) {
+            int limit = setup.config.checkpoint().maxConsecutiveFailures();
+            LOG.error("checkpoint failed ({} of checkpoint.max-consecutive-failures = {} in a row): {}",
+                    failuresInARow, limit, e.getMessage());
+            if (failuresInARow >= limit) {
+                throw new CheckpointsFailedException(failuresInARow + " checkpoints in a row failed "
+                        + "(checkpoint.max-consecutive-failures = " + limit + "), the last at step " + step + ": "
+                        + e.getMessage() + "; " + stopped());
+            }
+            return null;
+        }
+    }
+
+    /**
+     * Writes the checkpoint at the end of the run (or of a graceful stop).
+     *
+     * @throws CheckpointsFailedException when it fails
+     */
+    public Path finalCheckpoint(DataPosition data) {
+        try {
+            return write(data);
+        } catch (RuntimeException e) {
+            LOG.error("checkpoint failed: {}", e.getMessage());
+            throw new CheckpointsFailedException("final checkpoint failed: " + e.getMessage() + "; " + stopped());
+        }
+    }
+
+    private Path write(DataPosition data) {
+        try {
+            Path dir = setup.checkpoint(step, data, reporter.samplesTrained());
+            failuresInARow = 0;
+            lastSaved = step;
+            LOG.info("checkpoint written: {}", dir);
+            return dir;
+        } catch (RuntimeException e) {
+            failuresInARow++;
+            setup.gauges.checkpointFailures.incrementAndGet();
+            throw e;
+        }
+    }
+
+    /** What stopping now leaves: where a resume would start. */
+    private String stopped() {
+        return lastSaved < 0 ? "stopped at step " + step + " with no checkpoint written: make room (or fix the run "
+                + "directory) and start again"
+                : "stopped at step " + step + "; the newest checkpoint is of step " + lastSaved + ": make room (or fix "
+                + "the run directory), then continue with --resume";
     }
 }

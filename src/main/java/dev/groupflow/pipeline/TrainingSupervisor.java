@@ -187,7 +187,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
             return finish(new RunResult(f.steps(), f.interrupted(), null));
         }
         LearnerActor.Failed f = (LearnerActor.Failed) r.report();
-        return finish(new RunResult(setup.startStep, false, f.reason()));
+        return finish(new RunResult(setup.startStep, false, f.reason(), f.checkpoints()));
     }
 
     private Behavior<Command> onChildStopped(ChildStopped c) {

@@ -1,9 +1,13 @@
 // groupflow dashboard: loads the metrics so far, then follows the server-sent events of /events (a metrics line
 // per learner step, a status snapshot every second, the latest completions). Charts are drawn here on <canvas>.
-// Every value from the server is written with textContent, never as HTML.
+// Every value from the server is written with textContent, never as HTML. The API and the events need the run's
+// token: it comes in this page's URL (?token=..., as train prints it), is kept in sessionStorage for reloads
+// (this origin only) and taken out of the address bar, and goes with every request (a header; the event stream,
+// which cannot send headers, as ?token=).
 "use strict";
 
 const MAX_LINES = 20000;
+const TOKEN = takeToken();
 
 /** The charts: each plots metrics-line keys against the step; a band is mean ± std or min..max. */
 const CHARTS = [
@@ -378,27 +382,54 @@ function hover(spec, canvas, e) {
 
 // ---------- server ----------
 
+/** The token from this page's URL (then removed from the address bar), or the one kept for this tab. */
+function takeToken() {
+  const params = new URLSearchParams(location.search);
+  const given = params.get("token");
+  if (given) {
+    sessionStorage.setItem("groupflow-token", given);
+    params.delete("token");
+    history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
+  }
+  return given || sessionStorage.getItem("groupflow-token") || "";
+}
+
+function withToken(path) {
+  return path + (path.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(TOKEN);
+}
+
+async function request(path, init) {
+  const r = await fetch(path, { cache: "no-store", ...init, headers: { "X-Groupflow-Token": TOKEN } });
+  if (r.status === 401) {
+    throw new Error("this page needs the run's token: open the URL train printed (…/?token=…)");
+  }
+  return r;
+}
+
 async function getJson(path) {
-  const r = await fetch(path, { cache: "no-store" });
+  const r = await request(path);
   if (!r.ok) throw new Error(path + ": HTTP " + r.status);
   return r.json();
 }
 
 async function act(name, label) {
   try {
-    const r = await fetch("api/" + name, { method: "POST" });
+    const r = await request("api/" + name, { method: "POST" });
     const body = await r.json();
-    notice(body.ok ? label + (name === "checkpoint" ? " (after the current step)" : "") : body.error, !body.ok);
+    const done = body.merged ? body.message : label + (name === "checkpoint" ? " (after the current step)" : "");
+    notice(body.ok ? done : body.error, !body.ok);
     showStatus(await getJson("api/status"));
   } catch (err) {
     notice(name + " failed: " + err.message, true);
   }
 }
 
+/** Follows the events; loads what was missed first, and again after a reconnection (events held meanwhile). */
 function connect() {
-  const pending = [];
+  let pending = [];
   let loaded = false;
-  const events = new EventSource("events");
+  let dropped = false;
+  const events = new EventSource(withToken("events"));
   events.addEventListener("metrics", (e) => {
     const line = JSON.parse(e.data);
     if (!loaded) { pending.push(line); return; }
@@ -406,27 +437,40 @@ function connect() {
   });
   events.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
   events.addEventListener("completions", (e) => showCompletions(JSON.parse(e.data)));
-  events.onopen = () => document.body.dataset.connected = "true";
+  events.onopen = () => {
+    document.body.dataset.connected = "true";
+    if (dropped) { dropped = false; load(); }
+  };
   events.onerror = () => {
     document.body.dataset.connected = "false";
-    if (status && status.run.phase === "training") notice("connection lost; reconnecting…", true);
+    dropped = true;
+    loaded = false;
+    if (events.readyState === EventSource.CLOSED) {
+      notice("live updates refused (wrong token, or too many dashboards open); reload the page to retry", true);
+    } else if (status && status.run.phase === "training") {
+      notice("connection lost; reconnecting…", true);
+    }
   };
-  Promise.all([getJson("api/metrics?last=" + MAX_LINES), getJson("api/status"), getJson("api/completions")])
+  const load = () => Promise.all([getJson("api/metrics?last=" + MAX_LINES), getJson("api/status"),
+    getJson("api/completions")])
     .then(([history, s, latest]) => {
       history.forEach(addLine);
       pending.forEach(addLine);
+      pending = [];
       loaded = true;
       showStatus(s);
       showCompletions(latest);
       scheduleDraw();
     })
     .catch((err) => notice("cannot load the run: " + err.message, true));
+  load();
 }
 
 document.getElementById("pause").addEventListener("click", () => act("pause", "paused"));
 document.getElementById("resume").addEventListener("click", () => act("resume", "resumed"));
 document.getElementById("checkpoint").addEventListener("click", () => act("checkpoint", "checkpoint requested"));
 window.addEventListener("resize", scheduleDraw);
+document.querySelectorAll("a.api").forEach((a) => { a.href = withToken(a.getAttribute("href")); });
 buildCharts();
 scheduleDraw();
 connect();

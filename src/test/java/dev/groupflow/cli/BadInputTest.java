@@ -65,6 +65,85 @@ class BadInputTest {
         assertEquals(0, allowed.code(), allowed.err());
     }
 
+    /** Rows with broken UTF-8 in each field: (text before, the bad bytes, text after, how the reason starts). */
+    private static final List<Object[]> NOT_UTF8 = List.of(
+            new Object[] {"{\"prompt\": \"1", new int[] {0xff}, "2>\", \"answer\": \"21\"}",
+                    "field 'prompt': not valid UTF-8: a byte that never occurs in UTF-8"},
+            new Object[] {"{\"messages\": [{\"role\": \"user\", \"content\": \"1", new int[] {0x80}, "2>\"}]}",
+                    "field 'messages[0].content': not valid UTF-8: a continuation byte with no lead byte"},
+            new Object[] {"{\"prompt\": \"12>\", \"metadata\": {\"src\": \"x", new int[] {0xc3}, "(y\"}}",
+                    "field 'metadata.src': not valid UTF-8: a multi-byte sequence cut short by byte 0x28"},
+            new Object[] {"{\"prompt\": \"12>\", \"answer\": \"2", new int[] {0xc0, 0xb1}, "\"}",
+                    "field 'answer': not valid UTF-8: an overlong encoding"},
+            new Object[] {"{\"prompt\": \"12>\", \"answer\": \"", new int[] {0xed, 0xb0, 0x80}, "\"}",
+                    "field 'answer': not valid UTF-8: an encoded UTF-16 surrogate"},
+            new Object[] {"{\"prompt\": \"12>\", \"metadata\": {\"k\": \"", new int[] {0xe2, 0x82}, "",
+                    "field 'metadata.k': not valid UTF-8: a multi-byte sequence cut off by the end of the line"});
+
+    /**
+     * 32 good digit rows with the rows of {@link #NOT_UTF8} among the last ones (where a run reads them only after
+     * training a while), not shuffled, one epoch: 16 steps of 2 prompts use every good row once.
+     */
+    private static Path notUtf8(Path dir) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int bad = 0;
+        for (int i = 0; i < 32 + NOT_UTF8.size(); i++) {
+            if (i >= 24 && i % 2 == 0 && bad < NOT_UTF8.size()) {
+                Object[] row = NOT_UTF8.get(bad++);
+                out.writeBytes(((String) row[0]).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                for (int b : (int[]) row[1]) {
+                    out.write(b);
+                }
+                out.writeBytes(((String) row[2]).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } else {
+                String digits = Integer.toString(100 + i);
+                out.writeBytes(("{\"prompt\": \"" + digits + ">\", \"answer\": \"" + new StringBuilder(digits).reverse()
+                        + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            out.write('\n');
+        }
+        Path p = dir.resolve("not-utf8.jsonl");
+        Files.write(p, out.toByteArray());
+        return p;
+    }
+
+    @Test
+    void rowsThatAreNotUtf8AreQuarantinedAtTheStartAndTheRunTrainsEveryStep(@TempDir Path tmp) throws Exception {
+        Path file = notUtf8(tmp);
+        Path run = tmp.resolve("run");
+        SampleCommandTest.Run r = train(file, run, "--set", "train.steps=16", "--set", "data.shuffle=false",
+                "--set", "data.epochs=1", "--set", "data.max-bad-fraction=0.2");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(16, Files.readAllLines(run.resolve("metrics.jsonl")).size(), "all 16 steps trained: " + r.err());
+        List<String> q = Files.readAllLines(run.resolve("quarantine.jsonl"));
+        assertEquals(NOT_UTF8.size(), q.size(), String.join("\n", q));
+        List<String> original = Files.readAllLines(file, java.nio.charset.StandardCharsets.ISO_8859_1);
+        for (int k = 0; k < NOT_UTF8.size(); k++) {
+            JsonNode row = JSON.readTree(q.get(k));
+            assertEquals(file.toString(), row.get("file").asText());
+            assertEquals(25 + 2 * k, row.get("line").asInt());
+            assertTrue(row.get("reason").asText().startsWith((String) NOT_UTF8.get(k)[3]), row.toString());
+            assertEquals(original.get(24 + 2 * k), new String(java.util.Base64.getDecoder().decode(
+                    row.get("bytes_base64").asText()), java.nio.charset.StandardCharsets.ISO_8859_1),
+                    "the row's bytes kept as they were");
+        }
+    }
+
+    @Test
+    void tooManyRowsThatAreNotUtf8RefuseTheRunUpFrontListingEach(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("run");
+        SampleCommandTest.Run r = train(notUtf8(tmp), run, "--set", "data.shuffle=false");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("6 of 38 rows are malformed"), r.err());
+        for (int k = 0; k < NOT_UTF8.size(); k++) {
+            String expected = "line " + (25 + 2 * k) + ": " + NOT_UTF8.get(k)[3];
+            assertTrue(r.err().contains(expected), expected + " in " + r.err());
+        }
+        assertTrue(r.err().contains("above data.max-bad-fraction"), r.err());
+        assertTrue(!Files.exists(run.resolve("metrics.jsonl")) || Files.size(run.resolve("metrics.jsonl")) == 0,
+                "nothing trained");
+    }
+
     @Test
     void longPromptsAreSkippedAndCountedOrRefuseTheRun(@TempDir Path tmp) throws Exception {
         Path p = tmp.resolve("long.jsonl");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.groupflow.SystemPackages;
 import dev.groupflow.metrics.HeadlessChromium;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -24,17 +25,19 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The live dashboard of a real {@code bin/groupflow train}, opened in headless Chromium (Debian's {@code chromium},
- * which {@code .ci/run} installs): its charts fill with data (reward components too), the latest completions show, Pause stops the step
- * counter and Resume starts it again, Checkpoint now writes a checkpoint. The screenshot of the paused page is kept
- * in {@code target/test-artifacts/dashboard.png}.
+ * which {@code bin/test} installs) at the URL it prints, with its token: its charts fill with data (reward
+ * components too), the latest completions show, Pause stops the step counter and Resume starts it again,
+ * Checkpoint now writes a checkpoint, a reload keeps working without the token in the address bar, and the API
+ * refuses the page's requests that lack the token. The screenshot of the paused page is kept in
+ * {@code target/test-artifacts/dashboard.png}.
  */
 class DashboardBrowserTest {
-    private static final Pattern URL = Pattern.compile("dashboard at (http://127\\.0\\.0\\.1:\\d+/)");
+    private static final Pattern URL = Pattern.compile(
+            "dashboard at (http://127\\.0\\.0\\.1:\\d+/)\\?token=([A-Za-z0-9_-]{43}) ");
 
     @Test
     void dashboardOfARunningTraining(@TempDir Path tmp) throws Exception {
-        Path chromium = HeadlessChromium.binary().orElseThrow(() -> new AssertionError(
-                "this test needs Chromium: apt-get install chromium (.ci/run does), or set CHROMIUM=/path/to/it"));
+        Path chromium = SystemPackages.requireChromium();
         Path run = tmp.resolve("run");
         Path log = tmp.resolve("train.log");
         Process train = GracefulStopTest.launch(run, log, List.of("--set", "train.steps=100000",
@@ -47,12 +50,19 @@ class DashboardBrowserTest {
             Matcher m = URL.matcher(log(log));
             assertTrue(m.find());
             String url = m.group(1);
+            String token = m.group(2);
             browser.beforeEachPage("window.__errors = []; window.addEventListener('error', "
                     + "e => window.__errors.push(String(e.message)));");
-            browser.navigate(url);
+            browser.navigate(url + "?token=" + token);
 
             // the charts have data after a few steps, and the latest completions are listed
             await(browser, "Number(document.body.dataset.points) >= 5", 120);
+            assertEquals("", browser.evaluate("location.search").asText(), "the token left the address bar");
+            assertEquals(401, browser.evaluate("fetch('api/status').then(r => r.status)").asInt(),
+                    "the API refuses a request without the token, even from the page's own origin");
+            // a reload finds the token it kept for this tab
+            browser.navigate(url);
+            await(browser, "Number(document.body.dataset.points) >= 5", 60);
             await(browser, "Number(document.getElementById('chart-reward').dataset.points) >= 5", 30);
             await(browser, "Number(document.getElementById('chart-length').dataset.points) >= 5", 30);
             await(browser, "Number(document.getElementById('chart-components').dataset.points) >= 10", 30);
@@ -69,7 +79,8 @@ class DashboardBrowserTest {
             long pausedAt = pageStep(browser);
             Thread.sleep(3000);
             assertEquals(pausedAt, pageStep(browser), "no step while paused");
-            JsonNode status = browser.evaluate("fetch('api/status').then(r => r.json())");
+            JsonNode status = browser.evaluate("fetch('api/status', {headers: {'X-Groupflow-Token': '" + token
+                    + "'}}).then(r => r.json())");
             assertEquals(pausedAt, status.at("/run/step").asLong(), status.toString());
             assertTrue(status.at("/run/paused").asBoolean());
             int linesWhilePaused = GracefulStopTest.metricsLines(run);

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,12 +23,18 @@ class GracefulStopTest {
             "--set", "model.device=cpu", "--set", "task.eval-prompts=20", "--set", "dashboard.port=0");
 
     static Process launch(Path runDir, Path log, List<String> args) throws Exception {
+        return launch(runDir, log, args, Map.of());
+    }
+
+    /** As above, with more environment variables. */
+    static Process launch(Path runDir, Path log, List<String> args, Map<String, String> env) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("bin/groupflow", "train", "--run-dir", runDir.toString()));
         cmd.addAll(SMALL);
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("GROUPFLOW_SKIP_BUILD", "1");
         pb.environment().put("GROUPFLOW_JAVA_OPTS", "-Xss4m -Xmx1g");
+        pb.environment().putAll(env);
         return pb.start();
     }
 

@@ -15,6 +15,7 @@ import dev.groupflow.sampling.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -177,6 +178,8 @@ class TrainCommandTest {
                         "--set", "dashboard.port=0");
                 assertEquals(0, r.code(), src.getFileName() + ": " + r.err());
                 assertTrue(r.err().contains("groupflow: dashboard at http://127.0.0.1:"), r.err());
+                assertTrue(Pattern.compile("dashboard at http://127\\.0\\.0\\.1:\\d+/\\?token=[A-Za-z0-9_-]{43} ")
+                        .matcher(r.err()).find(), "printed with a fresh random token: " + r.err());
                 Path checkpoint = run.resolve("checkpoints/step-2");
                 try (NDManager m = NDManager.newBaseManager();
                      CausalLm original = Checkpoints.load(src, m);

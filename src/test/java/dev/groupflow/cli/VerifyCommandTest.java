@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.groupflow.SystemPackages;
 import dev.groupflow.verify.TestScoringServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +44,7 @@ class VerifyCommandTest {
 
     @Test
     void theSandboxedCodeVerifierIsRegistered(@TempDir Path tmp) throws Exception {
+        SystemPackages.requireCodeSandbox();
         String program = "```python\\ndef add(a, b):\\n    return a + b\\n```";
         Path good = write(tmp, "{\"prompt\": \"add\", \"completion\": \"" + program + "\", "
                 + "\"metadata\": {\"test_code\": \"assert add(2, 3) == 5\\nassert add(-1, 1) == 0\"}}");

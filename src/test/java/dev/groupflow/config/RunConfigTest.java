@@ -27,6 +27,19 @@ class RunConfigTest {
         assertEquals(RunConfig.Mode.STREAMING, c.pipeline().mode());
         assertEquals(Aggregation.TOKEN_MEAN, c.grpo().aggregation());
         assertTrue(c.grpo().groupSize() >= 2);
+        assertEquals(3, c.checkpoint().maxConsecutiveFailures());
+    }
+
+    @Test
+    void checkpointFailuresInARowMustAllowAtLeastOne() {
+        ConfigProblems e = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of(
+                "checkpoint.max-consecutive-failures=0", "checkpoint.keep=0")));
+        assertTrue(e.problems().stream().anyMatch(s -> s.startsWith("checkpoint.max-consecutive-failures: must be >= 1")),
+                e.problems()::toString);
+        assertTrue(e.problems().stream().anyMatch(s -> s.startsWith("checkpoint.keep: must be >= 1")),
+                e.problems()::toString);
+        assertEquals(5, RunConfig.load(null, List.of("checkpoint.max-consecutive-failures=5")).checkpoint()
+                .maxConsecutiveFailures());
     }
 
     /** A sampler chunk larger than a whole batch samples the batch at once (not a divisibility error). */

@@ -7,18 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.groupflow.config.RunConfig.DashboardSettings;
 import dev.groupflow.pipeline.LockstepControl;
 import dev.groupflow.pipeline.PipelineGauges;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.HttpURLConnection;
-import java.net.URI;
 import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,16 +31,17 @@ import org.junit.jupiter.api.Test;
 /** The dashboard's HTTP server on 127.0.0.1, fed by a {@link RunMonitor} the way a training run feeds it. */
 class DashboardTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private PipelineGauges gauges;
     private RunMonitor monitor;
     private Dashboard dashboard;
+    private DashboardClient client;
 
     @BeforeEach
     void start() {
         gauges = new PipelineGauges();
         monitor = new RunMonitor(gauges, 100, "streaming", "/runs/x", 3);
-        dashboard = Dashboard.start(monitor, 0);
+        dashboard = Dashboard.start(monitor, DashboardClient.settings(3, 16, 1000), DashboardToken.random());
+        client = new DashboardClient(dashboard);
     }
 
     @AfterEach
@@ -63,17 +61,11 @@ class DashboardTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(dashboard.url() + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return client.get(path);
     }
 
     private HttpResponse<String> post(String path, String origin) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(dashboard.url() + path))
-                .POST(HttpRequest.BodyPublishers.noBody());
-        if (origin != null) {
-            b.header("Origin", origin);
-        }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return client.post(path, origin);
     }
 
     @Test
@@ -191,14 +183,10 @@ class DashboardTest {
         assertEquals(409, post("api/checkpoint", null).statusCode());
     }
 
-    /** A GET with a Host header of our choosing (the JDK's HTTP client will not send one), over a plain socket. */
+    /** A GET (with the token) with a Host header of our choosing (the JDK's HTTP client will not send one). */
     private String rawGet(String path, String host) throws Exception {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", dashboard.port())) {
-            socket.setSoTimeout(20_000);
-            socket.getOutputStream().write(("GET /" + path + " HTTP/1.1\r\nHost: " + host
-                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        }
+        return client.rawExchange("GET", path, "Host: " + host,
+                DashboardAccess.HEADER + ": " + dashboard.token().value());
     }
 
     @Test
@@ -238,6 +226,7 @@ class DashboardTest {
     private void readEvents(BlockingQueue<String[]> out) {
         try {
             HttpURLConnection c = (HttpURLConnection) new URL(dashboard.url() + "events").openConnection();
+            c.setRequestProperty(DashboardAccess.HEADER, dashboard.token().value());
             c.setRequestProperty("Accept", "text/event-stream");
             assertEquals("text/event-stream", c.getContentType().split(";")[0]);
             try (BufferedReader r = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8))) {
@@ -263,7 +252,8 @@ class DashboardTest {
     @Test
     void aBusyPortIsAClearErrorAndCostsOnlyTheDashboard() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> Dashboard.start(monitor, dashboard.port()));
+                () -> Dashboard.start(monitor, new DashboardSettings(true, dashboard.port(), 3, 16, 30),
+                        DashboardToken.random()));
         assertTrue(e.getMessage().contains("127.0.0.1:" + dashboard.port()), e.getMessage());
     }
 }

@@ -52,8 +52,16 @@ public final class PipelineRuns {
     }
 
     static RunResult lockstep(TrainingSetup setup) {
+        return lockstep(setup, null);
+    }
+
+    /** Runs the lockstep pipeline to the end, {@code listener} (if any) seeing each step's metrics line. */
+    static RunResult lockstep(TrainingSetup setup, Consumer<Map<String, Object>> listener) {
         StepReporter reporter = new StepReporter(setup.files, setup.gauges, setup.config.train().steps(), 1000, 0,
                 QUIET, 0);
+        if (listener != null) {
+            reporter.addListener(listener);
+        }
         return new LockstepTrainer(setup, reporter).run(() -> false);
     }
 

@@ -10,11 +10,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.config.RunConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -102,6 +106,50 @@ class PipelineTest {
                 RunResult r = run.await(java.time.Duration.ofSeconds(120));
                 assertTrue(r.ok(), r.failure());
                 assertEquals(8, r.steps());
+            }
+        }
+    }
+
+    /**
+     * Checkpoint requests made while one is pending (asked for, not yet written) merge into it: made on the
+     * learner's own thread, where the learner cannot take the first before the others, ten requests register one.
+     * Once it is written the next request registers again.
+     */
+    @Test
+    void checkpointRequestsMergeWhileOneIsPending(@TempDir Path tmp) throws Exception {
+        RunConfig c = PipelineRuns.config("train.steps=400");
+        AtomicReference<StreamingRun> running = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        List<Boolean> atStep3 = new CopyOnWriteArrayList<>();
+        try (TrainingSetup setup = PipelineRuns.setup(c, tmp)) {
+            StepReporter reporter = new StepReporter(setup.files, setup.gauges, 400, 1000, 0, PipelineRuns.QUIET, 0);
+            reporter.addListener(line -> {
+                try {
+                    started.await(); // the test has its StreamingRun in hand
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (((Number) line.get("step")).longValue() == 3) {
+                    for (int i = 0; i < 10; i++) {
+                        atStep3.add(running.get().checkpointNow());
+                    }
+                }
+            });
+            try (StreamingRun run = StreamingRun.start(setup, reporter)) {
+                running.set(run);
+                started.countDown();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while ((atStep3.size() < 10 || setup.gauges.checkpointPending.get()) && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                List<Boolean> expected = new ArrayList<>(List.of(true));
+                expected.addAll(Collections.nCopies(9, false));
+                assertEquals(expected, atStep3, "the first registered, the other nine merged into it");
+                assertFalse(setup.gauges.checkpointPending.get(), "written, so no longer pending");
+                assertTrue(run.checkpointNow(), "a request after the checkpoint registers again");
+                run.stopGracefully();
+                RunResult r = run.await(java.time.Duration.ofSeconds(120));
+                assertTrue(r.ok(), r.failure());
             }
         }
     }

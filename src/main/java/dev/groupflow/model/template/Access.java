@@ -9,7 +9,9 @@ import java.util.Map;
  * Jinja2's {@code ImmutableSandboxedEnvironment}: {@code x.name} prefers the Python attribute
  * (so {@code dict.items} is the method) and falls back to the item, {@code x[key]} does the
  * reverse; misses yield {@link Undefined}; methods that mutate lists or dicts and dunder names are
- * refused as unsafe.
+ * refused as unsafe. Java null is Python's {@code None}, a value like any other: an attribute or
+ * item that holds None yields null, and only a lookup Python would fail yields {@link Undefined}
+ * (internally {@link #MISSING} marks "no such attribute or item").
  */
 final class Access {
   private Access() {}
@@ -24,9 +26,16 @@ final class Access {
 
   /** Objects with their own attributes (loop contexts, cyclers). */
   interface HasAttrs {
-    /** The attribute's value, or null if there is no such attribute. */
+    /** The attribute's value (null for None), or {@link Access#MISSING} if there is none. */
     Object attr(String name);
   }
+
+  /**
+   * What a lookup yields where Python has no such attribute or item (where Python raises
+   * AttributeError or LookupError). Java null cannot mark that: it is None, which an attribute or
+   * item may hold.
+   */
+  static final Object MISSING = new Object();
 
   /** {@code obj.name}: Jinja2's sandboxed getattr. */
   static Object getattr(Object obj, String name) {
@@ -34,7 +43,7 @@ final class Access {
       throw u.error();
     }
     Object attr = pythonAttribute(obj, name);
-    if (attr != null) {
+    if (attr != MISSING) {
       return attr;
     }
     Object item = itemOrMissing(obj, name);
@@ -52,14 +61,12 @@ final class Access {
     }
     if (key instanceof String name) {
       Object attr = pythonAttribute(obj, name);
-      if (attr != null) {
+      if (attr != MISSING) {
         return attr;
       }
     }
     return Undefined.member(obj, key);
   }
-
-  private static final Object MISSING = new Object();
 
   /** Python's {@code getattr(obj, name)} only, without the item fallback (the attr filter). */
   static Object attribute(Object obj, String name) {
@@ -67,7 +74,7 @@ final class Access {
       return Undefined.member(obj, name);
     }
     Object attr = pythonAttribute(obj, name);
-    return attr != null ? attr : Undefined.member(obj, name);
+    return attr != MISSING ? attr : Undefined.member(obj, name);
   }
 
   /** Python's {@code obj[key]}, or MISSING where Python raises TypeError/LookupError. */
@@ -100,16 +107,19 @@ final class Access {
     return MISSING;
   }
 
-  /** Python attribute lookup: methods and properties; null when Python has no such attribute. */
+  /** Python attribute lookup: methods and properties; MISSING when Python has no such attribute. */
   private static Object pythonAttribute(Object obj, String name) {
     if (name.startsWith("__") && name.endsWith("__") && name.length() > 4) {
       return Undefined.unsafe(obj, name);
     }
     if (obj instanceof Namespace ns) {
-      return ns.attrs.containsKey(name) ? ns.attrs.get(name) : null;
+      return ns.attrs.containsKey(name) ? ns.attrs.get(name) : MISSING;
     }
     if (obj instanceof HasAttrs h) {
-      return h.attr(name);
+      Object own = h.attr(name);
+      if (own != MISSING) {
+        return own;
+      }
     }
     if (obj instanceof PyRange r) {
       switch (name) {
@@ -129,7 +139,7 @@ final class Access {
     if (Methods.has(obj, name)) {
       return new Methods.BoundMethod(obj, name);
     }
-    return null;
+    return MISSING;
   }
 
   /** Python slicing of lists, tuples, ranges and strings. */

@@ -8,8 +8,8 @@ import java.util.Map;
 
 /**
  * The global functions a Hugging Face chat template sees: Jinja2's defaults ({@code range},
- * {@code dict}, {@code namespace}, {@code cycler}, {@code joiner}) plus Hugging Face's {@code
- * raise_exception} and {@code strftime_now}. Python builtins Jinja2 does not expose (such as
+ * {@code dict}, {@code namespace}, {@code cycler}, {@code joiner}, {@code lipsum}) plus Hugging
+ * Face's {@code raise_exception} and {@code strftime_now}. Python builtins Jinja2 does not expose (such as
  * {@code len}) are deliberately absent.
  */
 final class Globals {
@@ -25,6 +25,11 @@ final class Globals {
       }),
       "joiner", new Builtin("joiner", (in, args, kw) -> joiner(args, kw)),
       "cycler", new Builtin("cycler", (in, args, kw) -> new Cycler(args)),
+      "lipsum", new Builtin("generate_lorem_ipsum", (in, args, kw) -> Lipsum.generate(in.random(),
+          Py.toLong(Methods.arg(args, kw, 0, "n", 5L)),
+          Py.truthy(Methods.arg(args, kw, 1, "html", true)),
+          Py.toLong(Methods.arg(args, kw, 2, "min", 20L)),
+          Py.toLong(Methods.arg(args, kw, 3, "max", 100L)))),
       "raise_exception", new Builtin("raise_exception", (in, args, kw) -> {
         Object message = Methods.arg(args, kw, 0, "message", Methods.REQUIRED);
         if (message == Methods.REQUIRED) {
@@ -124,7 +129,7 @@ final class Globals {
           pos = 0;
           return null;
         });
-        default -> null;
+        default -> Access.MISSING;
       };
     }
   }

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Random;
 
 /**
  * Walks the parsed template and writes output. Scoping follows Jinja2: the template's top level
@@ -65,9 +66,13 @@ final class Interpreter {
     }
   }
 
+  /** Seed of {@link #random()}: the same template renders the same {@code lipsum} every time. */
+  private static final long RANDOM_SEED = 0x6a696e6a61L;
+
   final Clock clock;
   private StringBuilder out = new StringBuilder();
   private int callDepth;
+  private Random random;
 
   private Interpreter(Clock clock) {
     this.clock = clock;
@@ -84,6 +89,14 @@ final class Interpreter {
       throw new TemplateException("RecursionError: template evaluation nested too deeply");
     }
     return in.out.toString();
+  }
+
+  /** The render's source of randomness ({@code lipsum}), seeded so renders are reproducible. */
+  Random random() {
+    if (random == null) {
+      random = new Random(RANDOM_SEED);
+    }
+    return random;
   }
 
   static <T> T checkSize(double size, T value) {

@@ -92,7 +92,7 @@ final class LoopContext implements Access.HasAttrs, PyCallable {
         }
         return false;
       });
-      default -> null;
+      default -> Access.MISSING;
     };
   }
 

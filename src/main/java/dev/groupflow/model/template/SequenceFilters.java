@@ -308,7 +308,7 @@ final class SequenceFilters {
       return switch (name) {
         case "grouper" -> get(0);
         case "list" -> get(1);
-        default -> null;
+        default -> Access.MISSING;
       };
     }
   }

@@ -21,6 +21,11 @@
  * too), async, line statements, and the rarely used filters {@code pprint}, {@code urlize}, {@code
  * urlencode}, {@code wordwrap}, {@code striptags}, {@code xmlattr}, {@code filesizeformat},
  * {@code random}. Integers are 64-bit: results beyond that raise an overflow error instead of
- * growing as Python's do.
+ * growing as Python's do. {@code lipsum} has Jinja2's algorithm and words but draws them from a
+ * random source seeded per render, so its text differs from Python's (which is unseeded) and is
+ * the same every time a template is rendered.
+ *
+ * <p>Python's {@code None} is Java {@code null}, a value like any other; "absent" (a variable,
+ * attribute or item that does not exist) is {@code Undefined}, never {@code null}.
  */
 package dev.groupflow.model.template;

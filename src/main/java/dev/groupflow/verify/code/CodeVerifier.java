@@ -105,9 +105,10 @@ public final class CodeVerifier implements Verifier {
             String message = "code verifier: the sandbox is unavailable: " + problem;
             if (!settings.allowUnsandboxed()) {
                 Sandbox.deleteTree(harnessDir);
-                throw new SandboxUnavailableException(message + ". Install bubblewrap (apt-get install -y "
-                        + "bubblewrap) and make sure user namespaces work, or set verifier.code.allow-unsandboxed "
-                        + "= true to run untrusted programs WITHOUT isolation (unsafe).");
+                throw new SandboxUnavailableException(message + ". Install what the sandbox needs (Debian: "
+                        + "apt-get install -y bubblewrap python3 util-linux) and make sure user namespaces work, or "
+                        + "set verifier.code.allow-unsandboxed = true to run untrusted programs WITHOUT isolation "
+                        + "(unsafe).");
             }
             LOG.error("{}", "!".repeat(100));
             LOG.error("{}; verifier.code.allow-unsandboxed = true, so completions' programs run WITHOUT A SANDBOX "

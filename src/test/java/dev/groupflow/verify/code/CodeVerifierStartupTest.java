@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
+import dev.groupflow.SystemPackages;
 import dev.groupflow.verify.Reward;
 import dev.groupflow.verify.VerifyRequest;
 import java.nio.file.Path;
@@ -33,7 +35,19 @@ class CodeVerifierStartupTest {
     }
 
     @Test
+    void refusesToStartWhenPythonIsMissingAndNamesThePackagesToInstall() {
+        SystemPackages.requireCodeSandbox(); // everything else is there, so the missing python is what is reported
+        CodeVerifierSettings s = CodeVerifierSettings.fromConfig(
+                ConfigFactory.parseString("python = \"/nonexistent/bin/python3\""));
+        CodeVerifier.SandboxUnavailableException e =
+                assertThrows(CodeVerifier.SandboxUnavailableException.class, () -> new CodeVerifier(s));
+        assertTrue(e.getMessage().contains("python not found at /nonexistent/bin/python3"), e.getMessage());
+        assertTrue(e.getMessage().contains("apt-get install -y bubblewrap python3 util-linux"), e.getMessage());
+    }
+
+    @Test
     void refusesToStartWhenTheSandboxFailsItsSelfTest() {
+        SystemPackages.requirePython();
         // a "bwrap" that exists but builds no sandbox
         CodeVerifierSettings s = CodeVerifierSettings.defaults().withBwrap(Path.of("/bin/false"));
         CodeVerifier.SandboxUnavailableException e = assertTimeoutPreemptively(HANG_GUARD,
@@ -43,6 +57,7 @@ class CodeVerifierStartupTest {
 
     @Test
     void runsUnsandboxedOnlyWhenExplicitlyAllowed() {
+        SystemPackages.requirePython();
         // only a benign program runs here: hostile ones run only in the sandbox
         CodeVerifierSettings s = CodeVerifierSettings.defaults().withBwrap(Path.of("/nonexistent/bin/bwrap"))
                 .withAllowUnsandboxed(true);
@@ -65,6 +80,7 @@ class CodeVerifierStartupTest {
     @Test
     void verifiersAliveAtTheSameTimeNeverShareAUid() {
         Assumptions.assumeTrue(Sandbox.currentUid() == 0, "uids are per slot only when the JVM runs as root");
+        SystemPackages.requireCodeSandbox();
         CodeVerifier a = new CodeVerifier(CodeVerifierSettings.defaults());
         try {
             CodeVerifier b = new CodeVerifier(CodeVerifierSettings.defaults());
@@ -87,6 +103,7 @@ class CodeVerifierStartupTest {
 
     @Test
     void closingFailsCallsInFlightAndQueuedRatherThanScoringThemZero() throws Exception {
+        SystemPackages.requireCodeSandbox();
         CodeVerifier v = new CodeVerifier(CodeVerifierSettings.defaults());
         assertTrue(v.sandboxed());
         List<CompletableFuture<Reward>> calls = new ArrayList<>();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.groupflow.SystemPackages;
 import dev.groupflow.verify.Outcome;
 import dev.groupflow.verify.Reward;
 import dev.groupflow.verify.VerifierCalls;
@@ -47,6 +48,7 @@ class SandboxHostileTest {
 
     @BeforeAll
     static void start() {
+        SystemPackages.requireCodeSandbox();
         verifier = new CodeVerifier(CodeVerifierSettings.fromConfig(ConfigFactory.parseString("""
                 wall-timeout = 15s
                 test-timeout = 2s
