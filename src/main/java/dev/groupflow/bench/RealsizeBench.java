@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -114,53 +113,50 @@ public final class RealsizeBench {
         return out;
     }
 
+    /** Rows of the throughput figures: sampling B prompts of P tokens, N new each; training B' rows of L tokens. */
+    private static final int BATCH = 8;
+    private static final int PROMPT = 64;
+    private static final int NEW_TOKENS = 128;
+    private static final int TRAIN_BATCH = 4;
+    private static final int TRAIN_LEN = 128;
+
     private static void throughput05(Options o) throws Exception {
-        int batch = 8;
-        int prompt = 64;
-        int newTokens = 128;
-        int trainBatch = 4;
-        int trainLen = 128;
         try (NDManager root = NDManager.newBaseManager(); CausalLm model = Checkpoints.load(o.model05(), root)) {
             model.setRequiresGradient(false);
-            ObjectNode s = DecoderBench.header("0.5b", "sample_kv_cache", model, batch);
-            s.setAll(DecoderBench.sampler(model, batch, prompt, newTokens, o.repeats()));
+            ObjectNode s = DecoderBench.header("0.5b", "sample_kv_cache", model, BATCH);
+            s.setAll(DecoderBench.sampler(model, BATCH, PROMPT, NEW_TOKENS, o.repeats()));
             print(s);
             for (boolean recompute : new boolean[] {true, false}) {
                 model.setTrainingMemory(new TrainingMemory(MemorySettings.DEFAULT.logitsChunk(), recompute));
-                ObjectNode l = DecoderBench.header("0.5b", "grpo_train_step", model, trainBatch);
-                l.setAll(DecoderBench.learner(model, trainBatch, trainLen, o.repeats()));
+                ObjectNode l = DecoderBench.header("0.5b", "grpo_train_step", model, TRAIN_BATCH);
+                l.setAll(DecoderBench.learner(model, TRAIN_BATCH, TRAIN_LEN, o.repeats()));
                 print(l);
             }
         }
-        for (JsonNode ref : reference(o, o.model05(), batch, prompt, newTokens, trainBatch, trainLen, 0)) {
+        for (JsonNode ref : reference(o, o.model05(), BATCH, PROMPT, NEW_TOKENS, TRAIN_BATCH, TRAIN_LEN, 0)) {
             print((ObjectNode) ref);
         }
     }
 
     private static void throughput15(Options o) throws Exception {
-        int batch = 8;
-        int prompt = 64;
-        int newTokens = 128;
-        int trainBatch = 4;
-        int trainLen = 128;
         LoraConfig lora = new LoraConfig(16, 32, LoraConfig.ALL_TARGETS, 0, "adapters");
         try (NDManager root = NDManager.newBaseManager(); CausalLm model = Checkpoints.load(o.model15(), root)) {
             model.attachAdapters(LoraAdapters.create(model.config(), lora, model.manager(), 0, o.model15()));
             model.setTrainingMemory(MemorySettings.DEFAULT.trainingMemory(model.parameterCount()));
-            ObjectNode l = DecoderBench.header("1.5b", "grpo_train_step_lora16", model, trainBatch);
-            l.setAll(DecoderBench.learner(model, trainBatch, trainLen, o.repeats()));
+            ObjectNode l = DecoderBench.header("1.5b", "grpo_train_step_lora16", model, TRAIN_BATCH);
+            l.setAll(DecoderBench.learner(model, TRAIN_BATCH, TRAIN_LEN, o.repeats()));
             print(l);
             model.setRequiresGradient(false);
-            ObjectNode s = DecoderBench.header("1.5b", "sample_kv_cache_adapters", model, batch);
-            s.setAll(DecoderBench.sampler(model, batch, prompt, newTokens, o.repeats()));
+            ObjectNode s = DecoderBench.header("1.5b", "sample_kv_cache_adapters", model, BATCH);
+            s.setAll(DecoderBench.sampler(model, BATCH, PROMPT, NEW_TOKENS, o.repeats()));
             print(s);
             try (CausalLm merged = model.merged(root)) {
-                ObjectNode m = DecoderBench.header("1.5b", "sample_kv_cache_merged", merged, batch);
-                m.setAll(DecoderBench.sampler(merged, batch, prompt, newTokens, o.repeats()));
+                ObjectNode m = DecoderBench.header("1.5b", "sample_kv_cache_merged", merged, BATCH);
+                m.setAll(DecoderBench.sampler(merged, BATCH, PROMPT, NEW_TOKENS, o.repeats()));
                 print(m);
             }
         }
-        for (JsonNode ref : reference(o, o.model15(), batch, prompt, newTokens, trainBatch, trainLen, 16)) {
+        for (JsonNode ref : reference(o, o.model15(), BATCH, PROMPT, NEW_TOKENS, TRAIN_BATCH, TRAIN_LEN, 16)) {
             print((ObjectNode) ref);
         }
     }
@@ -239,7 +235,4 @@ public final class RealsizeBench {
         }
     }
 
-    static String fmt(double d) {
-        return String.format(Locale.ROOT, "%.2f", d);
-    }
 }

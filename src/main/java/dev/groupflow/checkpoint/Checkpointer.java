@@ -162,13 +162,11 @@ public final class Checkpointer {
 
     /** The moments of an optimizer file, read a tensor at a time when they are imported (never all at once). */
     static Moments fileMoments(Path file) {
-        List<String> names = new ArrayList<>();
         Map<String, Long> sizes = new LinkedHashMap<>();
         try (SafetensorsCheckpoint opt = SafetensorsCheckpoint.open(file)) {
             for (String name : opt.names()) {
                 if (name.startsWith(EXP_AVG) && !name.startsWith(EXP_AVG_SQ)) {
                     String k = name.substring(EXP_AVG.length());
-                    names.add(k);
                     sizes.put(k, opt.info(name).numElements());
                     if (!opt.contains(EXP_AVG_SQ + k)) {
                         throw new CheckpointException(file + ": " + EXP_AVG + k + " has no " + EXP_AVG_SQ + k);
@@ -176,17 +174,7 @@ public final class Checkpointer {
                 }
             }
         }
-        return new Moments() {
-            @Override
-            public List<String> names() {
-                return names;
-            }
-
-            @Override
-            public long size(String name) {
-                return sizes.get(name);
-            }
-
+        return new Moments.Listed(sizes) {
             @Override
             public FloatBuffer floats(String name, boolean second) {
                 try (SafetensorsCheckpoint opt = SafetensorsCheckpoint.open(file)) {

@@ -180,18 +180,9 @@ public final class AdamW implements AutoCloseable {
      * next {@link #step}, on the thread that steps.
      */
     public State view() {
-        List<String> names = List.copyOf(expAvg.keySet());
-        return new State(step, new Moments() {
-            @Override
-            public List<String> names() {
-                return names;
-            }
-
-            @Override
-            public long size(String name) {
-                return expAvg.get(name).size();
-            }
-
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        expAvg.forEach((k, a) -> sizes.put(k, a.size()));
+        return new State(step, new Moments.Listed(sizes) {
             @Override
             public FloatBuffer floats(String name, boolean second) {
                 return NativeArrays.view((second ? expAvgSq : expAvg).get(name));

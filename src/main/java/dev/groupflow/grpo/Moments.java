@@ -3,7 +3,6 @@ package dev.groupflow.grpo;
 import ai.djl.ndarray.NDArray;
 import dev.groupflow.model.NativeArrays;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,20 +45,35 @@ public interface Moments {
         return out;
     }
 
+    /** Moments whose names and sizes are known up front; subclasses say where the values are. */
+    abstract class Listed implements Moments {
+        private final Map<String, Long> sizes;
+
+        /** @param sizes elements of each parameter's moments, in the optimizer's order */
+        protected Listed(Map<String, Long> sizes) {
+            this.sizes = new LinkedHashMap<>(sizes);
+        }
+
+        @Override
+        public List<String> names() {
+            return List.copyOf(sizes.keySet());
+        }
+
+        @Override
+        public long size(String name) {
+            Long n = sizes.get(name);
+            if (n == null) {
+                throw new IllegalArgumentException("no moments of " + name);
+            }
+            return n;
+        }
+    }
+
     /** Moments held in host arrays (m and v with the same names). */
     static Moments of(Map<String, float[]> expAvg, Map<String, float[]> expAvgSq) {
-        List<String> names = new ArrayList<>(expAvg.keySet());
-        return new Moments() {
-            @Override
-            public List<String> names() {
-                return names;
-            }
-
-            @Override
-            public long size(String name) {
-                return expAvg.get(name).length;
-            }
-
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        expAvg.forEach((k, a) -> sizes.put(k, (long) a.length));
+        return new Listed(sizes) {
             @Override
             public FloatBuffer floats(String name, boolean second) {
                 float[] a = (second ? expAvgSq : expAvg).get(name);

@@ -261,14 +261,38 @@ public final class SafetensorsFile implements TensorReader {
     private void readMapped(TensorInfo t, long first, int count, ByteBuffer dst) {
         long pos = t.filePosition() + first * t.dtype().size();
         long end = pos + (long) count * t.dtype().size();
-        try {
-            FileChannel ch = channel();
+        withChannel(t, ch -> {
             if (ch.size() < end) {
-                throw new CheckpointException(path, t.name(), "file ended at byte " + ch.size() + " while reading"
-                        + " the tensor (data_offsets [" + t.begin() + ", " + t.end() + "]); was the file"
-                        + " truncated after it was opened?");
+                throw truncated(t, ch.size());
             }
             MappedRange.widen(ch, pos, t.dtype(), count, dst);
+        });
+    }
+
+    /** Fills {@code buf} from {@code pos}; errors name the file and tensor. */
+    private void readFully(TensorInfo t, ByteBuffer buf, long pos) {
+        withChannel(t, ch -> {
+            long at = pos;
+            while (buf.hasRemaining()) {
+                int r = ch.read(buf, at);
+                if (r < 0) {
+                    throw truncated(t, at);
+                }
+                at += r;
+            }
+        });
+    }
+
+    /** A read of the file's channel. */
+    @FunctionalInterface
+    private interface ChannelRead {
+        void run(FileChannel ch) throws IOException;
+    }
+
+    /** Runs a read on the open channel; I/O errors and interrupts become errors naming the file and tensor. */
+    private void withChannel(TensorInfo t, ChannelRead read) {
+        try {
+            read.run(channel());
         } catch (ClosedByInterruptException e) {
             throw new CheckpointException(path, t.name(), "interrupted while reading the tensor", e);
         } catch (IOException e) {
@@ -279,27 +303,9 @@ public final class SafetensorsFile implements TensorReader {
         }
     }
 
-    /** Fills {@code buf} from {@code pos}; errors name the file and tensor. */
-    private void readFully(TensorInfo t, ByteBuffer buf, long pos) {
-        try {
-            FileChannel ch = channel();
-            while (buf.hasRemaining()) {
-                int r = ch.read(buf, pos);
-                if (r < 0) {
-                    throw new CheckpointException(path, t.name(), "file ended at byte " + pos + " while reading"
-                            + " the tensor (data_offsets [" + t.begin() + ", " + t.end() + "]); was the file"
-                            + " truncated after it was opened?");
-                }
-                pos += r;
-            }
-        } catch (ClosedByInterruptException e) {
-            throw new CheckpointException(path, t.name(), "interrupted while reading the tensor", e);
-        } catch (IOException e) {
-            if (closed) {
-                throw new IllegalStateException(path + " is closed", e);
-            }
-            throw new CheckpointException(path, t.name(), "I/O error while reading the tensor: " + e, e);
-        }
+    private CheckpointException truncated(TensorInfo t, long at) {
+        return new CheckpointException(path, t.name(), "file ended at byte " + at + " while reading the tensor"
+                + " (data_offsets [" + t.begin() + ", " + t.end() + "]); was the file truncated after it was opened?");
     }
 
     /** The open channel, reopened if an interrupt closed it (but not after {@link #close()}). */
