@@ -10,6 +10,7 @@ import dev.groupflow.grpo.Learner;
 import dev.groupflow.grpo.LrSchedule;
 import dev.groupflow.grpo.TrainingSample;
 import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.MemoryPlan;
 import dev.groupflow.model.tokenizer.IdTokenizer;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.sampling.Sampler;
@@ -125,7 +126,9 @@ public final class DecoderBench {
             groups.add(group);
         }
         try (Learner learner = new Learner(model, null, config, 0)) {
-            learner.step(groups); // warm-up
+            learner.step(groups); // warm-up (the optimizer's moments exist from here on)
+            long before = MemoryPlan.residentBytes();
+            resetPeakResident();
             double[] seconds = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 long t0 = System.nanoTime();
@@ -140,7 +143,21 @@ public final class DecoderBench {
             out.put("tokens_per_s", round1(batch * (trainLen - 1) / mean));
             out.put("seconds", round3(mean));
             out.set("runs_s", JSON.valueToTree(Arrays.stream(seconds).map(DecoderBench::round3).toArray()));
+            long peak = MemoryPlan.statusBytes(ProcessHandle.current().pid(), "VmHWM:");
+            if (before > 0 && peak > 0) {
+                // what a step adds on top of the weights, gradients and moments held between steps
+                out.put("step_peak_rss_gib", Math.round((peak - before) / (double) (1L << 30) * 100) / 100.0);
+            }
             return out;
+        }
+    }
+
+    /** Resets the process's peak resident size (VmHWM) to its current one (Linux: clear_refs 5). */
+    static void resetPeakResident() {
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/clear_refs"), "5");
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: the peak then covers the whole process
         }
     }
 

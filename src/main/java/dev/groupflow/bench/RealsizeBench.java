@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.Checkpoints;
+import dev.groupflow.model.MemoryPlan;
 import dev.groupflow.model.MemorySettings;
 import dev.groupflow.model.TrainingMemory;
 import dev.groupflow.model.lora.LoraAdapters;
@@ -85,7 +86,7 @@ public final class RealsizeBench {
         Process p = pb.start();
         long peak = 0;
         while (!p.waitFor(1, TimeUnit.SECONDS)) {
-            peak = Math.max(peak, status(p.pid(), "VmHWM:"));
+            peak = Math.max(peak, MemoryPlan.statusBytes(p.pid(), "VmHWM:"));
         }
         ObjectNode out = JSON.createObjectNode();
         out.put("what", "train_run");
@@ -199,20 +200,6 @@ public final class RealsizeBench {
     private static Path launcher() {
         String home = System.getProperty("groupflow.home", ".");
         return Path.of(home, "bin", "groupflow");
-    }
-
-    /** A field of /proc/PID/status in bytes (0 once the process is gone). */
-    private static long status(long pid, String key) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith(key)) {
-                    return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
-        return 0;
     }
 
     private static void print(ObjectNode line) {

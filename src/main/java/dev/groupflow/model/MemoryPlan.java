@@ -200,7 +200,12 @@ public record MemoryPlan(List<Part> parts, long budget, String budgetSource) {
 
     /** This process's resident memory now (VmRSS), 0 when unknown. */
     public static long residentBytes() {
-        return readStatus(Path.of("/proc/self/status"), "VmRSS:");
+        return statusBytes(ProcessHandle.current().pid(), "VmRSS:");
+    }
+
+    /** A size field of a process's /proc/PID/status ({@code VmRSS:}, {@code VmHWM:}, ...) in bytes; 0 when unknown. */
+    public static long statusBytes(long pid, String key) {
+        return readStatus(Path.of("/proc/" + pid + "/status"), key);
     }
 
     private static long readMeminfo(String key) {

@@ -21,8 +21,8 @@ public record MemorySettings(long budget, long logitsChunk, String recompute) {
     public static final long OFF = 0;
     /** {@code recompute = auto} recomputes layers of models with at least this many parameters. */
     public static final long RECOMPUTE_FROM = 100_000_000L;
-    /** Defaults: budget auto, 64 MiB of logits, recompute auto. */
-    public static final MemorySettings DEFAULT = new MemorySettings(AUTO, 64L << 20, "auto");
+    /** Defaults: budget auto, 128 MiB of logits, recompute auto. */
+    public static final MemorySettings DEFAULT = new MemorySettings(AUTO, 128L << 20, "auto");
 
     /** Reads the {@code memory} section. */
     public static MemorySettings from(Config root) {

@@ -144,7 +144,8 @@ public final class TokenLogprobs {
         if (!withEntropy) {
             return new NDList(tokenLogp);
         }
-        NDArray entropy = logp.exp().mul(logp).sum(new int[] {last}).neg();                // [...]
+        NDArray plain = logp.stopGradient(); // a diagnostic: no autograd graph over [..., V]
+        NDArray entropy = plain.exp().mul(plain).sum(new int[] {last}).neg();              // [...]
         return new NDList(tokenLogp, entropy);
     }
 

@@ -10,8 +10,8 @@ package dev.groupflow.model;
  *     autograd, when the backward pass reaches it (activation checkpointing per layer)
  */
 public record TrainingMemory(long logitsChunkBytes, boolean recompute) {
-    /** 64 MiB of logits per chunk (110 rows of a 151,936-id vocabulary), no recomputation. */
-    public static final TrainingMemory DEFAULT = new TrainingMemory(64L << 20, false);
+    /** 128 MiB of logits per chunk (220 rows of a 151,936-id vocabulary), no recomputation. */
+    public static final TrainingMemory DEFAULT = new TrainingMemory(128L << 20, false);
 
     public TrainingMemory {
         if (logitsChunkBytes < 1) {
