@@ -1,0 +1,399 @@
+package dev.groupflow.run;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import dev.groupflow.cluster.ClusterSettings;
+import dev.groupflow.config.ConfigProblems;
+import dev.groupflow.config.Settings;
+import dev.groupflow.grpo.AdvantageScale;
+import dev.groupflow.grpo.Aggregation;
+import dev.groupflow.grpo.GrpoConfig;
+import dev.groupflow.grpo.GrpoLoss;
+import dev.groupflow.grpo.LrSchedule;
+import dev.groupflow.grpo.OptionNames;
+import dev.groupflow.grpo.RatioLevel;
+import dev.groupflow.metrics.DashboardSettings;
+import dev.groupflow.model.Devices;
+import dev.groupflow.model.MemorySettings;
+import dev.groupflow.model.lora.LoraConfig;
+import dev.groupflow.sampling.SamplingParams;
+import dev.groupflow.verify.registry.Verifiers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The typed configuration of a run. {@link #from} checks every key and cross-key constraint and reports all
+ * problems at once (before any work starts); see {@code conf/groupflow.conf} for the meaning of each key.
+ */
+public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSettings model, TaskSettings task, DataSettings data,
+                        VerifierSettings verifier, SamplingParams sampling, GrpoConfig grpo, TrainSettings train,
+                        PipelineSettings pipeline, CheckpointSettings checkpoint, EvalSettings eval, LogSettings log,
+                        ClusterSettings cluster,
+                        ChartSettings charts, DashboardSettings dashboard, Config raw) {
+
+    public record ModelSettings(Path path, String device, int hiddenSize, int intermediateSize, int layers, int heads,
+                                int kvHeads) {
+    }
+
+    public record TaskSettings(String name, int minLength, int maxLength, int evalPrompts) {
+    }
+
+    public record DataSettings(Path prompts, int epochs, boolean shuffle, String chatTemplate, int maxPromptTokens,
+                               boolean failOnLongPrompts, double maxBadFraction) {
+    }
+
+    public record Latency(String distribution, Duration mean, double sigma) {
+    }
+
+    public record VerifierSettings(String name, int concurrency, Duration timeout, int retries, Duration retryBackoff,
+                                   Latency latency) {
+    }
+
+    public record TrainSettings(int steps, int batchGroups) {
+    }
+
+    public enum Mode { STREAMING, LOCKSTEP }
+
+    public record PipelineSettings(Mode mode, int maxStaleness, int samplerBatchPrompts, boolean filterZeroVariance,
+                                   Duration restartMinBackoff, Duration restartMaxBackoff, int maxRestarts) {
+    }
+
+    /**
+     * @param every periodic checkpoint every this many steps (0 = only at the end)
+     * @param keep complete checkpoints kept
+     * @param maxConsecutiveFailures checkpoint writes that may fail in a row before the run stops
+     */
+    public record CheckpointSettings(int every, int keep, int maxConsecutiveFailures) {
+    }
+
+    /**
+     * @param every evaluate every this many steps during training (0 = only at the end)
+     * @param passThreshold a completion with at least this reward counts as correct for pass@k
+     * @param passK the k of pass@k reported besides 1 and samples
+     */
+    public record EvalSettings(int samples, double temperature, Path prompts, int every, double passThreshold,
+                               List<Integer> passK) {
+    }
+
+    /**
+     * @param progress auto | tty | plain (dev.groupflow.metrics.ProgressLine)
+     * @param json also print each metrics line to stdout as one JSON line
+     */
+    public record LogSettings(int every, int completionsEvery, String progress, boolean json) {
+    }
+
+    /** @param every redraw RUN_DIR/charts every this many steps (0 = only at the end) */
+    public record ChartSettings(int every) {
+    }
+
+    /** Verifier names the pipeline knows (those of {@link Verifiers#builtIn()}). */
+    public static final Set<String> VERIFIERS = Verifiers.builtIn().names();
+    public static final Set<String> TASKS = Set.of("copy", "reverse", "sort");
+
+    /** Loads defaults, file and overrides, and checks everything. */
+    public static RunConfig load(Path file, List<String> sets) {
+        Settings.Layered layered = Settings.layer(file, sets);
+        try {
+            RunConfig c = from(layered.config());
+            if (!layered.problems().isEmpty()) {
+                throw new ConfigProblems(layered.problems());
+            }
+            return c;
+        } catch (ConfigProblems e) {
+            if (layered.problems().isEmpty() || e.problems().equals(layered.problems())) {
+                throw e;
+            }
+            List<String> all = new ArrayList<>(layered.problems());
+            all.addAll(e.problems());
+            throw new ConfigProblems(all);
+        }
+    }
+
+    public static RunConfig from(Config c) {
+        Reader r = new Reader(c);
+        long seed = r.longValue("seed");
+        boolean deterministic = r.bool("deterministic");
+        String runDir = r.nullableString("run-dir");
+
+        Path modelPath = r.existingPath("model.path", true);
+        if (modelPath != null && Files.isDirectory(modelPath) && !Files.isRegularFile(modelPath.resolve("config.json"))) {
+            r.problem("model.path", "no config.json in " + modelPath + " (not a Hugging Face checkpoint directory)");
+        }
+        String device = r.string("model.device");
+        if (!Devices.valid(device)) {
+            r.problem("model.device", "'" + device + "' is not one of auto, cpu, gpu:N");
+        }
+        ModelSettings model = new ModelSettings(modelPath, device, r.integer("model.builtin.hidden-size"),
+                r.integer("model.builtin.intermediate-size"), r.integer("model.builtin.layers"),
+                r.integer("model.builtin.heads"), r.integer("model.builtin.kv-heads"));
+        if (modelPath == null) {
+            r.atLeast("model.builtin.layers", model.layers(), 1);
+            r.atLeast("model.builtin.intermediate-size", model.intermediateSize(), 1);
+            if (model.heads() < 1 || model.kvHeads() < 1 || model.heads() % model.kvHeads() != 0) {
+                r.problem("model.builtin.kv-heads", "must divide model.builtin.heads (" + model.heads() + ")");
+            } else if (model.hiddenSize() % model.heads() != 0 || (model.hiddenSize() / model.heads()) % 2 != 0) {
+                r.problem("model.builtin.hidden-size", "must be a multiple of 2 x heads (" + model.heads() + ")");
+            }
+        }
+
+        TaskSettings task = new TaskSettings(r.choice("task.name", TASKS), r.integer("task.min-length"),
+                r.integer("task.max-length"), r.integer("task.eval-prompts"));
+        r.atLeast("task.min-length", task.minLength(), 1);
+        if (task.maxLength() < task.minLength() || task.maxLength() > 64) {
+            r.problem("task.max-length", "must be in [task.min-length, 64], got " + task.maxLength());
+        }
+        r.atLeast("task.eval-prompts", task.evalPrompts(), 1);
+
+        DataSettings data = new DataSettings(r.existingPath("data.prompts", false), r.integer("data.epochs"),
+                r.bool("data.shuffle"), r.choice("data.chat-template", Set.of("auto", "on", "off")),
+                r.integer("data.max-prompt-tokens"), r.choice("data.long-prompts", Set.of("skip", "fail")).equals("fail"),
+                r.number("data.max-bad-fraction"));
+        r.atLeast("data.epochs", data.epochs(), 0);
+        if (!(data.maxBadFraction() >= 0 && data.maxBadFraction() <= 1)) {
+            r.problem("data.max-bad-fraction", "must be in [0, 1], got " + data.maxBadFraction());
+        }
+        r.atLeast("data.max-prompt-tokens", data.maxPromptTokens(), 0);
+
+        Latency latency = new Latency(r.choice("verifier.latency.distribution", Set.of("none", "fixed", "lognormal")),
+                r.duration("verifier.latency.mean"), r.number("verifier.latency.sigma"));
+        VerifierSettings verifier = new VerifierSettings(r.string("verifier.name"), r.integer("verifier.concurrency"),
+                r.duration("verifier.timeout"), r.integer("verifier.retries"), r.duration("verifier.retry-backoff"),
+                latency);
+        verifierProblems(r, c, verifier, data);
+        r.atLeast("verifier.concurrency", verifier.concurrency(), 1);
+        r.atLeast("verifier.retries", verifier.retries(), 0);
+        if (verifier.timeout().isZero() || verifier.timeout().isNegative()) {
+            r.problem("verifier.timeout", "must be positive");
+        }
+        r.atLeast("verifier.latency.sigma", latency.sigma(), 0);
+
+        SamplingParams sampling = null;
+        try {
+            sampling = new SamplingParams(r.number("sampling.temperature"), r.integer("sampling.top-k"),
+                    r.number("sampling.top-p"), r.number("sampling.min-p"), r.integer("sampling.max-new-tokens"),
+                    r.strings("sampling.stop"));
+        } catch (IllegalArgumentException e) {
+            r.problems.add("sampling: " + e.getMessage());
+        }
+
+        TrainSettings train = new TrainSettings(r.integer("train.steps"), r.integer("train.batch-groups"));
+        r.atLeast("train.steps", train.steps(), 1);
+        r.atLeast("train.batch-groups", train.batchGroups(), 1);
+
+        String mode = r.choice("pipeline.mode", Set.of("streaming", "lockstep"));
+        // a sampler chunk larger than a batch is one batch
+        int samplerBatchPrompts = r.integer("pipeline.sampler-batch-prompts");
+        samplerBatchPrompts = train.batchGroups() >= 1 ? Math.min(samplerBatchPrompts, train.batchGroups())
+                : samplerBatchPrompts;
+        PipelineSettings pipeline = new PipelineSettings(mode.equals("lockstep") ? Mode.LOCKSTEP : Mode.STREAMING,
+                r.integer("pipeline.max-staleness"), samplerBatchPrompts,
+                r.bool("pipeline.filter-zero-variance"), r.duration("pipeline.restart-min-backoff"),
+                r.duration("pipeline.restart-max-backoff"), r.integer("pipeline.max-restarts"));
+        r.atLeast("pipeline.max-staleness", pipeline.maxStaleness(), 0);
+        r.atLeast("pipeline.sampler-batch-prompts", pipeline.samplerBatchPrompts(), 1);
+        r.atLeast("pipeline.max-restarts", pipeline.maxRestarts(), 0);
+        if (pipeline.samplerBatchPrompts() >= 1 && train.batchGroups() >= 1
+                && train.batchGroups() % pipeline.samplerBatchPrompts() != 0) {
+            r.problem("train.batch-groups", train.batchGroups() + " is not divisible by pipeline.sampler-batch-prompts "
+                    + pipeline.samplerBatchPrompts());
+        }
+
+        CheckpointSettings checkpoint = new CheckpointSettings(r.integer("checkpoint.every"), r.integer("checkpoint.keep"),
+                r.integer("checkpoint.max-consecutive-failures"));
+        r.atLeast("checkpoint.every", checkpoint.every(), 0);
+        r.atLeast("checkpoint.keep", checkpoint.keep(), 1);
+        r.atLeast("checkpoint.max-consecutive-failures", checkpoint.maxConsecutiveFailures(), 1);
+        EvalSettings eval = new EvalSettings(r.integer("eval.samples"), r.number("eval.temperature"),
+                r.existingPath("eval.prompts", false), r.integer("eval.every"), r.number("eval.pass-threshold"),
+                r.integers("eval.pass-k"));
+        r.atLeast("eval.samples", eval.samples(), 1);
+        r.atLeast("eval.temperature", eval.temperature(), 0);
+        r.atLeast("eval.every", eval.every(), 0);
+        for (int k : eval.passK()) {
+            if (k < 1 || k > eval.samples()) {
+                r.problem("eval.pass-k", "k = " + k + " must be in [1, eval.samples = " + eval.samples() + "]");
+            }
+        }
+        if (eval.every() > 0 && data.prompts() != null && eval.prompts() == null) {
+            r.problem("eval.every", "needs held-out prompts: set eval.prompts (or eval.every = 0)");
+        }
+        LogSettings log = new LogSettings(r.integer("log.every"), r.integer("log.completions-every"),
+                r.choice("log.progress", Set.of("auto", "tty", "plain")), r.bool("log.json"));
+        r.atLeast("log.every", log.every(), 1);
+        r.atLeast("log.completions-every", log.completionsEvery(), 0);
+        ChartSettings charts = new ChartSettings(r.integer("charts.every"));
+        r.atLeast("charts.every", charts.every(), 0);
+        DashboardSettings dashboard = new DashboardSettings(r.bool("dashboard.enabled"), r.integer("dashboard.port"),
+                r.integer("dashboard.history"), r.integer("dashboard.max-event-streams"),
+                r.integer("dashboard.actions-per-minute"));
+        if (dashboard.port() < 0 || dashboard.port() > 65535) {
+            r.problem("dashboard.port", "must be in [0, 65535], got " + dashboard.port());
+        }
+        r.atLeast("dashboard.history", dashboard.history(), 1);
+        r.atLeast("dashboard.max-event-streams", dashboard.maxEventStreams(), 1);
+        r.atLeast("dashboard.actions-per-minute", dashboard.actionsPerMinute(), 1);
+        if (dashboard.actionsPerMinute() > 10_000) {
+            r.problem("dashboard.actions-per-minute", "must be <= 10000, got " + dashboard.actionsPerMinute());
+        }
+
+        GrpoConfig grpo = grpo(r, sampling, train);
+        if (grpo != null) {
+            r.problems.addAll(grpo.problems());
+        }
+        memoryProblems(r, c, modelPath, grpo);
+        ClusterSettings cluster = null;
+        try {
+            cluster = ClusterSettings.from(c);
+            r.problems.addAll(cluster.problems());
+            if (cluster.enabled() && pipeline != null && pipeline.mode() == Mode.LOCKSTEP) {
+                r.problem("cluster.enabled", "needs pipeline.mode = streaming (lockstep runs on one machine)");
+            }
+            if (deterministic && cluster.remoteSamplers()) {
+                r.problem("cluster.remote-samplers", "cannot be used with deterministic = true");
+            }
+        } catch (ConfigException e) {
+            r.problems.add("cluster: " + e.getMessage());
+        }
+        if (deterministic && pipeline.filterZeroVariance()) {
+            r.problem("pipeline.filter-zero-variance", "cannot be used with deterministic = true (filtered groups "
+                    + "would make batch membership depend on timing)");
+        }
+        if (!r.problems.isEmpty()) {
+            throw new ConfigProblems(r.problems);
+        }
+        return new RunConfig(seed, deterministic, runDir == null ? null : Path.of(runDir), model, task, data, verifier, sampling, grpo,
+                train, pipeline, checkpoint, eval, log, cluster, charts, dashboard, c);
+    }
+
+    /**
+     * The verifier's own settings ({@link Verifiers#check}: unknown names, bad values in the sections of the
+     * verifiers in use) and whether it suits the prompts: {@code task} only with the built-in task, which in turn
+     * needs {@code task} (alone or as a part of {@code weighted}).
+     */
+    private static void verifierProblems(Reader r, Config c, VerifierSettings verifier, DataSettings data) {
+        if (!c.hasPath("verifier") || verifier.name().isEmpty()) {
+            return;
+        }
+        List<String> problems = Verifiers.builtIn().check(c.getConfig("verifier"));
+        r.problems.addAll(problems);
+        if (!problems.isEmpty() && !VERIFIERS.contains(verifier.name())) {
+            return;
+        }
+        Set<String> used = Verifiers.usedNames(c.getConfig("verifier"));
+        if (used.contains("task") && data.prompts() != null) {
+            r.problem("verifier.name", "'task' checks the built-in task; with data.prompts choose a verifier for "
+                    + "the file's rows (for example exact or math)");
+        } else if (!used.contains("task") && data.prompts() == null) {
+            r.problem("verifier.name", "'" + verifier.name() + "' needs data.prompts (the built-in task uses 'task')");
+        }
+    }
+
+    /** The {@code lora} and {@code memory} sections, and what LoRA cannot be combined with. */
+    private static void memoryProblems(Reader r, Config c, Path modelPath, GrpoConfig grpo) {
+        try {
+            r.problems.addAll(memory(c).problems());
+        } catch (ConfigException e) {
+            r.problems.add("memory: " + e.getMessage() + " (memory.budget is auto, off or a size such as 16G; "
+                    + "memory.logits-chunk a size such as 64M)");
+        }
+        LoraConfig lora;
+        try {
+            lora = lora(c);
+        } catch (ConfigException e) {
+            r.problems.add("lora: " + e.getMessage());
+            return;
+        }
+        r.problems.addAll(lora.problems());
+        if (!lora.enabled()) {
+            return;
+        }
+        if (modelPath == null) {
+            r.problem("lora.rank", "adapters need a pretrained model to adapt: set model.path (or lora.rank = 0)");
+        }
+        if (grpo != null && grpo.referenceSync().every() > 0) {
+            r.problem("grpo.ref-sync-every", "cannot move the reference with LoRA (the reference is the frozen base "
+                    + "itself): set it to 0 or lora.rank = 0");
+        }
+    }
+
+    private static LoraConfig lora(Config root) {
+        Config c = root.getConfig("lora");
+        return new LoraConfig(c.getInt("rank"), c.getDouble("alpha"), LoraConfig.targets(c.getStringList("targets")),
+                c.getDouble("dropout"), c.getString("sampler").toLowerCase(Locale.ROOT));
+    }
+
+    private static MemorySettings memory(Config root) {
+        Config c = root.getConfig("memory");
+        String b = c.getValue("budget").unwrapped().toString().trim().toLowerCase(Locale.ROOT);
+        long budget = b.equals("auto") ? MemorySettings.AUTO : b.equals("off") ? MemorySettings.OFF
+                : c.getBytes("budget");
+        return new MemorySettings(budget, c.getBytes("logits-chunk"), c.getString("recompute").toLowerCase(Locale.ROOT));
+    }
+
+    /** The {@code lora} section (rank 0: full fine-tuning). */
+    public LoraConfig lora() {
+        return lora(raw);
+    }
+
+    /** The {@code memory} section. */
+    public MemorySettings memory() {
+        return memory(raw);
+    }
+
+    private static GrpoConfig grpo(Reader r, SamplingParams sampling, TrainSettings train) {
+        String scale = r.choice("grpo.scale", OptionNames.all(AdvantageScale.class));
+        String aggregation = r.choice("grpo.aggregation", OptionNames.all(Aggregation.class));
+        String level = r.choice("grpo.ratio-level", OptionNames.all(RatioLevel.class));
+        String schedule = r.choice("optim.schedule", OptionNames.all(LrSchedule.Kind.class));
+        int numIterations = r.integer("grpo.num-iterations");
+        double lr = r.number("optim.lr");
+        int warmup = r.integer("optim.warmup-steps");
+        double minRatio = r.number("optim.min-lr-ratio");
+        r.atLeast("optim.warmup-steps", warmup, 0);
+        if (!(minRatio >= 0 && minRatio <= 1)) {
+            r.problem("optim.min-lr-ratio", "must be in [0, 1], got " + minRatio);
+        }
+        if (sampling == null || scale.isEmpty() || aggregation.isEmpty() || level.isEmpty() || schedule.isEmpty()) {
+            return null;
+        }
+        try {
+            // read in the order of the keys' sections, so that problems are reported in that order
+            int groupSize = r.integer("grpo.group-size");
+            AdvantageScale advantageScale = OptionNames.parse(AdvantageScale.class, scale);
+            GrpoLoss.Settings loss = new GrpoLoss.Settings(OptionNames.parse(Aggregation.class, aggregation),
+                    OptionNames.parse(RatioLevel.class, level), r.number("grpo.eps-low"), r.number("grpo.eps-high"),
+                    r.number("grpo.beta"), r.number("grpo.is-cap"), sampling.maxNewTokens());
+            boolean maskTruncated = r.bool("grpo.mask-truncated");
+            GrpoConfig.Passes passes = new GrpoConfig.Passes(numIterations, r.integer("grpo.micro-batch-tokens"),
+                    maskTruncated, sampling.temperature() == 0 ? 1.0 : sampling.temperature());
+            double maxGradNorm = r.number("optim.max-grad-norm");
+            LrSchedule lrSchedule = new LrSchedule(OptionNames.parse(LrSchedule.Kind.class, schedule), lr, warmup,
+                    (long) train.steps() * Math.max(1, numIterations), minRatio);
+            GrpoConfig.Optim optim = new GrpoConfig.Optim(lrSchedule, r.number("optim.beta1"), r.number("optim.beta2"),
+                    r.number("optim.eps"), r.number("optim.weight-decay"), maxGradNorm);
+            int maxNonFinite = r.integer("grpo.max-non-finite");
+            GrpoConfig.ReferenceSync sync = new GrpoConfig.ReferenceSync(r.integer("grpo.ref-sync-every"),
+                    r.number("grpo.ref-sync-alpha"));
+            return new GrpoConfig(groupSize, advantageScale, loss, passes, optim, sync, maxNonFinite);
+        } catch (IllegalArgumentException e) {
+            r.problems.add(e.getMessage());
+            return null;
+        }
+    }
+
+    /** The run directory to use: the configured one, or runs/&lt;timestamp&gt;. */
+    public Path resolvedRunDir() {
+        if (runDir != null) {
+            return runDir;
+        }
+        return Path.of("runs", LocalDateTime.now().format(
+                DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+}
