@@ -190,11 +190,15 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
 
     /**
      * Turns gradient tracking of the trained parameters on (the learner) or off (samplers, frozen reference). With
-     * adapters the base weights are frozen: they never track gradients, whatever is asked.
+     * adapters the base weights are frozen: they never track gradients, whatever is asked. A view ({@link #baseView})
+     * leaves the base arrays' tracking to the model they belong to: the lockstep sampler reads the learner's own
+     * weights, and turning its gradients off must not turn the learner's off.
      */
     public void setRequiresGradient(boolean requires) {
-        for (Parameter p : parameters.values()) {
-            p.getArray().setRequiresGradient(requires && adapters == null);
+        if (!sharedBase) {
+            for (Parameter p : parameters.values()) {
+                p.getArray().setRequiresGradient(requires && adapters == null);
+            }
         }
         if (adapters != null) {
             for (Parameter p : adapters.parameters().values()) {
