@@ -63,12 +63,24 @@ final class PolicyAssembly {
         MemoryPlan plan = MemoryPlan.plan(in, kept, MemoryPlan.budget(m, resident), source);
         if (!plan.fits()) {
             throw new IllegalArgumentException("this run does not fit in memory:\n" + plan.table() + "\n"
-                    + "Train adapters instead of every weight (--set lora.rank=16), recompute layers "
-                    + "(memory.recompute = on), lower grpo.micro-batch-tokens, pipeline.sampler-batch-prompts or "
-                    + "sampling.max-new-tokens, or raise memory.budget if more is free than was measured.");
+                    + remedies(lora.enabled(), in.memory().recompute()));
         }
         LOG.info("{}", plan.table());
         return plan;
+    }
+
+    /** What to change when a plan does not fit: what the run does not do yet, then what shrinks every run. */
+    static String remedies(boolean adapters, boolean recompute) {
+        StringBuilder sb = new StringBuilder();
+        if (!adapters) {
+            sb.append("Train adapters instead of every weight (--set lora.rank=16), ");
+        }
+        if (!recompute) {
+            sb.append(sb.isEmpty() ? "Recompute" : "recompute").append(" layers (memory.recompute = on), ");
+        }
+        sb.append(sb.isEmpty() ? "Lower" : "lower").append(" grpo.micro-batch-tokens, pipeline.sampler-batch-prompts ")
+                .append("or sampling.max-new-tokens, or raise memory.budget if more is free than was measured.");
+        return sb.toString();
     }
 
     /**
