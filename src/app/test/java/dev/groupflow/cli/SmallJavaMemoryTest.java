@@ -54,7 +54,7 @@ class SmallJavaMemoryTest {
                 """);
         Path run = tmp.resolve("run");
         Path log = tmp.resolve("log.txt");
-        List<String> cmd = new ArrayList<>(List.of("bin/groupflow", "train", "--model", dir.toString(), "--prompts",
+        List<String> cmd = new ArrayList<>(List.of(Launcher.path(), "train", "--model", dir.toString(), "--prompts",
                 prompts.toString(), "--verifier", "math", "--no-dashboard", "--run-dir", run.toString()));
         for (String set : List.of("grpo.group-size=2", "train.batch-groups=2", "train.steps=2", "grpo.beta=0.04",
                 "sampling.max-new-tokens=4", "pipeline.sampler-batch-prompts=1", "checkpoint.every=0",
