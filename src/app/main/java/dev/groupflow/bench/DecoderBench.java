@@ -14,6 +14,9 @@ import dev.groupflow.model.MemoryPlan;
 import dev.groupflow.model.tokenizer.IdTokenizer;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.sampling.Sampler;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -155,8 +158,8 @@ public final class DecoderBench {
     /** Resets the process's peak resident size (VmHWM) to its current one (Linux: clear_refs 5). */
     static void resetPeakResident() {
         try {
-            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/clear_refs"), "5");
-        } catch (java.io.IOException | RuntimeException e) {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
             // not Linux: the peak then covers the whole process
         }
     }

@@ -15,10 +15,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * Real-size figures (never in CI: it needs two real-size checkpoints, about 20 GiB free and an hour):
@@ -40,10 +43,11 @@ public final class RealsizeBench {
      * @param model05 a 0.5B checkpoint directory ({@code realsize_ckpt.py DIR --shape 0.5b})
      * @param model15 a 1.5B checkpoint directory ({@code --shape 1.5b})
      * @param prompts math prompts ({@code math_prompts.py FILE 64})
-     * @param parts runs and/or throughput
+     * @param parts runs and/or throughput (both shapes), or throughput-0.5b or throughput-1.5b (one)
+     * @param bothRecomputeModes the 0.5B learner with recomputation (what a run does at that size) and also without
      */
     public record Options(Path model05, Path model15, Path prompts, int threads, String python, Set<String> parts,
-                          int repeats, Path workDir) {
+                          int repeats, Path workDir, boolean bothRecomputeModes) {
     }
 
     private RealsizeBench() {
@@ -56,8 +60,10 @@ public final class RealsizeBench {
             print(trainRun(o, "1.5b LoRA r16 + KL", o.model15(), List.of("lora.rank=16")));
             print(trainRun(o, "1.5b full + KL (must refuse)", o.model15(), List.of()));
         }
-        if (o.parts().contains("throughput")) {
+        if (o.parts().contains("throughput") || o.parts().contains("throughput-0.5b")) {
             throughput05(o);
+        }
+        if (o.parts().contains("throughput") || o.parts().contains("throughput-1.5b")) {
             throughput15(o);
         }
     }
@@ -127,7 +133,7 @@ public final class RealsizeBench {
             ObjectNode s = DecoderBench.header("0.5b", "sample_kv_cache", model, BATCH);
             s.setAll(DecoderBench.sampler(model, BATCH, PROMPT, NEW_TOKENS, o.repeats()));
             print(s);
-            for (boolean recompute : new boolean[] {true, false}) {
+            for (boolean recompute : o.bothRecomputeModes() ? new boolean[] {true, false} : new boolean[] {true}) {
                 model.setTrainingMemory(new TrainingMemory(MemorySettings.DEFAULT.logitsChunk(), recompute));
                 ObjectNode l = DecoderBench.header("0.5b", "grpo_train_step", model, TRAIN_BATCH);
                 l.setAll(DecoderBench.learner(model, TRAIN_BATCH, TRAIN_LEN, o.repeats()));
@@ -167,7 +173,7 @@ public final class RealsizeBench {
                                     int trainLen, int lora) throws Exception {
         Path script = o.workDir().resolve("realsize_ref.py");
         try (InputStream in = RealsizeBench.class.getResourceAsStream("realsize_ref.py")) {
-            Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
         }
         List<JsonNode> out = new ArrayList<>();
         String[] what = {"sample", "train"};
@@ -215,8 +221,8 @@ public final class RealsizeBench {
         if (!Files.exists(p)) {
             return;
         }
-        try (var s = Files.walk(p)) {
-            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(f);
             }
         }

@@ -6,11 +6,14 @@ import dev.groupflow.bench.ClusterBench;
 import dev.groupflow.bench.DecoderBench;
 import dev.groupflow.bench.DeterministicBench;
 import dev.groupflow.bench.PipelineBench;
+import dev.groupflow.bench.RealsizeBench;
 import dev.groupflow.bench.SoakBench;
 import dev.groupflow.bench.VerifierBench;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -116,19 +119,20 @@ final class BenchCommand implements Runnable {
 
     @Command(name = "realsize", description = "Real-size checkpoints (never in CI): the issue-14 check runs with peak "
             + "RSS and seconds per step, then sampler and learner tokens/s against eager PyTorch (JSON lines).")
-    static final class RealsizeBenchCommand implements java.util.concurrent.Callable<Integer> {
+    static final class RealsizeBenchCommand implements Callable<Integer> {
         @Option(names = "--model-05", required = true, description = "a 0.5B checkpoint (realsize_ckpt.py DIR --shape 0.5b)")
-        java.nio.file.Path model05;
+        Path model05;
 
         @Option(names = "--model-15", required = true, description = "a 1.5B checkpoint (realsize_ckpt.py DIR --shape 1.5b)")
-        java.nio.file.Path model15;
+        Path model15;
 
         @Option(names = "--prompts", required = true, description = "math prompts (math_prompts.py FILE 64)")
-        java.nio.file.Path prompts;
+        Path prompts;
 
         @Option(names = "--parts", defaultValue = "runs,throughput", split = ",",
-                description = "runs and/or throughput (default: ${DEFAULT-VALUE})")
-        java.util.Set<String> parts;
+                description = "runs and/or throughput, or throughput-0.5b or throughput-1.5b alone (default: "
+                        + "${DEFAULT-VALUE})")
+        Set<String> parts;
 
         @Option(names = "--threads", defaultValue = "2", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE})")
         int threads;
@@ -140,13 +144,17 @@ final class BenchCommand implements Runnable {
         String python;
 
         @Option(names = "--work-dir", defaultValue = "target/bench-realsize", description = "runs and logs (default: ${DEFAULT-VALUE})")
-        java.nio.file.Path workDir;
+        Path workDir;
+
+        @Option(names = "--recompute-only", description = "the 0.5B learner with recomputation only (as a run at "
+                + "that size), not also without it")
+        boolean recomputeOnly;
 
         @Override
         public Integer call() throws Exception {
             DecoderBench.threads(threads);
-            dev.groupflow.bench.RealsizeBench.run(new dev.groupflow.bench.RealsizeBench.Options(model05, model15,
-                    prompts, threads, python, parts, repeats, workDir));
+            RealsizeBench.run(new RealsizeBench.Options(model05, model15, prompts, threads, python, parts, repeats,
+                    workDir, !recomputeOnly));
             return 0;
         }
     }

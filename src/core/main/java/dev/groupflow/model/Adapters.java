@@ -3,6 +3,7 @@ package dev.groupflow.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -36,13 +37,13 @@ public interface Adapters extends AutoCloseable {
     void copyFrom(Adapters source);
 
     /** Writes the adapters into a directory in their own format, as a checkpoint holds them. */
-    void save(java.nio.file.Path dir);
+    void save(Path dir);
 
     /** Writes the adapters' values as one file. */
-    void saveWeights(java.nio.file.Path file);
+    void saveWeights(Path file);
 
     /** Replaces the adapters' values with those of a file written by {@link #saveWeights}. */
-    void readWeights(java.nio.file.Path file);
+    void readWeights(Path file);
 
     /**
      * Starts a training forward pass: dropout (if any) is on, with masks keyed by the returned pass number, until

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -104,7 +105,7 @@ class AdamWTest {
                 AdamW.zeroGradients(b);
             }
             float[] wa = a.get("w").getArray().toFloatArray();
-            assertFalse(java.util.Arrays.equals(w0, wa), "the updates must move the weights");
+            assertFalse(Arrays.equals(w0, wa), "the updates must move the weights");
             assertArrayEquals(wa, b.get("w").getArray().toFloatArray(), 0f);
             assertArrayEquals(whole.exportState().expAvgSq().get("w"), chunked.exportState().expAvgSq().get("w"), 0f);
         }

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -110,7 +111,7 @@ class SamplerTest {
         List<Sampler.Request> reqs = List.of(request(0, "hello world", 2), request(1, "xyz", 2));
         List<List<Completion>> before = sampler.generate(reqs, SamplingParams.greedy(20), 0, 0);
         java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        var e = assertThrows(java.util.concurrent.CancellationException.class, () -> sampler.generate(reqs,
+        var e = assertThrows(CancellationException.class, () -> sampler.generate(reqs,
                 SamplingParams.greedy(20), 0, 0, () -> asked.incrementAndGet() > 5));
         assertTrue(e.getMessage().contains("after 5 tokens"), e.getMessage());
         assertEquals(6, asked.get(), "asked once before each token until it said stop");

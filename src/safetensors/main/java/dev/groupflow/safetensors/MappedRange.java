@@ -5,6 +5,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.MappedByteBuffer;
@@ -80,7 +81,7 @@ final class MappedRange {
                     }
                 }
                 case F64 -> {
-                    java.nio.DoubleBuffer from = mapped.asDoubleBuffer();
+                    DoubleBuffer from = mapped.asDoubleBuffer();
                     FloatBuffer to = out.asFloatBuffer();
                     for (int i = 0; i < count; i++) {
                         to.put(i, (float) from.get(i));

@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -58,7 +59,7 @@ public final class LoraAdapters implements Adapters {
     private static final Pattern NAME = Pattern.compile(
             "model\\.layers\\.(\\d+)\\.(?:self_attn|mlp)\\.(\\w+_proj)\\.lora_([AB])\\.weight");
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final java.util.Set<String> MLP = java.util.Set.of("gate_proj", "up_proj", "down_proj");
+    private static final Set<String> MLP = Set.of("gate_proj", "up_proj", "down_proj");
 
     private final ModelConfig model;
     private final LoraConfig config;
