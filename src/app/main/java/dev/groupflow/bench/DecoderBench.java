@@ -10,9 +10,13 @@ import dev.groupflow.grpo.Learner;
 import dev.groupflow.grpo.LrSchedule;
 import dev.groupflow.grpo.TrainingSample;
 import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.MemoryPlan;
 import dev.groupflow.model.tokenizer.IdTokenizer;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.sampling.Sampler;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,33 +47,44 @@ public final class DecoderBench {
         try (NDManager root = NDManager.newBaseManager();
              CausalLm model = CausalLm.random(s.modelConfig(), root, 0)) {
             model.setRequiresGradient(false);
-            Random rng = new Random(0);
-            List<Sampler.Request> requests = new ArrayList<>();
-            for (int b = 0; b < s.batch(); b++) {
-                int[] prompt = new int[s.prompt()];
-                for (int j = 0; j < prompt.length; j++) {
-                    prompt[j] = rng.nextInt(s.vocab());
-                }
-                requests.add(new Sampler.Request(b, prompt, 1));
-            }
-            Sampler sampler = new Sampler(model, new IdTokenizer(s.vocab()), Set.of());
-            SamplingParams params = SamplingParams.standard(s.newTokens());
-            sampler.generate(requests, params, 0, 0); // warm-up
-            double[] seconds = new double[repeats];
-            for (int i = 0; i < repeats; i++) {
-                long t0 = System.nanoTime();
-                sampler.generate(requests, params, 0, i + 1);
-                seconds[i] = (System.nanoTime() - t0) / 1e9;
-            }
-            double median = median(seconds);
-            ObjectNode out = header(s, "sample_kv_cache", model);
-            out.put("prompt", s.prompt());
-            out.put("new_tokens", s.newTokens());
-            out.put("tokens_per_s", round1(s.batch() * s.newTokens() / median));
-            out.put("seconds", round3(median));
-            out.set("runs_s", JSON.valueToTree(Arrays.stream(seconds).map(DecoderBench::round3).toArray()));
+            ObjectNode out = header(s.name(), "sample_kv_cache", model, s.batch());
+            out.setAll(sampler(model, s.batch(), s.prompt(), s.newTokens(), repeats));
             return out;
         }
+    }
+
+    /**
+     * Sampling throughput of a model: {@code batch} prompts of {@code prompt} random tokens, {@code newTokens} new
+     * tokens each (no end of sequence), temperature 1; median of the timed runs after a warm-up.
+     */
+    public static ObjectNode sampler(CausalLm model, int batch, int prompt, int newTokens, int repeats) {
+        int vocab = model.config().vocabSize();
+        Random rng = new Random(0);
+        List<Sampler.Request> requests = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            int[] ids = new int[prompt];
+            for (int j = 0; j < ids.length; j++) {
+                ids[j] = rng.nextInt(vocab);
+            }
+            requests.add(new Sampler.Request(b, ids, 1));
+        }
+        Sampler sampler = new Sampler(model, new IdTokenizer(vocab), Set.of());
+        SamplingParams params = SamplingParams.standard(newTokens);
+        sampler.generate(requests, params, 0, 0); // warm-up
+        double[] seconds = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            sampler.generate(requests, params, 0, i + 1);
+            seconds[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        double median = median(seconds);
+        ObjectNode out = JSON.createObjectNode();
+        out.put("prompt", prompt);
+        out.put("new_tokens", newTokens);
+        out.put("tokens_per_s", round1(batch * newTokens / median));
+        out.put("seconds", round3(median));
+        out.set("runs_s", JSON.valueToTree(Arrays.stream(seconds).map(DecoderBench::round3).toArray()));
+        return out;
     }
 
     /**
@@ -80,66 +95,96 @@ public final class DecoderBench {
     public static ObjectNode learner(BenchShape s, int repeats) {
         try (NDManager root = NDManager.newBaseManager();
              CausalLm model = CausalLm.random(s.modelConfig(), root, 0)) {
-            int groupSize = 4;
-            GrpoConfig config = GrpoConfig.defaults(groupSize, s.trainLen()).with(c -> {
-                c.microBatchTokens = s.batch() * s.trainLen();
-                c.schedule = LrSchedule.constant(1e-5);
-            });
-            Random rng = new Random(0);
-            List<List<TrainingSample>> groups = new ArrayList<>();
-            for (int g = 0; g < s.batch() / groupSize; g++) {
-                List<TrainingSample> group = new ArrayList<>();
-                for (int i = 0; i < groupSize; i++) {
-                    int[] completion = rng.ints(s.trainLen() - 1, 0, s.vocab()).toArray();
-                    float[] behaviour = new float[completion.length];
-                    for (int j = 0; j < behaviour.length; j++) {
-                        behaviour[j] = (float) (-Math.log(s.vocab()) + 0.1 * rng.nextGaussian());
-                    }
-                    group.add(new TrainingSample(g, i, new int[] {rng.nextInt(s.vocab())}, completion, behaviour,
-                            rng.nextDouble(), Map.of(), false, 0));
-                }
-                groups.add(group);
-            }
-            try (Learner learner = new Learner(model, null, config, 0)) {
-                learner.step(groups); // warm-up
-                double[] seconds = new double[repeats];
-                for (int i = 0; i < repeats; i++) {
-                    long t0 = System.nanoTime();
-                    learner.step(groups);
-                    seconds[i] = (System.nanoTime() - t0) / 1e9;
-                }
-                double mean = Arrays.stream(seconds).average().orElseThrow();
-                ObjectNode out = header(s, "grpo_train_step", model);
-                out.put("seq_len", s.trainLen());
-                out.put("tokens_per_s", round1(s.batch() * (s.trainLen() - 1) / mean));
-                out.put("seconds", round3(mean));
-                out.set("runs_s", JSON.valueToTree(Arrays.stream(seconds).map(DecoderBench::round3).toArray()));
-                return out;
-            }
+            ObjectNode out = header(s.name(), "grpo_train_step", model, s.batch());
+            out.setAll(learner(model, s.batch(), s.trainLen(), repeats));
+            return out;
         }
     }
 
-    private static ObjectNode header(BenchShape s, String what, CausalLm model) {
+    /**
+     * A full GRPO step of a model (its trainable parameters: adapters when it has them) on {@code batch}
+     * sequences in groups of 4 (or of {@code batch} when fewer): a one-token prompt and trainLen − 1 completion
+     * tokens. Mean of the timed steps after a warm-up.
+     */
+    public static ObjectNode learner(CausalLm model, int batch, int trainLen, int repeats) {
+        int vocab = model.config().vocabSize();
+        int groupSize = Math.min(4, batch);
+        GrpoConfig config = GrpoConfig.defaults(groupSize, trainLen).with(c -> {
+            c.microBatchTokens = batch * trainLen;
+            c.schedule = LrSchedule.constant(1e-5);
+        });
+        Random rng = new Random(0);
+        List<List<TrainingSample>> groups = new ArrayList<>();
+        for (int g = 0; g < batch / groupSize; g++) {
+            List<TrainingSample> group = new ArrayList<>();
+            for (int i = 0; i < groupSize; i++) {
+                int[] completion = rng.ints(trainLen - 1, 0, vocab).toArray();
+                float[] behaviour = new float[completion.length];
+                for (int j = 0; j < behaviour.length; j++) {
+                    behaviour[j] = (float) (-Math.log(vocab) + 0.1 * rng.nextGaussian());
+                }
+                group.add(new TrainingSample(g, i, new int[] {rng.nextInt(vocab)}, completion, behaviour,
+                        rng.nextDouble(), Map.of(), false, 0));
+            }
+            groups.add(group);
+        }
+        try (Learner learner = new Learner(model, null, config, 0)) {
+            learner.step(groups); // warm-up (the optimizer's moments exist from here on)
+            long before = MemoryPlan.residentBytes();
+            resetPeakResident();
+            double[] seconds = new double[repeats];
+            for (int i = 0; i < repeats; i++) {
+                long t0 = System.nanoTime();
+                learner.step(groups);
+                seconds[i] = (System.nanoTime() - t0) / 1e9;
+            }
+            double mean = Arrays.stream(seconds).average().orElseThrow();
+            ObjectNode out = JSON.createObjectNode();
+            out.put("seq_len", trainLen);
+            out.put("trained", model.trainableParameterCount());
+            out.put("recompute", model.trainingMemory().recompute());
+            out.put("tokens_per_s", round1(batch * (trainLen - 1) / mean));
+            out.put("seconds", round3(mean));
+            out.set("runs_s", JSON.valueToTree(Arrays.stream(seconds).map(DecoderBench::round3).toArray()));
+            long peak = MemoryPlan.statusBytes(ProcessHandle.current().pid(), "VmHWM:");
+            if (before > 0 && peak > 0) {
+                // what a step adds on top of the weights, gradients and moments held between steps
+                out.put("step_peak_rss_gib", Math.round((peak - before) / (double) (1L << 30) * 100) / 100.0);
+            }
+            return out;
+        }
+    }
+
+    /** Resets the process's peak resident size (VmHWM) to its current one (Linux: clear_refs 5). */
+    static void resetPeakResident() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the peak then covers the whole process
+        }
+    }
+
+    static ObjectNode header(String shape, String what, CausalLm model, int batch) {
         ObjectNode out = JSON.createObjectNode();
-        out.put("shape", s.name());
+        out.put("shape", shape);
         out.put("what", what);
         out.put("params", model.parameterCount());
-        out.put("batch", s.batch());
+        out.put("batch", batch);
         out.put("threads", JniUtils.getNumThreads());
         return out;
     }
 
-    private static double median(double[] xs) {
+    static double median(double[] xs) {
         double[] s = xs.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    private static double round1(double x) {
+    static double round1(double x) {
         return Math.round(x * 10) / 10.0;
     }
 
-    private static double round3(double x) {
+    static double round3(double x) {
         return Math.round(x * 1000) / 1000.0;
     }
 }

@@ -6,11 +6,14 @@ import dev.groupflow.bench.ClusterBench;
 import dev.groupflow.bench.DecoderBench;
 import dev.groupflow.bench.DeterministicBench;
 import dev.groupflow.bench.PipelineBench;
+import dev.groupflow.bench.RealsizeBench;
 import dev.groupflow.bench.SoakBench;
 import dev.groupflow.bench.VerifierBench;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +23,8 @@ import picocli.CommandLine.Option;
         subcommands = {BenchCommand.SamplerBench.class, BenchCommand.LearnerBench.class,
                 BenchCommand.PipelineBenchCommand.class, BenchCommand.VerifierBenchCommand.class,
                 BenchCommand.SoakBenchCommand.class, BenchCommand.ClusterBenchCommand.class,
-                BenchCommand.DeterministicBenchCommand.class, BenchCommand.RewardModelBenchCommand.class})
+                BenchCommand.DeterministicBenchCommand.class, BenchCommand.RewardModelBenchCommand.class,
+                BenchCommand.RealsizeBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -136,6 +140,48 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             DeterministicBench.run(computeSteps, slowSteps, sets);
+            return 0;
+        }
+    }
+
+    @Command(name = "realsize", description = "Real-size checkpoints (never in CI): the issue-14 check runs with peak "
+            + "RSS and seconds per step, then sampler and learner tokens/s against eager PyTorch (JSON lines).")
+    static final class RealsizeBenchCommand implements Callable<Integer> {
+        @Option(names = "--model-05", required = true, description = "a 0.5B checkpoint (realsize_ckpt.py DIR --shape 0.5b)")
+        Path model05;
+
+        @Option(names = "--model-15", required = true, description = "a 1.5B checkpoint (realsize_ckpt.py DIR --shape 1.5b)")
+        Path model15;
+
+        @Option(names = "--prompts", required = true, description = "math prompts (math_prompts.py FILE 64)")
+        Path prompts;
+
+        @Option(names = "--parts", defaultValue = "runs,throughput", split = ",",
+                description = "runs and/or throughput, or throughput-0.5b or throughput-1.5b alone (default: "
+                        + "${DEFAULT-VALUE})")
+        Set<String> parts;
+
+        @Option(names = "--threads", defaultValue = "2", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE})")
+        int threads;
+
+        @Option(names = "--repeats", defaultValue = "2", description = "timed runs after one warm-up (default: ${DEFAULT-VALUE})")
+        int repeats;
+
+        @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch for the reference")
+        String python;
+
+        @Option(names = "--work-dir", defaultValue = "target/bench-realsize", description = "runs and logs (default: ${DEFAULT-VALUE})")
+        Path workDir;
+
+        @Option(names = "--recompute-only", description = "the 0.5B learner with recomputation only (as a run at "
+                + "that size), not also without it")
+        boolean recomputeOnly;
+
+        @Override
+        public Integer call() throws Exception {
+            DecoderBench.threads(threads);
+            RealsizeBench.run(new RealsizeBench.Options(model05, model15, prompts, threads, python, parts, repeats,
+                    workDir, !recomputeOnly));
             return 0;
         }
     }

@@ -81,6 +81,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-dashboard", description = "do not serve the live dashboard (dashboard.enabled = false)")
     boolean noDashboard;
 
+    @Option(names = "--export-merged", description = "after training, write the policy as a plain Hugging Face "
+            + "checkpoint (adapters merged into the weights) to this directory")
+    Path exportMerged;
+
     @Override
     public Integer call() throws Exception {
         String tokenProblem = DashboardToken.environmentProblem();
@@ -117,10 +121,10 @@ final class TrainCommand implements Callable<Integer> {
                     + "or choose another --run-dir");
             return 2;
         }
-        return run(rc, dir, resume);
+        return run(rc, dir, resume, exportMerged);
     }
 
-    static int run(RunConfig rc, Path dir, boolean resume) throws Exception {
+    static int run(RunConfig rc, Path dir, boolean resume, Path exportMerged) throws Exception {
         long t0 = System.nanoTime();
         // progress: in place on a terminal; other output to stderr goes through its guard, so it never garbles it
         PrintStream console = System.err;
@@ -141,10 +145,18 @@ final class TrainCommand implements Callable<Integer> {
             reporter.addListener(heldOut);
             LiveMonitoring.Settings watched = new LiveMonitoring.Settings(rc.train().steps(),
                     rc.pipeline().mode().name().toLowerCase(Locale.ROOT), rc.log().json(), rc.dashboard());
+            int code;
             try (LiveMonitoring live = LiveMonitoring.open(watched, assembly.gauges(), reporter, dir,
                     DashboardToken.of(System.getenv(DashboardToken.ENV)), System.err, System.out)) {
-                return train(rc, assembly, reporter, live, heldOut, progress, dir, t0);
+                code = train(rc, assembly, reporter, live, heldOut, progress, dir, t0);
             }
+            if (code == 0 && exportMerged != null) {
+                assembly.exportPolicy(exportMerged);
+                System.err.println("groupflow: policy written to " + exportMerged
+                        + (assembly.policy().adapters() != null ? " (adapters merged)" : "")
+                        + "; sample with: groupflow sample --model " + exportMerged);
+            }
+            return code;
         } finally {
             progress.finish();
             if (!charts.finish().isEmpty()) {

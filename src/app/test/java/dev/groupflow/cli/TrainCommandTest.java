@@ -1,15 +1,25 @@
 package dev.groupflow.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.groupflow.data.DigitTask;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.HfCheckpoints;
+import dev.groupflow.model.TinyModels;
+import dev.groupflow.model.lora.LoraAdapters;
+import dev.groupflow.model.lora.LoraConfig;
+import dev.groupflow.model.tokenizer.CharTokenizer;
+import dev.groupflow.model.tokenizer.Tokenizers;
 import dev.groupflow.sampling.Policy;
 import dev.groupflow.sampling.Sampler;
 import dev.groupflow.sampling.SamplingParams;
@@ -17,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -38,6 +49,74 @@ class TrainCommandTest {
             assertTrue(r.err().contains(expected), expected + " in " + r.err());
         }
         assertFalse(Files.exists(run), "nothing was started");
+    }
+
+    /**
+     * A LoRA run's --export-merged directory is a plain Hugging Face checkpoint: `sample` loads it, and its logits
+     * are the trained base-plus-adapters model's (the checkpoint holds only the adapters, which `sample` refuses).
+     */
+    @Test
+    void aLoraRunExportsAMergedModelThatSampleLoads(@TempDir Path tmp) throws Exception {
+        Path base = tmp.resolve("base");
+        CharTokenizer chars = new CharTokenizer(DigitTask.ALPHABET);
+        try (NDManager m = NDManager.newBaseManager();
+             CausalLm model = CausalLm.random(TinyModels.qwen3(chars.vocabSize()), m, 6)) {
+            HfCheckpoints.save(model, base, HfCheckpoints.DEFAULT_MAX_SHARD_BYTES);
+            Tokenizers.save(chars, base);
+        }
+        Path run = tmp.resolve("run");
+        Path merged = tmp.resolve("merged");
+        SampleCommandTest.Run r = SampleCommandTest.run("train", "--run-dir", run.toString(), "--model",
+                base.toString(), "--set", "lora.rank=4", "--set", "train.steps=3", "--set", "optim.lr=1e-2",
+                "--set", "grpo.group-size=4", "--set", "train.batch-groups=2", "--set", "model.device=cpu",
+                "--set", "task.eval-prompts=4", "--no-dashboard", "--export-merged", merged.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(merged.resolve("model.safetensors")), "a plain checkpoint: " + r.err());
+        assertTrue(r.err().contains("adapters merged"), r.err());
+        SampleCommandTest.Run sample = SampleCommandTest.run("sample", "--model", merged.toString(), "--prompt",
+                "123>", "-n", "2");
+        assertEquals(0, sample.code(), sample.err());
+        Path checkpoint = run.resolve("checkpoints/step-3");
+        SampleCommandTest.Run refused = SampleCommandTest.run("sample", "--model", checkpoint.toString(), "--prompt",
+                "123>");
+        assertEquals(2, refused.code());
+        assertTrue(refused.err().contains("--export-merged"), refused.err());
+        try (NDManager m = NDManager.newBaseManager(); CausalLm plain = HfCheckpoints.load(merged, m);
+             CausalLm adapted = HfCheckpoints.load(base, m)) {
+            LoraConfig lora = LoraAdapters.readConfig(checkpoint, LoraConfig.NONE);
+            adapted.attachAdapters(LoraAdapters.load(adapted.config(), checkpoint, lora, adapted.manager(), 0));
+            try (NDScope ignored = new NDScope()) {
+                NDArray ids = m.create(new long[] {1, 2, 3, 4, 5, 6}, new Shape(1, 6)); // [1, T]
+                NDArray mask = m.ones(new Shape(1, 6)); // [1, T]
+                float[] a = plain.forward(ids, mask).toFloatArray();
+                float[] b = adapted.forward(ids, mask).toFloatArray();
+                float[] c;
+                try (CausalLm baseOnly = adapted.baseView(m)) {
+                    c = baseOnly.forward(ids, mask).toFloatArray();
+                }
+                assertArrayEquals(b, a, 1e-5f, "merged = base + adapters");
+                assertFalse(Arrays.equals(b, c), "the trained adapters changed the model");
+            }
+        }
+    }
+
+    /** A run whose memory plan exceeds its budget refuses to start, printing the plan, before loading weights. */
+    @Test
+    void aRunOverItsMemoryBudgetRefusesWithThePlan(@TempDir Path tmp) {
+        Path run = tmp.resolve("run");
+        SampleCommandTest.Run r = SampleCommandTest.run("train", "--run-dir", run.toString(), "--set",
+                "memory.budget=64M", "--set", "model.device=cpu", "--no-dashboard");
+        assertEquals(2, r.code(), r.err());
+        for (String part : List.of("does not fit in memory", "memory plan (GiB)", "policy weights", "gradients",
+                "optimizer (AdamW)", "reference model", "sampler replica", "activations", "runtime", "total",
+                "of 0.06 GiB (memory.budget)", "lora.rank")) {
+            assertTrue(r.err().contains(part), part + " in " + r.err());
+        }
+        Path metrics = run.resolve("metrics.jsonl");
+        assertTrue(!Files.exists(metrics) || metrics.toFile().length() == 0, "nothing was trained");
+        SampleCommandTest.Run off = SampleCommandTest.run("train", "--run-dir", tmp.resolve("off").toString(),
+                "--set", "memory.budget=off", "--set", "train.steps=1", "--set", "model.device=cpu", "--no-dashboard");
+        assertEquals(0, off.code(), off.err());
     }
 
     @Test

@@ -16,20 +16,23 @@ public final class GradientClipping {
     private GradientClipping() {
     }
 
-    /** The global L2 norm of the gradients (one device→host read); NaN or infinity if any gradient is. */
+    /**
+     * The global L2 norm of the gradients, sqrt(Σ_p ‖g_p‖²), from each gradient's own norm (one pass over it, no
+     * temporary of its size) and one device→host read; NaN or infinity if any gradient is.
+     */
     public static double globalNorm(Collection<Parameter> parameters) {
         try (NDScope ignored = new NDScope()) {
-            NDList squares = new NDList();
+            NDList norms = new NDList();
             for (Parameter p : parameters) {
                 NDArray w = p.getArray();
                 if (w.hasGradient()) {
-                    squares.add(w.getGradient().square().sum());
+                    norms.add(w.getGradient().norm());
                 }
             }
-            if (squares.isEmpty()) {
+            if (norms.isEmpty()) {
                 return 0;
             }
-            return Math.sqrt(NDArrays.stack(squares).sum().getFloat());
+            return Math.sqrt(NDArrays.stack(norms).square().sum().getFloat());
         }
     }
 

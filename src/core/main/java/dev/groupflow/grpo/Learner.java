@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.LogprobGraph;
 import dev.groupflow.model.TokenLogprobs;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,6 +43,7 @@ public final class Learner implements AutoCloseable {
     private final GrpoConfig config;
     private final int padId;
     private final AdamW optimizer;
+    private Runnable beforeUpdate = () -> { };
     private long updates;
     private long skippedUpdates;
     private int consecutiveNonFinite;
@@ -82,6 +84,14 @@ public final class Learner implements AutoCloseable {
         this.optimizer = new AdamW(policy.manager(), o.beta1(), o.beta2(), o.eps(), o.weightDecay());
     }
 
+    /**
+     * Runs {@code hook} before every optimizer update changes the weights (on the learner's thread): how published
+     * weights that samplers copy straight from the learner are fenced.
+     */
+    public void beforeUpdates(Runnable hook) {
+        this.beforeUpdate = hook;
+    }
+
     public CausalLm policy() {
         return policy;
     }
@@ -103,8 +113,16 @@ public final class Learner implements AutoCloseable {
         return new State(updates, skippedUpdates, consecutiveNonFinite, optimizer.exportState());
     }
 
+    /**
+     * The state as views of the optimizer's memory (nothing copied), for a checkpoint written on the learner's
+     * thread before its next step.
+     */
+    public State checkpointState() {
+        return new State(updates, skippedUpdates, consecutiveNonFinite, optimizer.view());
+    }
+
     public void importState(State s) {
-        optimizer.importState(s.optimizer(), policy.parameters());
+        optimizer.importState(s.optimizer(), policy.trainableParameters());
         updates = s.updates();
         skippedUpdates = s.skippedUpdates();
         consecutiveNonFinite = s.consecutiveNonFinite();
@@ -173,7 +191,7 @@ public final class Learner implements AutoCloseable {
                     }
                 }
             }
-            gradNorm = GradientClipping.clip(policy.parameters().values(), config.optim().maxGradNorm());
+            gradNorm = GradientClipping.clip(policy.trainableParameters().values(), config.optim().maxGradNorm());
             lossSum += loss;
             lr = config.optim().schedule().at(updates);
             updated = update(loss, gradNorm, lr);
@@ -197,7 +215,7 @@ public final class Learner implements AutoCloseable {
      */
     private boolean update(double loss, double gradNorm, double lr) {
         if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
-            AdamW.zeroGradients(policy.parameters());
+            AdamW.zeroGradients(policy.trainableParameters());
             skippedUpdates++;
             if (++consecutiveNonFinite >= config.maxNonFinite()) {
                 throw new TrainingHaltedException(consecutiveNonFinite + " consecutive updates had a non-finite "
@@ -207,8 +225,9 @@ public final class Learner implements AutoCloseable {
             }
             return false;
         }
-        optimizer.step(policy.parameters(), lr);
-        AdamW.zeroGradients(policy.parameters());
+        beforeUpdate.run();
+        optimizer.step(policy.trainableParameters(), lr);
+        AdamW.zeroGradients(policy.trainableParameters());
         consecutiveNonFinite = 0;
         updates++;
         if (reference != null && config.referenceSync().every() > 0 && updates % config.referenceSync().every() == 0) {
@@ -244,9 +263,9 @@ public final class Learner implements AutoCloseable {
         try (NDScope ignored = new NDScope()) {
             NDManager mgr = policy.manager();
             NDList arrays = packed.toArrays(mgr);
-            NDList out = TokenLogprobs.compute(policy, arrays.get(0), arrays.get(1), packed.promptWidth(),
+            LogprobGraph graph = LogprobGraph.forward(policy, arrays.get(0), arrays.get(1), packed.promptWidth(),
                     arrays.get(2), config.passes().temperature(), firstPass);
-            NDArray cur = toFloat64(out.get(0));                                            // [b, C]
+            NDArray cur = toFloat64(graph.logprobs());                                      // [b, C]
             NDArray oldArray = mgr.create(padded(old, from, b, c), new Shape(b, c));         // [b, C]
             NDArray refArray = ref == null ? null : mgr.create(padded(ref, from, b, c), new Shape(b, c));
             NDArray starts = mgr.create(Arrays.copyOfRange(batch.lossStarts, from, to));    // [b]
@@ -258,15 +277,17 @@ public final class Learner implements AutoCloseable {
             GrpoLoss.Output loss = GrpoLoss.compute(cur, oldArray, refArray, mask, adv, config.loss(),
                     new GrpoLoss.Normaliser(batch.rows(), batch.tokensInLoss));
             collector.backward(loss.loss());
+            graph.backward(); // on through the LM head in chunks and the decoder (recomputed when configured)
             if (!firstPass) {
                 return new MicroBatch(loss.loss().getDouble(), null, null);
             }
-            float[] lp = out.get(0).toFloatArray();
+            float[] lp = graph.logprobs().toFloatArray();
             float[][] logprobs = new float[b][];
             for (int r = 0; r < b; r++) {
                 logprobs[r] = Arrays.copyOfRange(lp, r * c, r * c + batch.completions.get(from + r).length);
             }
-            double[] diagnostics = Diagnostics.of(loss, out.get(1).toType(DataType.FLOAT64, false).mul(mask), mask);
+            double[] diagnostics = Diagnostics.of(loss, graph.entropy().toType(DataType.FLOAT64, false).mul(mask),
+                    mask);
             return new MicroBatch(loss.loss().getDouble(), logprobs, diagnostics);
         }
     }
@@ -490,8 +511,8 @@ public final class Learner implements AutoCloseable {
         }
     }
 
-    /** Parameters in update order (for tests). */
+    /** Trained parameters in update order (for tests): the adapters' with LoRA, else every weight. */
     Map<String, Parameter> parameters() {
-        return policy.parameters();
+        return policy.trainableParameters();
     }
 }

@@ -73,9 +73,11 @@ public final class Attention extends LmBlock {
      * @param bias [B, 1, 1, T, S] additive attention bias (0 = attend, -1e30 = masked), or null for none
      * @param cache the KV cache (keys/values of earlier positions, S = cached + T), or null (S = T)
      * @param layer this layer's index in the cache
+     * @param adapters low-rank updates of the projections, or null
      * @return [B, T, E]
      */
-    public NDArray forward(NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache, int layer) {
+    public NDArray forward(NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache, int layer,
+                           Adapters adapters) {
         Shape in = x.getShape();
         long b = in.get(0);
         long t = in.get(1);
@@ -85,6 +87,11 @@ public final class Attention extends LmBlock {
         NDArray q = parts.get(0);                                            // [B, T, H, D]
         NDArray k = parts.get(1);                                            // [B, T, KV, D]
         NDArray v = parts.get(2);                                            // [B, T, KV, D]
+        if (adapters != null) {
+            q = withDelta(q, adapters.delta(layer, "q_proj", x));
+            k = withDelta(k, adapters.delta(layer, "k_proj", x));
+            v = withDelta(v, adapters.delta(layer, "v_proj", x));
+        }
         if (qNorm != null) {
             q = RmsNorm.normalize(q, eps).mul(qNorm.getArray());
             k = RmsNorm.normalize(k, eps).mul(kNorm.getArray());
@@ -109,6 +116,12 @@ public final class Attention extends LmBlock {
                 .reshape(b, heads, t, headDim)                               // [B, H, T, D]
                 .transpose(0, 2, 1, 3)                                       // [B, T, H, D]
                 .reshape(b, t, (long) heads * headDim);                      // [B, T, H D]
-        return Linear.linear(out, value(oWeight), value(oBias)).singletonOrThrow(); // [B, T, E]
+        NDArray y = Linear.linear(out, value(oWeight), value(oBias)).singletonOrThrow(); // [B, T, E]
+        return adapters == null ? y : withDelta(y, adapters.delta(layer, "o_proj", out));
+    }
+
+    /** {@code y + delta}, the delta ([..., out]) shaped as y; y itself when there is none. */
+    static NDArray withDelta(NDArray y, NDArray delta) {
+        return delta == null ? y : y.add(delta.reshape(y.getShape()));
     }
 }

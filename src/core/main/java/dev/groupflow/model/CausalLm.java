@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -14,14 +15,18 @@ import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A decoder-only causal language model (Llama / Qwen2 / Qwen3): token embedding, N {@link DecoderLayer}s,
@@ -43,6 +48,9 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
     private final Rope rope;
     private NDArray suppressBias;       // [V]: 0, or MASKED for ids the policy never produces; null = none
     private Set<Integer> suppressed = Set.of();
+    private TrainingMemory trainingMemory = TrainingMemory.DEFAULT;
+    private Adapters adapters;          // null: no low-rank updates
+    private boolean sharedBase;         // the base arrays belong to another model (a view)
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final List<TensorSlot> slots = new ArrayList<>();
 
@@ -171,10 +179,88 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         return n;
     }
 
-    /** Turns gradient tracking of every parameter on (the learner) or off (samplers, frozen reference). */
+    /** Number of scalar parameters the optimizer trains: the adapters' with adapters, else all. */
+    public long trainableParameterCount() {
+        long n = 0;
+        for (Parameter p : trainableParameters().values()) {
+            n += p.getArray().size();
+        }
+        return n;
+    }
+
+    /**
+     * Turns gradient tracking of the trained parameters on (the learner) or off (samplers, frozen reference). With
+     * adapters the base weights are frozen: they never track gradients, whatever is asked. A view ({@link #baseView})
+     * leaves the base arrays' tracking to the model they belong to: the lockstep sampler reads the learner's own
+     * weights, and turning its gradients off must not turn the learner's off.
+     */
     public void setRequiresGradient(boolean requires) {
+        if (!sharedBase) {
+            for (Parameter p : parameters.values()) {
+                p.getArray().setRequiresGradient(requires && adapters == null);
+            }
+        }
+        if (adapters != null) {
+            for (Parameter p : adapters.parameters().values()) {
+                p.getArray().setRequiresGradient(requires);
+            }
+        }
+    }
+
+    /** What the optimizer updates: the adapters' parameters when there are adapters, else every parameter. */
+    public Map<String, Parameter> trainableParameters() {
+        return adapters == null ? parameters() : adapters.parameters();
+    }
+
+    /** The low-rank adapters on this model's projections, or null. */
+    public Adapters adapters() {
+        return adapters;
+    }
+
+    /**
+     * Puts adapters on this model's projections (owned by the model from now on: closed with it); the base weights
+     * are frozen from then on.
+     */
+    public void attachAdapters(Adapters a) {
+        if (adapters != null) {
+            throw new IllegalStateException("this model has adapters already");
+        }
+        adapters = a;
+        for (DecoderLayer layer : layers) {
+            layer.setAdapters(a);
+        }
         for (Parameter p : parameters.values()) {
-            p.getArray().setRequiresGradient(requires);
+            p.getArray().setRequiresGradient(false);
+        }
+    }
+
+    /**
+     * The same base weights without adapters, sharing their memory (nothing copied): with adapters, the KL reference
+     * model. The view must be closed before this model; closing it frees nothing of this model's.
+     */
+    public CausalLm baseView(NDManager parent) {
+        CausalLm view = empty(config, parent);
+        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            view.parameters.get(e.getKey()).setArray(e.getValue().getArray());
+        }
+        view.sharedBase = true;
+        view.suppressTokens(suppressed);
+        view.trainingMemory = trainingMemory;
+        return view;
+    }
+
+    /**
+     * Starts a training forward pass of the adapters (dropout on) and returns its number; {@code replay} ≥ 0 runs
+     * pass {@code replay} again with the same dropout masks. Without adapters: nothing, -1.
+     */
+    long beginAdapterPass(long replay) {
+        return adapters == null ? -1 : adapters.beginPass(replay);
+    }
+
+    /** Ends the adapters' training pass (dropout off). */
+    void endAdapterPass() {
+        if (adapters != null) {
+            adapters.endPass();
         }
     }
 
@@ -190,33 +276,44 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         p.setArray(array);
     }
 
-    /** Supplies the F32 data of one Hugging Face tensor (little-endian, exactly {@code slot.elements()} floats). */
+    /** Supplies the F32 data of Hugging Face tensors, a range of elements at a time. */
     @FunctionalInterface
     public interface TensorSource {
-        /** Writes the tensor's data into {@code dst} at its current position. */
-        void read(TensorSlot slot, ByteBuffer dst);
+        /**
+         * Writes elements {@code [first, first + count)} of the slot's tensor (row-major) as native-order floats
+         * into {@code dst}, from its position.
+         */
+        void read(TensorSlot slot, long first, int count, ByteBuffer dst);
     }
 
     /**
-     * Builds a model whose every parameter is assembled from Hugging Face tensors: each fused parameter gets one
-     * host buffer that its tensors fill at their byte offsets, then one copy to the device.
+     * Builds a model whose every parameter is assembled from Hugging Face tensors: each parameter is allocated by
+     * PyTorch and its tensors are written into its memory a chunk at a time (fused parameters hold several tensors
+     * at their row offsets), so no Java buffer ever holds a whole tensor ({@link NativeArrays}).
      */
     static CausalLm fromTensors(ModelConfig config, NDManager parent, TensorSource source) {
         CausalLm model = empty(config, parent);
         try {
             for (Parameter p : model.parameters.values()) {
-                Shape shape = model.parameterShape(p);
-                ByteBuffer buffer = ByteBuffer.allocateDirect(Math.toIntExact(shape.size() * Float.BYTES))
-                        .order(ByteOrder.nativeOrder());
-                for (TensorSlot slot : model.slots) {
-                    if (slot.parameter() == p) {
-                        ByteBuffer view = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-                        view.position(Math.toIntExact(slot.byteOffset()));
-                        view.limit(Math.toIntExact(slot.byteOffset() + slot.elements() * Float.BYTES));
-                        source.read(slot, view.slice().order(ByteOrder.LITTLE_ENDIAN));
+                NDArray array = NativeArrays.empty(model.manager, model.parameterShape(p));
+                List<TensorSlot> parts = model.slots.stream().filter(s -> s.parameter() == p).toList();
+                NativeArrays.fill(array, (first, count, dst) -> {
+                    // the chunk [first, first + count) of the parameter may span several of its tensors
+                    long end = first + count;
+                    for (TensorSlot slot : parts) {
+                        long from = slot.rowOffset() * slot.rowElements();
+                        long to = from + slot.elements();
+                        long a = Math.max(first, from);
+                        long b = Math.min(end, to);
+                        if (a < b) {
+                            ByteBuffer part = dst.duplicate().order(ByteOrder.nativeOrder());
+                            part.position(Math.toIntExact((a - first) * Float.BYTES));
+                            part.limit(Math.toIntExact((b - first) * Float.BYTES));
+                            source.read(slot, a - from, (int) (b - a), part.slice().order(ByteOrder.nativeOrder()));
+                        }
                     }
-                }
-                model.attach(p, model.manager.create(buffer, shape, DataType.FLOAT32));
+                });
+                model.attach(p, array);
             }
             return model;
         } catch (RuntimeException e) {
@@ -234,17 +331,18 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         Random rng = new Random(seed);
         for (Map.Entry<String, Parameter> entry : model.parameters.entrySet()) {
             Parameter p = entry.getValue();
-            Shape shape = model.parameterShape(p);
-            int n = Math.toIntExact(shape.size());
-            float[] data = new float[n];
-            if (p.getType() == Parameter.Type.GAMMA) {
-                Arrays.fill(data, 1f);
-            } else if (p.getType() == Parameter.Type.WEIGHT) {
-                for (int i = 0; i < n; i++) {
-                    data[i] = (float) (rng.nextGaussian() * 0.02);
+            NDArray array = NativeArrays.empty(model.manager, model.parameterShape(p));
+            NativeArrays.fill(array, (first, count, dst) -> {
+                FloatBuffer out = dst.asFloatBuffer();
+                for (int i = 0; i < count; i++) { // chunks come in order: the same numbers as one pass
+                    out.put(i, switch (p.getType()) {
+                        case GAMMA -> 1f;
+                        case WEIGHT -> (float) (rng.nextGaussian() * 0.02);
+                        default -> 0f;
+                    });
                 }
-            }
-            model.attach(p, model.manager.create(data, shape));
+            });
+            model.attach(p, array);
         }
         return model;
     }
@@ -273,15 +371,47 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
     public NDArray hidden(NDArray inputIds, NDArray positions, int positionLimit, NDArray bias, KvCache cache) {
         int t = (int) inputIds.getShape().get(1);
         NDList cossin = rope.at(positions, positionLimit);
-        NDArray x = Embedding.embedding(inputIds, embedding.getArray(), SparseFormat.DENSE)
-                .singletonOrThrow();                                                // [B, T, E]
+        NDArray x = embed(inputIds);                                                 // [B, T, E]
         for (DecoderLayer layer : layers) {
-            x = layer.forward(x, cossin.get(0), cossin.get(1), bias, cache);
+            NDArray y;
+            try (NDScope ignored = new NDScope()) {
+                // a layer's temporaries are freed as soon as it is done: what autograd saves for the backward pass
+                // it keeps itself, so only that (and nothing without autograd) outlives the layer
+                y = layer.forward(x, cossin.get(0), cossin.get(1), bias, cache);
+                NDScope.unregister(y);
+            }
+            NDScope.register(y);
+            x = y;
         }
         if (cache != null) {
             cache.advance(t);
         }
         return finalNorm.forward(x);
+    }
+
+    /** Token embeddings: [B, T] int64 → [B, T, E]. */
+    NDArray embed(NDArray inputIds) {
+        return Embedding.embedding(inputIds, embedding.getArray(), SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /** Whether the token embedding takes gradients (it does not when frozen under adapters). */
+    boolean embeddingTrained() {
+        return embedding.getArray().hasGradient();
+    }
+
+    /** Rotary cos and sin at the given positions ({@link Rope#at}). */
+    NDList rotary(NDArray positions, int maxPosition) {
+        return rope.at(positions, maxPosition);
+    }
+
+    /** The decoder layers, in order. */
+    List<DecoderLayer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    /** The norm applied after the last layer. */
+    RmsNorm finalNorm() {
+        return finalNorm;
     }
 
     /** Logits of hidden states: [..., E] → [..., V] (suppressed ids at {@link Masks#MASKED}). */
@@ -317,6 +447,15 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         NDScope.unregister(suppressBias);
     }
 
+    /** How log-probabilities are computed for training and evaluation: logits chunk size, recomputation. */
+    public TrainingMemory trainingMemory() {
+        return trainingMemory;
+    }
+
+    public void setTrainingMemory(TrainingMemory memory) {
+        this.trainingMemory = Objects.requireNonNull(memory);
+    }
+
     /** Ids the policy never produces. */
     public Set<Integer> suppressedTokens() {
         return suppressed;
@@ -340,22 +479,84 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         return forward(inputIds, mask);
     }
 
-    /** Copies every parameter value from a model of the same config (a sampler replica taking new weights). */
+    /**
+     * Copies every parameter value from a model of the same config (a sampler replica taking new weights): base
+     * weights the two share are skipped, adapters are copied when both have them.
+     */
     public void copyWeightsFrom(CausalLm source) {
         if (!source.config.equals(config)) {
             throw new IllegalArgumentException("cannot copy weights between different architectures");
         }
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
-            NDArray src = source.parameters.get(e.getKey()).getArray();
-            NDArray dst = e.getValue().getArray();
-            boolean grad = dst.hasGradient();
-            try (NDScope ignored = new NDScope()) {
-                src.stopGradient().copyTo(dst);
-            }
-            if (grad != dst.hasGradient()) {
-                dst.setRequiresGradient(grad);
+            NDArray from = source.parameters.get(e.getKey()).getArray();
+            NDArray to = e.getValue().getArray();
+            if (from != to) {
+                NativeArrays.copy(from, to);
             }
         }
+        if (adapters != null && source.adapters != null) {
+            adapters.copyFrom(source.adapters);
+        } else if (source.adapters != null) {
+            addWeightDeltas(source.adapters); // a merged replica: the base plus the adapters' updates
+        } else if (adapters != null) {
+            throw new IllegalArgumentException("cannot copy weights without adapters into a model with adapters");
+        }
+    }
+
+    /**
+     * A model of its own (no adapters) whose weights are this model's with the adapters merged in: W + (α / r) B A
+     * for every adapted projection (the sampler's replica with {@code lora.sampler = merged}).
+     */
+    public CausalLm merged(NDManager parent) {
+        CausalLm c = empty(config, parent);
+        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            NDArray dup = NativeArrays.empty(c.manager, e.getValue().getArray().getShape());
+            NativeArrays.copy(e.getValue().getArray(), dup);
+            c.attach(c.parameters.get(e.getKey()), dup);
+        }
+        c.suppressTokens(suppressed);
+        c.trainingMemory = trainingMemory;
+        if (adapters != null) {
+            c.addWeightDeltas(adapters);
+        }
+        return c;
+    }
+
+    /** Adds every adapted projection's weight update to the rows of its (fused) parameter, in place. */
+    private void addWeightDeltas(Adapters a) {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (TensorSlot slot : slots) {
+                int[] at = projectionOf(slot.hfName());
+                if (at == null) {
+                    continue;
+                }
+                try (NDScope ignored = new NDScope()) {
+                    NDArray delta = a.weightDelta(at[0], PROJECTIONS.get(at[1]));               // [out, in]
+                    if (delta != null) {
+                        slot.parameter().getArray()
+                                .get(new NDIndex().addSliceDim(slot.rowOffset(),
+                                        slot.rowOffset() + slot.shape()[0]))
+                                .addi(delta);                                                    // a view: in place
+                    }
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** Hugging Face projection names, in {@link #projectionOf}'s numbering. */
+    static final List<String> PROJECTIONS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+            "down_proj");
+    private static final Pattern PROJECTION_WEIGHT = Pattern.compile(
+            "model\\.layers\\.(\\d+)\\.(?:self_attn|mlp)\\.(\\w+_proj)\\.weight");
+
+    /** {layer, projection index} of a projection's weight tensor name, or null for any other tensor. */
+    static int[] projectionOf(String hfName) {
+        Matcher m = PROJECTION_WEIGHT.matcher(hfName);
+        return m.matches() ? new int[] {Integer.parseInt(m.group(1)), PROJECTIONS.indexOf(m.group(2))} : null;
     }
 
     /**
@@ -363,6 +564,9 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
      * reference-model sync; α = 1 copies). Runs without autograd.
      */
     public void blendFrom(CausalLm other, double alpha) {
+        if (sharedBase || adapters != null) {
+            throw new IllegalStateException("frozen base weights shared with adapters cannot move");
+        }
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {
@@ -378,8 +582,18 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
         }
     }
 
-    /** A deep copy on the given manager's device (a sampler replica, or a frozen reference model). */
+    /**
+     * A copy on the given manager's device (a sampler replica, or a frozen reference model). With adapters only the
+     * adapters are copied and the frozen base weights are shared (a view of them, as {@link #baseView}).
+     */
     public CausalLm copy(NDManager parent) {
+        if (adapters != null || sharedBase) {
+            CausalLm view = baseView(parent);
+            if (adapters != null) {
+                view.attachAdapters(adapters.copy(view.manager));
+            }
+            return view;
+        }
         CausalLm c = empty(config, parent);
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
             NDArray dup;
@@ -392,19 +606,15 @@ public final class CausalLm extends LmBlock implements AutoCloseable {
             c.attach(c.parameters.get(e.getKey()), dup);
         }
         c.suppressTokens(suppressed);
+        c.trainingMemory = trainingMemory;
         return c;
-    }
-
-    /** The F32 bytes of one Hugging Face tensor, little-endian (copied from the device). */
-    public ByteBuffer tensorBytes(TensorSlot slot) {
-        ByteBuffer all = slot.parameter().getArray().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        int from = Math.toIntExact(slot.byteOffset());
-        int len = Math.toIntExact(slot.elements() * Float.BYTES);
-        return all.slice(from, len).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override
     public void close() {
+        if (adapters != null) {
+            adapters.close();
+        }
         rope.close();
         manager.close();
     }

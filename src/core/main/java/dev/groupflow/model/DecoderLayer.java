@@ -9,6 +9,7 @@ public final class DecoderLayer extends LmBlock {
     private final RmsNorm postAttentionNorm;
     private final Mlp mlp;
     private final int index;
+    private Adapters adapters; // null: no low-rank updates
 
     public DecoderLayer(ModelConfig c, int index) {
         this.index = index;
@@ -16,6 +17,11 @@ public final class DecoderLayer extends LmBlock {
         this.attention = addChildBlock("self_attn", new Attention(c));
         this.postAttentionNorm = addChildBlock("post_attention_layernorm", new RmsNorm(c.rmsNormEps()));
         this.mlp = addChildBlock("mlp", new Mlp(c));
+    }
+
+    /** Low-rank updates of this layer's projections (null: none); set by the model. */
+    void setAdapters(Adapters adapters) {
+        this.adapters = adapters;
     }
 
     RmsNorm inputNorm() {
@@ -36,7 +42,7 @@ public final class DecoderLayer extends LmBlock {
 
     /** x: [B, T, E] → [B, T, E]; see {@link Attention#forward} for the other arguments. */
     public NDArray forward(NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache) {
-        NDArray h = x.add(attention.forward(inputNorm.forward(x), cos, sin, bias, cache, index));
-        return h.add(mlp.forward(postAttentionNorm.forward(h)));
+        NDArray h = x.add(attention.forward(inputNorm.forward(x), cos, sin, bias, cache, index, adapters));
+        return h.add(mlp.forward(postAttentionNorm.forward(h), adapters, index));
     }
 }

@@ -2,15 +2,14 @@ package dev.groupflow.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.groupflow.safetensors.SafetensorsException;
 import dev.groupflow.safetensors.SafetensorsCheckpoint;
+import dev.groupflow.safetensors.SafetensorsException;
 import dev.groupflow.safetensors.SafetensorsWriter;
+import dev.groupflow.safetensors.TensorDataSource;
 import dev.groupflow.safetensors.TensorSpec;
 import java.io.IOException;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +54,10 @@ public final class HfCheckpoints {
     /** The directory's {@code config.json}; a directory without one is not a model directory. */
     public static Path configFile(Path dir) {
         Path configFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(configFile) && Files.isRegularFile(dir.resolve("adapter_config.json"))) {
+            throw new ModelException(dir, "holds LoRA adapters, not a whole model: write one with the adapters "
+                    + "merged (groupflow train --run-dir RUN --resume --export-merged DIR) and load that");
+        }
         if (!Files.isRegularFile(configFile)) {
             throw new ModelException(dir, "not a model directory: config.json is missing");
         }
@@ -69,7 +72,8 @@ public final class HfCheckpoints {
     public static CausalLm load(Path dir, ModelConfig config, NDManager parent, Set<String> otherTensors) {
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(dir)) {
             check(config, weights, parent, otherTensors);
-            return CausalLm.fromTensors(config, parent, (slot, dst) -> weights.readInto(slot.hfName(), dst));
+            return CausalLm.fromTensors(config, parent,
+                    (slot, first, count, dst) -> weights.readInto(slot.hfName(), first, count, dst));
         } catch (SafetensorsException e) {
             throw new ModelException(e.file(), e.getMessage(), e);
         }
@@ -127,44 +131,89 @@ public final class HfCheckpoints {
         } catch (IOException e) {
             throw new ModelException(dir, "cannot write config.json: " + e.getMessage(), e);
         }
-        Map<String, TensorSlot> byName = new HashMap<>();
         List<TensorSpec> specs = new ArrayList<>();
         for (TensorSlot slot : model.slots()) {
-            byName.put(slot.hfName(), slot);
             specs.add(TensorSpec.of(slot.hfName(), slot.shape()));
         }
-        new SafetensorsWriter().withMaxShardBytes(maxShardBytes).writeCheckpoint(dir, specs,
-                spec -> tensorData(byName.get(spec.name())));
+        new SafetensorsWriter().withMaxShardBytes(maxShardBytes).writeCheckpoint(dir, specs, new Tensors(model));
     }
 
     /** Writes only the weights, as one safetensors file with the Hugging Face tensor names. */
     public static void saveWeightsFile(CausalLm model, Path file) {
-        Map<String, TensorSlot> byName = new HashMap<>();
         List<TensorSpec> specs = new ArrayList<>();
         for (TensorSlot slot : model.slots()) {
-            byName.put(slot.hfName(), slot);
             specs.add(TensorSpec.of(slot.hfName(), slot.shape()));
         }
-        new SafetensorsWriter().writeFile(file, specs, spec -> tensorData(byName.get(spec.name())));
+        new SafetensorsWriter().writeFile(file, specs, new Tensors(model));
+    }
+
+    /**
+     * A model's Hugging Face tensors one at a time, as the model computes them: with adapters, an adapted
+     * projection's weight is merged (W + (α / r) B A, in a temporary freed once the tensor is written), so a saved
+     * model is a plain checkpoint any loader reads.
+     */
+    private static final class Tensors implements TensorDataSource {
+        private final CausalLm model;
+        private final Map<String, TensorSlot> byName = new HashMap<>();
+        private NDArray merged; // the tensor being written, when it is a merged temporary
+
+        Tensors(CausalLm model) {
+            this.model = model;
+            for (TensorSlot slot : model.slots()) {
+                byName.put(slot.hfName(), slot);
+            }
+        }
+
+        @Override
+        public FloatBuffer data(TensorSpec spec) {
+            TensorSlot slot = byName.get(spec.name());
+            int[] projection = model.adapters() == null ? null : CausalLm.projectionOf(slot.hfName());
+            NDArray delta = projection == null ? null
+                    : model.adapters().weightDelta(projection[0], CausalLm.PROJECTIONS.get(projection[1]));
+            if (delta == null) {
+                return tensorData(slot);
+            }
+            NDArray param = slot.parameter().getArray();
+            try (NDArray rows = param.get(new NDIndex().addSliceDim(slot.rowOffset(),
+                    slot.rowOffset() + slot.shape()[0]))) {
+                merged = rows.add(delta);                                                  // [out, in]
+            }
+            delta.close();
+            return NativeArrays.view(merged);
+        }
+
+        @Override
+        public void written(TensorSpec spec) {
+            if (merged != null) {
+                merged.close();
+                merged = null;
+            }
+        }
     }
 
     /** A model of {@code config} with the weights of one safetensors file written by {@link #saveWeightsFile}. */
     public static CausalLm loadWeightsFile(ModelConfig config, Path file, NDManager parent) {
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(file)) {
             check(config, weights, parent, Set.of());
-            return CausalLm.fromTensors(config, parent, (slot, dst) -> weights.readInto(slot.hfName(), dst));
+            return CausalLm.fromTensors(config, parent,
+                    (slot, first, count, dst) -> weights.readInto(slot.hfName(), first, count, dst));
         } catch (SafetensorsException e) {
             throw new ModelException(e.file(), e.getMessage(), e);
         }
     }
 
-    /** One tensor's floats copied from the device (only its rows of a fused parameter). */
+    /**
+     * One tensor's floats (only its rows of a fused parameter): on the CPU a view of the parameter's own memory,
+     * nothing copied, valid while the writer writes it (the caller's thread does not train meanwhile).
+     */
     private static FloatBuffer tensorData(TensorSlot slot) {
-        try (NDScope ignored = new NDScope()) {
-            NDArray param = slot.parameter().getArray();
-            NDArray rows = slot.rowOffset() == 0 && slot.shape()[0] == param.getShape().get(0) ? param
-                    : param.get(new NDIndex().addSliceDim(slot.rowOffset(), slot.rowOffset() + slot.shape()[0]));
-            return rows.toByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        NDArray param = slot.parameter().getArray();
+        if (slot.rowOffset() == 0 && slot.shape()[0] == param.getShape().get(0)) {
+            return NativeArrays.view(param);
+        }
+        try (NDArray rows = param.get(new NDIndex().addSliceDim(slot.rowOffset(),
+                slot.rowOffset() + slot.shape()[0]))) {
+            return NativeArrays.view(rows); // a row slice of a contiguous parameter: its memory, contiguous
         }
     }
 

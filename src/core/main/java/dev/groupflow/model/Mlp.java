@@ -44,10 +44,21 @@ public final class Mlp extends LmBlock {
     /** x: [B, T, E] → [B, T, E]. */
     @Override
     public NDArray forward(NDArray x) {
+        return forward(x, null, 0);
+    }
+
+    /** x: [B, T, E] → [B, T, E], with the low-rank updates of layer {@code layer}'s projections (adapters may be null). */
+    public NDArray forward(NDArray x, Adapters adapters, int layer) {
         NDList gu = Linear.linear(x, value(gateUpWeight), value(gateUpBias)).singletonOrThrow()
                 .split(new long[] {inter}, x.getShape().dimension() - 1);   // 2 × [B, T, I]
         NDArray gate = gu.get(0);
-        NDArray hidden = gate.mul(Activation.sigmoid(gate)).mul(gu.get(1)); // silu(gate) * up
-        return Linear.linear(hidden, value(downWeight), value(downBias)).singletonOrThrow();
+        NDArray up = gu.get(1);
+        if (adapters != null) {
+            gate = Attention.withDelta(gate, adapters.delta(layer, "gate_proj", x));
+            up = Attention.withDelta(up, adapters.delta(layer, "up_proj", x));
+        }
+        NDArray hidden = gate.mul(Activation.sigmoid(gate)).mul(up);        // silu(gate) * up
+        NDArray y = Linear.linear(hidden, value(downWeight), value(downBias)).singletonOrThrow();
+        return adapters == null ? y : Attention.withDelta(y, adapters.delta(layer, "down_proj", hidden));
     }
 }

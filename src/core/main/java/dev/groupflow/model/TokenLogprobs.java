@@ -1,6 +1,7 @@
 package dev.groupflow.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -91,7 +92,10 @@ public final class TokenLogprobs {
 
     /**
      * Per-token log-probabilities (and optionally entropies) of the completion tokens, differentiable when grad
-     * mode is on.
+     * mode is on. Without grad mode the LM head and log-softmax run over at most
+     * {@link TrainingMemory#rowsPerChunk} positions at a time (the model's {@link CausalLm#trainingMemory}), so no
+     * more than one chunk of logits exists at once; with grad mode the whole [B, C, V] is built (see
+     * {@link LogprobGraph} for the learner's chunked path).
      *
      * @param ids [B, P+C] int64
      * @param mask [B, P+C] float32
@@ -104,20 +108,85 @@ public final class TokenLogprobs {
     public static NDList compute(CausalLm model, NDArray ids, NDArray mask, int promptWidth, NDArray completionIds,
                                  double temperature, boolean withEntropy) {
         int width = (int) ids.getShape().get(1);
+        int b = (int) completionIds.getShape().get(0);
         int c = (int) completionIds.getShape().get(1);
         NDArray hidden = model.hidden(ids, Masks.positions(mask), Masks.causalBias(mask, width), null); // [B, P+C, E]
         NDArray predicting = hidden.get(":, {}:{}, :", promptWidth - 1, promptWidth - 1 + c);            // [B, C, E]
-        NDArray logits = model.logits(predicting);                                                        // [B, C, V]
+        int chunk = model.trainingMemory().rowsPerChunk(model.config().vocabSize());
+        if (JniUtils.isGradMode() || (long) b * c <= chunk) {
+            return head(model, predicting, completionIds, temperature, withEntropy);
+        }
+        long e = predicting.getShape().get(2);
+        NDList flat = headChunked(model, predicting.reshape(-1, e), completionIds.reshape(-1), temperature,
+                withEntropy, chunk);
+        NDList out = new NDList();
+        for (NDArray a : flat) {
+            out.add(a.reshape(b, c));
+        }
+        return out;
+    }
+
+    /**
+     * Log-probabilities of {@code ids} (and entropies) through the LM head and log-softmax.
+     *
+     * @param hidden [..., E] final hidden states
+     * @param ids [...] int64 the tokens they predict
+     * @return {logprobs [...]} or {logprobs [...], entropy [...]}
+     */
+    static NDList head(CausalLm model, NDArray hidden, NDArray ids, double temperature, boolean withEntropy) {
+        int last = hidden.getShape().dimension() - 1;
+        NDArray logits = model.logits(hidden);                                             // [..., V]
         if (temperature > 0 && temperature != 1.0) {
             logits = Scalars.div(logits, (float) temperature);
         }
-        NDArray logp = logits.logSoftmax(-1);                                                             // [B, C, V]
-        NDArray tokenLogp = logp.gather(completionIds.expandDims(2), 2).squeeze(2);                      // [B, C]
+        NDArray logp = logits.logSoftmax(-1);                                              // [..., V]
+        NDArray tokenLogp = logp.gather(ids.expandDims(last), last).squeeze(last);         // [...]
         if (!withEntropy) {
             return new NDList(tokenLogp);
         }
-        NDArray entropy = logp.exp().mul(logp).sum(new int[] {2}).neg();                                  // [B, C]
+        NDArray plain = logp.stopGradient(); // a diagnostic: no autograd graph over [..., V]
+        NDArray entropy = plain.exp().mul(plain).sum(new int[] {last}).neg();              // [...]
         return new NDList(tokenLogp, entropy);
+    }
+
+    /**
+     * {@link #head} over rows in chunks of at most {@code rows}, without gradients: each chunk's logits are freed
+     * before the next is computed.
+     *
+     * @param hidden [N, E]
+     * @param ids [N] int64
+     * @return {logprobs [N]} or {logprobs [N], entropy [N]}, registered in the caller's scope
+     */
+    static NDList headChunked(CausalLm model, NDArray hidden, NDArray ids, double temperature, boolean withEntropy,
+                              int rows) {
+        long n = hidden.getShape().get(0);
+        NDList logps = new NDList();
+        NDList entropies = new NDList();
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (long from = 0; from < n; from += rows) {
+                long to = Math.min(n, from + rows);
+                try (NDScope ignored = new NDScope()) {
+                    NDList part = head(model, hidden.get("{}:{}", from, to), ids.get("{}:{}", from, to), temperature,
+                            withEntropy);
+                    NDScope.unregister(part);
+                    logps.add(part.get(0));
+                    if (withEntropy) {
+                        entropies.add(part.get(1));
+                    }
+                }
+            }
+            NDList out = new NDList(NDArrays.concat(logps));
+            if (withEntropy) {
+                out.add(NDArrays.concat(entropies));
+            }
+            return out;
+        } finally {
+            logps.close();
+            entropies.close();
+            JniUtils.setGradMode(gradMode);
+        }
     }
 
     /**

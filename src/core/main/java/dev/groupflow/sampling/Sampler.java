@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Batched generation with a KV cache.
@@ -96,13 +98,24 @@ public final class Sampler {
 
     /** Generates completions; the result holds one list per request, in request order, samples in order. */
     public List<List<Completion>> generate(List<Request> requests, SamplingParams params, long seed, long step) {
+        return generate(requests, params, seed, step, () -> false);
+    }
+
+    /**
+     * As {@link #generate(List, SamplingParams, long, long)}, abandoned between two tokens once {@code cancelled}
+     * turns true (a run that ends while a long batch is being sampled need not wait for it).
+     *
+     * @throws CancellationException when cancelled; nothing is returned and everything is freed
+     */
+    public List<List<Completion>> generate(List<Request> requests, SamplingParams params, long seed, long step,
+                                           BooleanSupplier cancelled) {
         if (requests.isEmpty()) {
             return List.of();
         }
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try (NDManager manager = model.manager().newSubManager()) {
-            return new Run(requests, params, seed, step, manager).run();
+            return new Run(requests, params, seed, step, manager, cancelled).run();
         } finally {
             JniUtils.setGradMode(gradMode);
         }
@@ -115,6 +128,7 @@ public final class Sampler {
         final long seed;
         final long step;
         final NDManager manager;
+        final BooleanSupplier cancelled;
         final int maxStopChars;
         // per completion (index c over all samples of all requests)
         final int[] requestOf;
@@ -128,7 +142,9 @@ public final class Sampler {
         // per cache row: which completion it holds
         int[] completionOfRow;
 
-        Run(List<Request> requests, SamplingParams params, long seed, long step, NDManager manager) {
+        Run(List<Request> requests, SamplingParams params, long seed, long step, NDManager manager,
+            BooleanSupplier cancelled) {
+            this.cancelled = cancelled;
             this.requests = requests;
             this.params = params;
             this.seed = seed;
@@ -177,6 +193,11 @@ public final class Sampler {
                     NDScope.unregister(logits, positions);
                 }
                 for (int t = 0; t < params.maxNewTokens(); t++) {
+                    if (cancelled.getAsBoolean()) {
+                        logits.close();
+                        positions.close();
+                        throw new CancellationException("sampling cancelled after " + t + " tokens");
+                    }
                     NDArray nextLogits;
                     NDArray nextPositions;
                     try (NDScope ignored = new NDScope()) {

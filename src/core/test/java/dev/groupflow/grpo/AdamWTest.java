@@ -1,6 +1,7 @@
 package dev.groupflow.grpo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.engine.Engine;
@@ -8,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -75,6 +77,37 @@ class AdamWTest {
             double mHat = mom[i] / (1 - Math.pow(B1, t));
             double vHat = vel[i] / (1 - Math.pow(B2, t));
             w[i] -= lr * mHat / (Math.sqrt(vHat) + EPS);
+        }
+    }
+
+    /** A parameter updated a few elements at a time (as embeddings are) gets exactly the whole-tensor update. */
+    @Test
+    void chunkedUpdateOfALargeParameterIsTheWholeUpdateBitForBit() {
+        float[] w0 = new float[23];
+        for (int i = 0; i < w0.length; i++) {
+            w0[i] = (float) Math.sin(i) * 2;
+        }
+        try (NDManager m = NDManager.newBaseManager();
+             AdamW whole = new AdamW(m, B1, B2, EPS, WD);
+             AdamW chunked = new AdamW(m, B1, B2, EPS, WD, 5)) {
+            Map<String, Parameter> a = Map.of("w", parameter(m, "w", Parameter.Type.WEIGHT, w0));
+            Map<String, Parameter> b = Map.of("w", parameter(m, "w", Parameter.Type.WEIGHT, w0));
+            for (int t = 0; t < 3; t++) {
+                float[] g = new float[w0.length];
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = (float) Math.cos(i * (t + 1)) - 0.2f * t;
+                }
+                gradient(a, g);
+                gradient(b, g);
+                whole.step(a, 0.05);
+                chunked.step(b, 0.05);
+                AdamW.zeroGradients(a);
+                AdamW.zeroGradients(b);
+            }
+            float[] wa = a.get("w").getArray().toFloatArray();
+            assertFalse(Arrays.equals(w0, wa), "the updates must move the weights");
+            assertArrayEquals(wa, b.get("w").getArray().toFloatArray(), 0f);
+            assertArrayEquals(whole.exportState().expAvgSq().get("w"), chunked.exportState().expAvgSq().get("w"), 0f);
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.TinyModels;
+import dev.groupflow.model.TrainingMemory;
 import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.sampling.Completion;
 import dev.groupflow.sampling.Sampler;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * pass used to turn gradients into 0, NaN or 1e12 ({@link dev.groupflow.model.Scalars}). Here a thread collects
  * without pause while the same two steps are repeated from the same weights, for the loss variants whose constants
  * reach autograd (token-mean, sequence-mean with sequence-level ratios and a temperature, sum-norm with a KL penalty
- * and the importance-weight cap): every repetition must give bit-identical metrics and weights.
+ * and the importance-weight cap), also with the LM head run in chunks and the decoder layers recomputed (their
+ * backward passes are driven explicitly): every repetition must give bit-identical metrics and weights.
  */
 class UnderGarbageCollectionTest {
     private static final CharTokenizer TOKENIZER = new CharTokenizer("0123456789>");
@@ -50,11 +52,13 @@ class UnderGarbageCollectionTest {
     }
 
     /** Two steps from the same initial weights: every metric of both steps, then every weight. */
-    private static String run(NDManager manager, GrpoConfig config, List<List<TrainingSample>> groups) {
+    private static String run(NDManager manager, Case c, List<List<TrainingSample>> groups) {
+        GrpoConfig config = c.config();
         try (CausalLm policy = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), manager, 1);
              CausalLm reference = config.loss().beta() > 0
                      ? CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), manager, 1) : null;
              Learner learner = new Learner(policy, reference, config, TOKENIZER.padId())) {
+            policy.setTrainingMemory(c.memory());
             StringBuilder out = new StringBuilder();
             for (int step = 0; step < 2; step++) {
                 Map<String, Double> m = learner.step(groups).metrics();
@@ -67,6 +71,10 @@ class UnderGarbageCollectionTest {
             }
             return out.append(Arrays.hashCode(TinyModels.flatWeights(policy))).toString();
         }
+    }
+
+    /** A loss configuration and how the log-probabilities are computed. */
+    private record Case(GrpoConfig config, TrainingMemory memory) {
     }
 
     /** A thread that runs the garbage collector without pause until closed. */
@@ -98,24 +106,28 @@ class UnderGarbageCollectionTest {
     @Test
     void gradientsDoNotDependOnWhenTheCollectorRuns() throws Exception {
         GrpoConfig base = GrpoConfig.defaults(G, 6).with(b -> b.schedule = LrSchedule.constant(1e-2));
-        List<GrpoConfig> configs = List.of(base,
-                base.with(b -> {
-                    b.aggregation = Aggregation.SEQ_MEAN_TOKEN_MEAN;
-                    b.ratioLevel = RatioLevel.SEQUENCE;
-                    b.temperature = 0.7;
-                }),
-                base.with(b -> {
-                    b.aggregation = Aggregation.SEQ_SUM_NORM;
-                    b.beta = 0.04;
-                    b.isCap = 2.0;
-                }));
+        GrpoConfig sequence = base.with(b -> {
+            b.aggregation = Aggregation.SEQ_MEAN_TOKEN_MEAN;
+            b.ratioLevel = RatioLevel.SEQUENCE;
+            b.temperature = 0.7;
+        });
+        GrpoConfig penalised = base.with(b -> {
+            b.aggregation = Aggregation.SEQ_SUM_NORM;
+            b.beta = 0.04;
+            b.isCap = 2.0;
+        });
+        // the last two: LM head over 2 rows at a time with the decoder layers recomputed in the backward pass
+        TrainingMemory pieces = new TrainingMemory(2L * TOKENIZER.vocabSize() * Float.BYTES, true);
+        List<Case> configs = List.of(new Case(base, TrainingMemory.DEFAULT),
+                new Case(sequence, TrainingMemory.DEFAULT), new Case(penalised, TrainingMemory.DEFAULT),
+                new Case(sequence, pieces), new Case(penalised, pieces));
         try (NDManager manager = NDManager.newBaseManager()) {
             List<List<TrainingSample>> groups;
             try (CausalLm sampling = CausalLm.random(TinyModels.qwen3(TOKENIZER.vocabSize()), manager, 1)) {
                 groups = batch(sampling);
             }
             List<String> quiet = new ArrayList<>();
-            for (GrpoConfig c : configs) {
+            for (Case c : configs) {
                 quiet.add(run(manager, c, groups));
             }
             try (Collector ignored = new Collector()) {

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -101,6 +102,25 @@ class SamplerTest {
             }
         }
         assertTrue(finishedEarly >= 1);
+    }
+
+    /** A cancelled generation stops between two tokens, and the sampler works as before afterwards. */
+    @Test
+    void cancellationStopsBetweenTokensAndLeavesTheSamplerUsable() {
+        Sampler sampler = new Sampler(model, TOKENIZER, Set.of());
+        List<Sampler.Request> reqs = List.of(request(0, "hello world", 2), request(1, "xyz", 2));
+        List<List<Completion>> before = sampler.generate(reqs, SamplingParams.greedy(20), 0, 0);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        var e = assertThrows(CancellationException.class, () -> sampler.generate(reqs,
+                SamplingParams.greedy(20), 0, 0, () -> asked.incrementAndGet() > 5));
+        assertTrue(e.getMessage().contains("after 5 tokens"), e.getMessage());
+        assertEquals(6, asked.get(), "asked once before each token until it said stop");
+        List<List<Completion>> after = sampler.generate(reqs, SamplingParams.greedy(20), 0, 0);
+        for (int r = 0; r < reqs.size(); r++) {
+            for (int i = 0; i < 2; i++) {
+                assertArrayEquals(before.get(r).get(i).tokens(), after.get(r).get(i).tokens());
+            }
+        }
     }
 
     @Test

@@ -1,18 +1,22 @@
 package dev.groupflow.checkpoint;
 
+import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.groupflow.data.FileDigest;
 import dev.groupflow.grpo.AdamW;
 import dev.groupflow.grpo.Learner;
+import dev.groupflow.grpo.Moments;
 import dev.groupflow.metrics.LineAppender;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.HfCheckpoints;
+import dev.groupflow.model.NativeArrays;
 import dev.groupflow.safetensors.SafetensorsCheckpoint;
 import dev.groupflow.safetensors.SafetensorsWriter;
 import dev.groupflow.safetensors.TensorSpec;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
@@ -37,7 +41,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code config.json}, {@code model.safetensors} (or shards): the policy in Hugging Face layout, with the
- *       tokenizer files, so the directory loads in Hugging Face tools and in {@code groupflow sample};</li>
+ *       tokenizer files, so the directory loads in Hugging Face tools and in {@code groupflow sample}; with LoRA
+ *       {@code adapter_config.json} and {@code adapter_model.safetensors} instead (PEFT's layout: the frozen base
+ *       is the run's {@code model.path});</li>
  *   <li>{@code optimizer.safetensors}: AdamW's moments ({@code exp_avg/NAME}, {@code exp_avg_sq/NAME});</li>
  *   <li>{@code trainer_state.json}: step, policy version, counters, data position;</li>
  *   <li>{@code run.conf}: the run's resolved configuration;</li>
@@ -59,6 +65,9 @@ public final class Checkpointer {
     static final String MANIFEST = "manifest.json";
     /** Suffix of a committed checkpoint set aside while a new checkpoint of the same step takes its name. */
     static final String REPLACED = ".replaced";
+    static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    private static final String EXP_AVG = "exp_avg/";
+    private static final String EXP_AVG_SQ = "exp_avg_sq/";
 
     private final Path root;
     private final int keep;
@@ -98,7 +107,11 @@ public final class Checkpointer {
             Files.createDirectories(root);
             deleteTree(tmp);
             Files.createDirectories(tmp);
-            HfCheckpoints.save(policy, tmp, HfCheckpoints.DEFAULT_MAX_SHARD_BYTES);
+            if (policy.adapters() != null) {
+                policy.adapters().save(tmp); // the base is frozen: a checkpoint holds the adapters only
+            } else {
+                HfCheckpoints.save(policy, tmp, HfCheckpoints.DEFAULT_MAX_SHARD_BYTES);
+            }
             tokenizerFiles.accept(tmp);
             writeOptimizer(tmp, learner.optimizer());
             Files.writeString(tmp.resolve("trainer_state.json"),
@@ -132,20 +145,52 @@ public final class Checkpointer {
         return dir;
     }
 
+    /** Streams the moments into optimizer.safetensors one tensor at a time (views of the optimizer's memory). */
     private static void writeOptimizer(Path dir, AdamW.State s) {
-        Map<String, float[]> tensors = new LinkedHashMap<>();
+        Moments moments = s.moments();
         List<TensorSpec> specs = new ArrayList<>();
-        s.expAvg().forEach((k, v) -> {
-            tensors.put("exp_avg/" + k, v);
-            specs.add(TensorSpec.of("exp_avg/" + k, v.length));
-        });
-        s.expAvgSq().forEach((k, v) -> {
-            tensors.put("exp_avg_sq/" + k, v);
-            specs.add(TensorSpec.of("exp_avg_sq/" + k, v.length));
-        });
+        for (String k : moments.names()) {
+            specs.add(TensorSpec.of(EXP_AVG + k, moments.size(k)));
+        }
+        for (String k : moments.names()) {
+            specs.add(TensorSpec.of(EXP_AVG_SQ + k, moments.size(k)));
+        }
         new SafetensorsWriter().withMetadata(Map.of("adamw_step", Long.toString(s.step())))
-                .writeFile(dir.resolve("optimizer.safetensors"), specs, spec -> FloatBuffer.wrap(
-                        tensors.get(spec.name())));
+                .writeFile(dir.resolve(OPTIMIZER_FILE), specs, spec -> spec.name().startsWith(EXP_AVG_SQ)
+                        ? moments.floats(spec.name().substring(EXP_AVG_SQ.length()), true)
+                        : moments.floats(spec.name().substring(EXP_AVG.length()), false));
+    }
+
+    /** The moments of an optimizer file, read a tensor at a time when they are imported (never all at once). */
+    static Moments fileMoments(Path file) {
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        try (SafetensorsCheckpoint opt = SafetensorsCheckpoint.open(file)) {
+            for (String name : opt.names()) {
+                if (name.startsWith(EXP_AVG) && !name.startsWith(EXP_AVG_SQ)) {
+                    String k = name.substring(EXP_AVG.length());
+                    sizes.put(k, opt.info(name).numElements());
+                    if (!opt.contains(EXP_AVG_SQ + k)) {
+                        throw new CheckpointException(file + ": " + EXP_AVG + k + " has no " + EXP_AVG_SQ + k);
+                    }
+                }
+            }
+        }
+        return new Moments.Listed(sizes) {
+            @Override
+            public FloatBuffer floats(String name, boolean second) {
+                try (SafetensorsCheckpoint opt = SafetensorsCheckpoint.open(file)) {
+                    return FloatBuffer.wrap(opt.readFloats((second ? EXP_AVG_SQ : EXP_AVG) + name));
+                }
+            }
+
+            @Override
+            public void copyInto(String name, boolean second, NDArray target) {
+                try (SafetensorsCheckpoint opt = SafetensorsCheckpoint.open(file)) {
+                    String tensor = (second ? EXP_AVG_SQ : EXP_AVG) + name;
+                    NativeArrays.fill(target, (first, count, dst) -> opt.readInto(tensor, first, count, dst));
+                }
+            }
+        };
     }
 
     private static void writeManifest(Path dir, long step) throws IOException {
@@ -264,19 +309,9 @@ public final class Checkpointer {
     public static Loaded read(Path dir) {
         try {
             TrainerState state = JSON.readValue(dir.resolve("trainer_state.json").toFile(), TrainerState.class);
-            Map<String, float[]> m = new LinkedHashMap<>();
-            Map<String, float[]> v = new LinkedHashMap<>();
-            try (SafetensorsCheckpoint opt = SafetensorsCheckpoint.open(dir.resolve("optimizer.safetensors"))) {
-                for (String name : opt.names()) {
-                    if (name.startsWith("exp_avg_sq/")) {
-                        v.put(name.substring("exp_avg_sq/".length()), opt.readFloats(name));
-                    } else if (name.startsWith("exp_avg/")) {
-                        m.put(name.substring("exp_avg/".length()), opt.readFloats(name));
-                    }
-                }
-            }
+            Moments moments = fileMoments(dir.resolve(OPTIMIZER_FILE));
             String config = Files.readString(dir.resolve("run.conf"));
-            return new Loaded(dir, state, new AdamW.State(state.optimizerStep(), m, v), config);
+            return new Loaded(dir, state, new AdamW.State(state.optimizerStep(), moments), config);
         } catch (IOException | RuntimeException e) {
             throw new CheckpointException("cannot read checkpoint " + dir + ": " + e.getMessage(), e);
         }

@@ -8,7 +8,6 @@ import dev.groupflow.grpo.GuidanceSchedule;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.HfCheckpoints;
-import dev.groupflow.model.ModelConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,8 +26,8 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li>{@code ledger.jsonl}: the prompts trained (and dropped) at every step so far;</li>
- *   <li>in deterministic mode, {@code weights-vN.safetensors}: the older policy versions the prompts in flight are
- *       sampled with ({@link #restoreOlderVersions} reads them back);</li>
+ *   <li>in deterministic mode, {@code weights-vN.safetensors} (with LoRA {@code adapters-vN.safetensors}): the older
+ *       policy versions the prompts in flight are sampled with ({@link #restoreOlderVersions} reads them back);</li>
  *   <li>{@code prompts.sha256}: the prompts file's digest, so a resume refuses a file whose rows have changed;</li>
  *   <li>{@code reference.safetensors}: the reference model, when {@code grpo.ref-sync-every} moves it
  *       ({@link #reference} reads it back);</li>
@@ -42,7 +41,7 @@ public final class RunCheckpoints {
     /** In a checkpoint: the guidance length's state, when the run guides completions. */
     public static final String GUIDANCE_FILE = "guidance.json";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern OLDER = Pattern.compile("weights-v(\\d+)\\.safetensors");
+    private static final Pattern OLDER = Pattern.compile("(weights|adapters)-v(\\d+)\\.safetensors");
 
     /** The older weight versions a deterministic run keeps, visited under the store's lock. */
     @FunctionalInterface
@@ -84,7 +83,7 @@ public final class RunCheckpoints {
 
     /** Writes a checkpoint of the learner as it is now, at {@code step}. */
     public Path write(long step, DataPosition data, long samplesTrained) {
-        Learner.State s = learner.exportState();
+        Learner.State s = learner.checkpointState(); // views of the optimizer's memory: nothing copied
         TrainerState state = new TrainerState(step, step, s.updates(), s.skippedUpdates(), s.consecutiveNonFinite(),
                 s.optimizer().step(), data, samplesTrained);
         return checkpointer.write(step, learner.policy(), contents.tokenizerFiles(), s, state, contents.configHocon(),
@@ -97,8 +96,13 @@ public final class RunCheckpoints {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        contents.olderVersions().forEach((v, m) -> HfCheckpoints.saveWeightsFile(m,
-                dir.resolve("weights-v" + v + ".safetensors")));
+        contents.olderVersions().forEach((v, m) -> {
+            if (m.adapters() != null) { // the frozen base is the run's model: only the adapters differ
+                m.adapters().saveWeights(dir.resolve("adapters-v" + v + ".safetensors"));
+            } else {
+                HfCheckpoints.saveWeightsFile(m, dir.resolve("weights-v" + v + ".safetensors"));
+            }
+        });
         // a resume refuses a prompts file whose rows have changed under the recorded keys
         contents.promptsFile().ifPresent(p -> FileDigest.record(dir, p.sha256(), p.file()));
         // the reference has moved towards the policy: a resume must start from where it is now
@@ -134,17 +138,24 @@ public final class RunCheckpoints {
 
     /**
      * Deterministic resume: hands every older version a checkpoint holds (newest first) to {@code restore}, the
-     * versions the prompts in flight were (and will again be) sampled with.
+     * versions the prompts in flight were (and will again be) sampled with. With adapters, an older version is the
+     * policy's frozen base with that version's adapters.
      */
-    public static void restoreOlderVersions(Path checkpoint, ModelConfig config, NDManager manager,
+    public static void restoreOlderVersions(Path checkpoint, CausalLm policy, NDManager manager,
                                             BiConsumer<Long, CausalLm> restore) {
         try (Stream<Path> files = Files.list(checkpoint)) {
             for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
                 Matcher m = OLDER.matcher(f.getFileName().toString());
-                if (m.matches()) {
-                    try (CausalLm older = HfCheckpoints.loadWeightsFile(config, f, manager)) {
-                        restore.accept(Long.parseLong(m.group(1)), older);
+                if (!m.matches()) {
+                    continue;
+                }
+                boolean adapters = m.group(1).equals("adapters");
+                try (CausalLm older = adapters ? policy.copy(manager)
+                        : HfCheckpoints.loadWeightsFile(policy.config(), f, manager)) {
+                    if (adapters) {
+                        older.adapters().readWeights(f);
                     }
+                    restore.accept(Long.parseLong(m.group(2)), older);
                 }
             }
         } catch (IOException e) {

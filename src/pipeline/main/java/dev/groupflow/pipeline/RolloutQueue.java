@@ -13,6 +13,7 @@ import org.apache.pekko.stream.QueueOfferResult;
 public final class RolloutQueue {
     private final BoundedSourceQueue<Rollout> rollouts;
     private final BoundedSourceQueue<Group> groups;
+    private volatile boolean closed;
 
     /** The verifier stream's entrance. */
     public RolloutQueue(BoundedSourceQueue<Rollout> rollouts) {
@@ -57,8 +58,14 @@ public final class RolloutQueue {
         throw new IllegalStateException("the stream's queue refused " + what + ": " + res);
     }
 
+    /** Whether the run is over: nothing offered from now on is needed (samplers stop mid-batch). */
+    public boolean closed() {
+        return closed;
+    }
+
     /** Ends the stream once what is queued has passed (the run is over). */
     void complete() {
+        closed = true;
         try {
             if (rollouts != null) {
                 rollouts.complete();

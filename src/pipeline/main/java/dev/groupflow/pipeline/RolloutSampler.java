@@ -9,6 +9,7 @@ import dev.groupflow.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * The sampler as the pipeline uses it: G completions of each prompt, returned as {@link Rollout}s of one policy
@@ -54,12 +55,21 @@ public final class RolloutSampler {
 
     /** G completions of each prompt, prompt by prompt, sampled with the model's weights of {@code version}. */
     public List<Rollout> sample(List<PromptWork> prompts, long version) {
+        return sample(prompts, version, () -> false);
+    }
+
+    /**
+     * As {@link #sample(List, long)}, abandoned between two tokens once {@code cancelled} turns true.
+     *
+     * @throws java.util.concurrent.CancellationException when cancelled
+     */
+    public List<Rollout> sample(List<PromptWork> prompts, long version, BooleanSupplier cancelled) {
         List<Sampler.Request> requests = new ArrayList<>(prompts.size());
         int length = guidance == null || settings.guided() == 0 ? 0 : guidance.lengthAt(version);
         for (PromptWork p : prompts) {
             requests.add(new Sampler.Request(p.key(), p.tokens(), settings.groupSize(), forced(p, length)));
         }
-        List<List<Completion>> out = sampler.generate(requests, settings.params(), settings.seed(), 0);
+        List<List<Completion>> out = sampler.generate(requests, settings.params(), settings.seed(), 0, cancelled);
         List<Rollout> rollouts = new ArrayList<>(prompts.size() * settings.groupSize());
         for (int i = 0; i < prompts.size(); i++) {
             for (Completion c : out.get(i)) {

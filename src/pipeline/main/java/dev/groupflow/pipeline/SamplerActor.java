@@ -8,6 +8,7 @@ import dev.groupflow.model.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -122,7 +123,9 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     }
 
     private void generate(List<PromptWork> prompts, long withVersion, List<Long> keys) {
-        for (Rollout r : sampler.sample(prompts, withVersion)) {
+        // once the run is over (its stream closed) a batch is abandoned between two tokens: a real-size batch can
+        // take minutes, longer than the actor system waits for its actors to stop
+        for (Rollout r : sampler.sample(prompts, withVersion, rollouts::closed)) {
             settings.gauges().samplesGenerated.incrementAndGet();
             settings.gauges().tokensGenerated.addAndGet(r.tokens().length);
             rollouts.offer(r);
@@ -131,6 +134,14 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     }
 
     private Behavior<Command> onGranted(PromptsGranted g) {
+        try {
+            return sample(g);
+        } catch (CancellationException e) {
+            return Behaviors.stopped(); // the run has ended: its prompts are not needed any more
+        }
+    }
+
+    private Behavior<Command> sample(PromptsGranted g) {
         List<PromptWork> prompts = g.granted().prompts();
         if (prompts.isEmpty()) {
             return this; // the data has run out: nothing more to do

@@ -112,8 +112,14 @@ public final class TrainingCore {
         List<Group> ordered = new ArrayList<>(batch);
         ordered.sort(Comparator.comparingLong(Group::promptKey));
         long trainedAt = step;
-        Learner.StepResult result = ordered.get(0).ofEpisodes() ? trainEpisodes(ordered)
-                : learner.step(ordered.stream().map(Group::toTrainingSamples).toList());
+        Learner.StepResult result;
+        try {
+            result = ordered.get(0).ofEpisodes() ? trainEpisodes(ordered)
+                    : learner.step(ordered.stream().map(Group::toTrainingSamples).toList());
+        } catch (RuntimeException e) {
+            weights.releaseUpdates(); // samplers may copy again (the weights keep their published version)
+            throw e;
+        }
         if (guidance != null) {
             // ℓ of the next version is set before its weights are published: samplers always find it
             guidance.afterStep(step + 1, result.metrics().getOrDefault("reward_mean", Double.NaN));

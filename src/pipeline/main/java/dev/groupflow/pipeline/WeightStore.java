@@ -6,7 +6,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiConsumer;
 
@@ -21,10 +20,11 @@ import java.util.function.BiConsumer;
  * S behind the newest.
  */
 public final class WeightStore implements AutoCloseable {
-    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final NDManager manager;
     private final int retain;
     private final Deque<Snapshot> history = new ArrayDeque<>(); // oldest first
+    private final CausalLm live; // live mode: the learner's own weights, no snapshot; else null
     private volatile long version;
 
     private record Snapshot(long version, CausalLm weights) {
@@ -37,10 +37,45 @@ public final class WeightStore implements AutoCloseable {
         }
         this.manager = manager;
         this.retain = retain;
+        this.live = null;
         CausalLm copy = initial.copy(manager);
         copy.setRequiresGradient(false);
         history.add(new Snapshot(version, copy));
         this.version = version;
+    }
+
+    private WeightStore(CausalLm learner, NDManager manager, long version) {
+        this.manager = manager;
+        this.retain = 1;
+        this.live = learner;
+        this.version = version;
+    }
+
+    /**
+     * A store over the learner's own weights, holding no copy of them: samplers copy straight from the learner, and
+     * the learner fences each update with {@link #beforeUpdate} ... {@link #publish} so a sampler never copies weights
+     * half-updated or newer than their version. Streaming and lockstep runs with a local sampler use this: it saves a
+     * whole copy of the weights (docs/memory.md).
+     */
+    public static WeightStore live(CausalLm learner, NDManager manager, long version) {
+        return new WeightStore(learner, manager, version);
+    }
+
+    /**
+     * Live mode: called by the learner (on its thread) before it changes its weights; samplers cannot copy from
+     * then until {@link #publish} (or {@link #releaseUpdates}). Does nothing in snapshot mode.
+     */
+    public void beforeUpdate() {
+        if (live != null && !lock.isWriteLockedByCurrentThread()) {
+            lock.writeLock().lock();
+        }
+    }
+
+    /** Live mode: lets samplers copy again after a failed update (the weights keep their published version). */
+    public void releaseUpdates() {
+        while (lock.isWriteLockedByCurrentThread()) {
+            lock.writeLock().unlock();
+        }
     }
 
     /** The newest version. */
@@ -50,6 +85,11 @@ public final class WeightStore implements AutoCloseable {
 
     /** Copies the learner's weights in as {@code newVersion} (dropping the oldest kept version if full). */
     public void publish(CausalLm learner, long newVersion) {
+        if (live != null) {
+            version = newVersion; // the weights are already in place
+            releaseUpdates();
+            return;
+        }
         lock.writeLock().lock();
         try {
             CausalLm target;
@@ -84,9 +124,24 @@ public final class WeightStore implements AutoCloseable {
 
     /** A new replica of the newest weights, on {@code manager}'s device (for a sampler). */
     public CausalLm newReplica(NDManager target) {
+        return newReplica(target, false, false);
+    }
+
+    /**
+     * A new replica of the newest weights for a sampler.
+     *
+     * @param share live mode: a view of the learner's weights themselves, no copy (lockstep, where sampling and
+     *     learning never overlap)
+     * @param merged with adapters: a model of its own with the adapters merged into its weights
+     */
+    public CausalLm newReplica(NDManager target, boolean share, boolean merged) {
         lock.readLock().lock();
         try {
-            CausalLm replica = history.peekLast().weights().copy(target);
+            CausalLm newest = newest();
+            if (share && live != null) {
+                return newest.baseView(target); // every weight shared: sampling reads the learner's own
+            }
+            CausalLm replica = merged ? newest.merged(target) : newest.copy(target);
             replica.setRequiresGradient(false);
             return replica;
         } finally {
@@ -94,10 +149,18 @@ public final class WeightStore implements AutoCloseable {
         }
     }
 
+    private CausalLm newest() {
+        return live != null ? live : history.peekLast().weights();
+    }
+
     /** Copies the newest weights into a replica; returns their version. */
     public long copyInto(CausalLm replica) {
         lock.readLock().lock();
         try {
+            if (live != null) {
+                replica.copyWeightsFrom(live); // weights it shares with the learner are skipped
+                return version;
+            }
             Snapshot s = history.peekLast();
             replica.copyWeightsFrom(s.weights());
             return s.version();
@@ -110,6 +173,10 @@ public final class WeightStore implements AutoCloseable {
     public void copyInto(CausalLm replica, long v) {
         lock.readLock().lock();
         try {
+            if (live != null && v == version) {
+                replica.copyWeightsFrom(live);
+                return;
+            }
             for (Snapshot s : history) {
                 if (s.version() == v) {
                     replica.copyWeightsFrom(s.weights());

@@ -22,7 +22,9 @@ import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.Devices;
 import dev.groupflow.model.HfCheckpoints;
 import dev.groupflow.model.ModelConfig;
+import dev.groupflow.model.TrainingMemory;
 import dev.groupflow.model.tokenizer.CharTokenizer;
+import dev.groupflow.model.tokenizer.TextTokenizer;
 import dev.groupflow.model.tokenizer.Tokenizers;
 import dev.groupflow.pipeline.Determinism;
 import dev.groupflow.pipeline.EpisodeSamplerActor;
@@ -39,6 +41,7 @@ import dev.groupflow.pipeline.WeightStore;
 import dev.groupflow.sampling.Policy;
 import dev.groupflow.verify.Verifier;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -129,8 +132,9 @@ public final class RunAssembly implements AutoCloseable {
         Policy policy = null;
         PromptSource source = null;
         try {
-            policy = policy(config, resumed);
             source = overrides.source().orElseGet(() -> source(config, files));
+            checkMemory(config, source);
+            policy = policy(config, resumed);
             return new RunAssembly(config, files, checkpointer, policy, resumed, source, overrides.verifier());
         } catch (RuntimeException e) {
             if (source instanceof AutoCloseable c && overrides.source().isEmpty()) {
@@ -154,14 +158,19 @@ public final class RunAssembly implements AutoCloseable {
         this.tokenizerFiles = tokenizerFiles(config, policy);
         this.start = resumed.map(r -> new Start(r.state().step(), r.state().data(), r.state().samplesTrained()))
                 .orElse(Start.FRESH);
+        TrainingMemory memory = config.memory().trainingMemory(policy.model().parameterCount());
+        policy.model().setTrainingMemory(memory);
+        reference.ifPresent(r -> r.setTrainingMemory(memory));
         this.learner = new Learner(policy.model(), reference.orElse(null), config.grpo(), policy.tokenizer().padId());
         resumed.ifPresent(r -> learner.importState(new Learner.State(r.state().updates(), r.state().skippedUpdates(),
                 r.state().consecutiveNonFinite(), r.optimizer())));
         int retain = config.deterministic() ? config.pipeline().maxStaleness() + 1 : 1;
-        this.weights = new WeightStore(policy.model(), policy.manager(), start.step(), retain);
+        this.weights = PolicyAssembly.liveWeights(config) ? WeightStore.live(policy.model(), policy.manager(),
+                start.step()) : new WeightStore(policy.model(), policy.manager(), start.step(), retain);
+        learner.beforeUpdates(weights::beforeUpdate);
         if (config.deterministic()) {
-            resumed.ifPresent(r -> RunCheckpoints.restoreOlderVersions(r.dir(), policy.model().config(),
-                    policy.manager(), weights::restore));
+            resumed.ifPresent(r -> RunCheckpoints.restoreOlderVersions(r.dir(), policy.model(), policy.manager(),
+                    weights::restore));
         }
         if (config.cluster() != null && config.cluster().remoteSamplers()) {
             // weights shared with sampler workers by an earlier process of this run (it crashed, this one resumes)
@@ -213,8 +222,16 @@ public final class RunAssembly implements AutoCloseable {
     private static Policy policy(RunConfig config, Optional<Checkpointer.Loaded> resumed) {
         Path dir = config.model().path();
         if (dir != null) {
-            return Policy.load(resumed.map(Checkpointer.Loaded::dir).orElse(dir), dir,
-                    Devices.resolve(config.model().device()));
+            // with adapters the frozen base is always the model's own; a checkpoint holds the adapters only
+            Path weights = config.lora().enabled() ? dir : resumed.map(Checkpointer.Loaded::dir).orElse(dir);
+            Policy policy = Policy.load(weights, dir, Devices.resolve(config.model().device()));
+            try {
+                PolicyAssembly.adapt(config, policy.model(), dir, resumed);
+            } catch (RuntimeException e) {
+                policy.close();
+                throw e;
+            }
+            return policy;
         }
         CharTokenizer chars = new CharTokenizer(config.task().agent() ? GuessTask.ALPHABET : DigitTask.ALPHABET);
         NDManager manager = NDManager.newBaseManager(Devices.resolve(config.model().device()));
@@ -254,6 +271,9 @@ public final class RunAssembly implements AutoCloseable {
             return Optional.empty();
         }
         NDManager manager = policy.manager();
+        if (policy.model().adapters() != null) {
+            return Optional.of(policy.model().baseView(manager)); // the frozen base itself: nothing copied
+        }
         Path dir = config.model().path();
         ModelConfig architecture = dir != null ? ModelConfig.load(dir.resolve("config.json"))
                 : builtinModel(config, policy.tokenizer().vocabSize());
@@ -263,6 +283,35 @@ public final class RunAssembly implements AutoCloseable {
                 : CausalLm.random(architecture, manager, config.seed());
         reference.suppressTokens(policy.model().suppressedTokens());
         return Optional.of(reference);
+    }
+
+    /**
+     * The memory plan, checked before any weight is read (refused with the plan when over budget): the architecture
+     * from config.json (or the built-in one), the prompt length measured on the prompts.
+     */
+    private static void checkMemory(RunConfig config, PromptSource source) {
+        Path dir = config.model().path();
+        if (dir == null) {
+            CharTokenizer chars = new CharTokenizer(DigitTask.ALPHABET);
+            ModelConfig arch = builtinModel(config, chars.vocabSize());
+            int context = arch.maxPositionEmbeddings() - config.sampling().maxNewTokens();
+            PolicyAssembly.checkMemory(config, arch, PolicyAssembly.promptTokens(config, source, chars, context));
+            return;
+        }
+        ModelConfig arch = ModelConfig.load(dir.resolve("config.json"));
+        int context = arch.maxPositionEmbeddings() - config.sampling().maxNewTokens();
+        try (TextTokenizer tokenizer = Tokenizers.load(dir, new HashSet<>(arch.eosTokenIds()))) {
+            PolicyAssembly.checkMemory(config, arch, PolicyAssembly.promptTokens(config, source, tokenizer, context));
+        }
+    }
+
+    /**
+     * Writes the policy as a plain Hugging Face checkpoint with its tokenizer (adapters merged into the weights):
+     * {@code train --export-merged}.
+     */
+    public void exportPolicy(Path dir) {
+        HfCheckpoints.save(policy.model(), dir, HfCheckpoints.DEFAULT_MAX_SHARD_BYTES);
+        tokenizerFiles.accept(dir);
     }
 
     /** Writes the tokenizer's files into a directory (a checkpoint, or weights shared with sampler workers). */
@@ -355,7 +404,8 @@ public final class RunAssembly implements AutoCloseable {
                 gauges.stageRestarts.incrementAndGet();
                 LOG.warn("sampler restarted after a failure (restart {})", incarnations.get() - 1);
             }
-            return weights.newReplica(policy.manager());
+            return weights.newReplica(policy.manager(), sharesLearnerWeights(),
+                    config.lora().enabled() && config.lora().mergedSampler());
         };
         Optional<SamplerActor.ExactVersions> exact = config.deterministic()
                 ? Optional.of(new SamplerActor.ExactVersions(config.train().batchGroups(),
@@ -375,6 +425,11 @@ public final class RunAssembly implements AutoCloseable {
                 environment.format(), environment.calls(), config.agent().limits(), config.sampling(),
                 config.grpo().groupSize(), config.seed(), config.pipeline().samplerBatchPrompts(), s.exactVersions(),
                 gauges, new AtomicLong());
+    }
+
+    /** Lockstep never samples while it learns: its sampler reads the learner's own weights when it can. */
+    private boolean sharesLearnerWeights() {
+        return config.pipeline().mode() == RunConfig.Mode.LOCKSTEP;
     }
 
     /** Sampling on sampler workers: the bridge shares each version's weights as a checkpoint directory. */

@@ -19,6 +19,8 @@ import dev.groupflow.grpo.OptionNames;
 import dev.groupflow.grpo.RatioLevel;
 import dev.groupflow.metrics.DashboardSettings;
 import dev.groupflow.model.Devices;
+import dev.groupflow.model.MemorySettings;
+import dev.groupflow.model.lora.LoraConfig;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.verify.registry.Verifiers;
 import java.nio.file.Files;
@@ -245,8 +247,12 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         r.atLeast("train.batch-groups", train.batchGroups(), 1);
 
         String mode = r.choice("pipeline.mode", Set.of("streaming", "lockstep"));
+        // a sampler chunk larger than a batch is one batch
+        int samplerBatchPrompts = r.integer("pipeline.sampler-batch-prompts");
+        samplerBatchPrompts = train.batchGroups() >= 1 ? Math.min(samplerBatchPrompts, train.batchGroups())
+                : samplerBatchPrompts;
         PipelineSettings pipeline = new PipelineSettings(mode.equals("lockstep") ? Mode.LOCKSTEP : Mode.STREAMING,
-                r.integer("pipeline.max-staleness"), r.integer("pipeline.sampler-batch-prompts"),
+                r.integer("pipeline.max-staleness"), samplerBatchPrompts,
                 r.bool("pipeline.filter-zero-variance"), r.bool("pipeline.filter-all-correct"),
                 r.duration("pipeline.restart-min-backoff"),
                 r.duration("pipeline.restart-max-backoff"), r.integer("pipeline.max-restarts"));
@@ -302,6 +308,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             r.problems.addAll(grpo.problems());
         }
         GuidanceSettings guidance = guidance(r, grpo, sampling);
+        memoryProblems(r, c, modelPath, grpo);
         ClusterSettings cluster = null;
         try {
             cluster = ClusterSettings.from(c);
@@ -454,6 +461,58 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         } else if (!used.contains("task") && data.prompts() == null) {
             r.problem("verifier.name", "'" + verifier.name() + "' needs data.prompts (the built-in task uses 'task')");
         }
+    }
+
+    /** The {@code lora} and {@code memory} sections, and what LoRA cannot be combined with. */
+    private static void memoryProblems(Reader r, Config c, Path modelPath, GrpoConfig grpo) {
+        try {
+            r.problems.addAll(memory(c).problems());
+        } catch (ConfigException e) {
+            r.problems.add("memory: " + e.getMessage() + " (memory.budget is auto, off or a size such as 16G; "
+                    + "memory.logits-chunk a size such as 64M)");
+        }
+        LoraConfig lora;
+        try {
+            lora = lora(c);
+        } catch (ConfigException e) {
+            r.problems.add("lora: " + e.getMessage());
+            return;
+        }
+        r.problems.addAll(lora.problems());
+        if (!lora.enabled()) {
+            return;
+        }
+        if (modelPath == null) {
+            r.problem("lora.rank", "adapters need a pretrained model to adapt: set model.path (or lora.rank = 0)");
+        }
+        if (grpo != null && grpo.referenceSync().every() > 0) {
+            r.problem("grpo.ref-sync-every", "cannot move the reference with LoRA (the reference is the frozen base "
+                    + "itself): set it to 0 or lora.rank = 0");
+        }
+    }
+
+    private static LoraConfig lora(Config root) {
+        Config c = root.getConfig("lora");
+        return new LoraConfig(c.getInt("rank"), c.getDouble("alpha"), LoraConfig.targets(c.getStringList("targets")),
+                c.getDouble("dropout"), c.getString("sampler").toLowerCase(Locale.ROOT));
+    }
+
+    private static MemorySettings memory(Config root) {
+        Config c = root.getConfig("memory");
+        String b = c.getValue("budget").unwrapped().toString().trim().toLowerCase(Locale.ROOT);
+        long budget = b.equals("auto") ? MemorySettings.AUTO : b.equals("off") ? MemorySettings.OFF
+                : c.getBytes("budget");
+        return new MemorySettings(budget, c.getBytes("logits-chunk"), c.getString("recompute").toLowerCase(Locale.ROOT));
+    }
+
+    /** The {@code lora} section (rank 0: full fine-tuning). */
+    public LoraConfig lora() {
+        return lora(raw);
+    }
+
+    /** The {@code memory} section. */
+    public MemorySettings memory() {
+        return memory(raw);
     }
 
     private static GrpoConfig grpo(Reader r, SamplingParams sampling, TrainSettings train) {

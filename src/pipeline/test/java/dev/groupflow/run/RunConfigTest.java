@@ -44,6 +44,43 @@ class RunConfigTest {
                 .maxConsecutiveFailures());
     }
 
+    /** A sampler chunk larger than a whole batch samples the batch at once (not a divisibility error). */
+    @Test
+    void aSamplerChunkLargerThanTheBatchIsTheBatch() {
+        RunConfig c = RunConfig.load(null, List.of("train.batch-groups=2", "pipeline.sampler-batch-prompts=8"));
+        assertEquals(2, c.pipeline().samplerBatchPrompts());
+    }
+
+    /** LoRA and memory settings are read and checked with everything else, all problems together. */
+    @Test
+    void loraAndMemorySettingsAreCheckedWithTheRest(@TempDir Path tmp) throws Exception {
+        Path model = Files.createDirectories(tmp.resolve("m"));
+        Files.writeString(model.resolve("config.json"), "{}");
+        RunConfig ok = RunConfig.load(null, List.of("model.path=" + model, "lora.rank=16", "lora.targets=[q_proj,v_proj]",
+                "memory.budget=16G", "memory.logits-chunk=32M", "memory.recompute=on"));
+        assertEquals(16, ok.lora().rank());
+        assertEquals(List.of("q_proj", "v_proj"), ok.lora().targets());
+        assertEquals(2.0, ok.lora().scaling());
+        assertEquals(16L << 30, ok.memory().budget());
+        assertEquals(32L << 20, ok.memory().logitsChunk());
+        assertEquals(7, RunConfig.load(null, List.of("model.path=" + model, "lora.rank=4")).lora().targets().size(),
+                "all-linear: every projection of attention and MLP");
+        ConfigProblems e = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of("lora.rank=8",
+                "lora.targets=[q_proj,wq]", "lora.dropout=1.5", "lora.sampler=fused", "memory.budget=lots",
+                "grpo.ref-sync-every=5")));
+        List<String> p = e.problems();
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("lora.targets: 'wq' is not one of")), p::toString);
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("lora.dropout: must be in [0, 1)")), p::toString);
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("lora.sampler: 'fused'")), p::toString);
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("memory:") && s.contains("memory.budget")), p::toString);
+        ConfigProblems builtin = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of("lora.rank=8",
+                "grpo.ref-sync-every=5")));
+        assertTrue(builtin.problems().stream().anyMatch(s -> s.startsWith("lora.rank: adapters need a pretrained")),
+                builtin.problems()::toString);
+        assertTrue(builtin.problems().stream().anyMatch(s -> s.startsWith("grpo.ref-sync-every: cannot move")),
+                builtin.problems()::toString);
+    }
+
     @Test
     void overridesApplyFileThenSet(@TempDir Path tmp) throws Exception {
         Path file = tmp.resolve("run.conf");

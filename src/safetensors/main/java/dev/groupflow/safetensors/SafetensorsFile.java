@@ -21,8 +21,9 @@ import java.util.Map;
  * <p>The header is read and fully validated by {@link #open(Path)} (see {@link SafetensorsHeader}); tensor data is
  * read on demand with positional {@link FileChannel} reads in chunks of {@value #CHUNK_BYTES} bytes, so neither the
  * file nor a whole tensor is ever held twice in memory, all positions are {@code long} (files over 2 GB work), and no
- * memory mapping outlives the file. Conversion is done a chunk at a time with bulk buffer operations; F32 into a
- * byte buffer on a little-endian machine is read straight from the file into the caller's buffer.
+ * memory mapping outlives the file. Conversion is done a chunk at a time with bulk buffer operations. Ranged reads into
+ * a byte buffer ({@link #readInto(String, long, long, ByteBuffer)}, how models load) map the range's bytes, widen
+ * them straight into the caller's buffer and unmap them at once ({@link MappedRange}).
  *
  * <p>Thread-safe: concurrent reads are fine. If a reading thread is interrupted, Java closes the channel; the read
  * fails with a {@link SafetensorsException} and the next read transparently reopens the file.
@@ -140,7 +141,10 @@ public final class SafetensorsFile implements TensorReader {
         int bytes = (int) count * 4;
         checkDestination(t, dst.isReadOnly(), dst.remaining(), bytes, "bytes");
         int start = dst.position();
-        if (t.dtype() == Dtype.F32 && NATIVE_LE) {
+        if (MappedRange.AVAILABLE && count > 0) {
+            // map the stored range, widen it into the destination, unmap: nothing held beyond this chunk
+            readMapped(t, firstElement, (int) count, dst);
+        } else if (t.dtype() == Dtype.F32 && NATIVE_LE) {
             // Stored bytes are already little-endian F32: read them straight into the destination.
             ByteBuffer target = dst.duplicate();
             target.limit(start + bytes);
@@ -254,19 +258,42 @@ public final class SafetensorsFile implements TensorReader {
         }
     }
 
+    /** Widens elements {@code [first, first + count)} into {@code dst} through a memory mapping of their bytes. */
+    private void readMapped(TensorInfo t, long first, int count, ByteBuffer dst) {
+        long pos = t.filePosition() + first * t.dtype().size();
+        long end = pos + (long) count * t.dtype().size();
+        withChannel(t, ch -> {
+            if (ch.size() < end) {
+                throw truncated(t, ch.size());
+            }
+            MappedRange.widen(ch, pos, t.dtype(), count, dst);
+        });
+    }
+
     /** Fills {@code buf} from {@code pos}; errors name the file and tensor. */
     private void readFully(TensorInfo t, ByteBuffer buf, long pos) {
-        try {
-            FileChannel ch = channel();
+        withChannel(t, ch -> {
+            long at = pos;
             while (buf.hasRemaining()) {
-                int r = ch.read(buf, pos);
+                int r = ch.read(buf, at);
                 if (r < 0) {
-                    throw new SafetensorsException(path, t.name(), "file ended at byte " + pos + " while reading"
-                            + " the tensor (data_offsets [" + t.begin() + ", " + t.end() + "]); was the file"
-                            + " truncated after it was opened?");
+                    throw truncated(t, at);
                 }
-                pos += r;
+                at += r;
             }
+        });
+    }
+
+    /** A read of the file's channel. */
+    @FunctionalInterface
+    private interface ChannelRead {
+        void run(FileChannel ch) throws IOException;
+    }
+
+    /** Runs a read on the open channel; I/O errors and interrupts become errors naming the file and tensor. */
+    private void withChannel(TensorInfo t, ChannelRead read) {
+        try {
+            read.run(channel());
         } catch (ClosedByInterruptException e) {
             throw new SafetensorsException(path, t.name(), "interrupted while reading the tensor", e);
         } catch (IOException e) {
@@ -275,6 +302,11 @@ public final class SafetensorsFile implements TensorReader {
             }
             throw new SafetensorsException(path, t.name(), "I/O error while reading the tensor: " + e, e);
         }
+    }
+
+    private SafetensorsException truncated(TensorInfo t, long at) {
+        return new SafetensorsException(path, t.name(), "file ended at byte " + at + " while reading the tensor"
+                + " (data_offsets [" + t.begin() + ", " + t.end() + "]); was the file truncated after it was opened?");
     }
 
     /** The open channel, reopened if an interrupt closed it (but not after {@link #close()}). */
