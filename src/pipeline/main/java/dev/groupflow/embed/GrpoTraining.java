@@ -1,6 +1,8 @@
 package dev.groupflow.embed;
 
 import dev.groupflow.CborSerializable;
+import dev.groupflow.agent.ActorEnvironment;
+import dev.groupflow.agent.Environment;
 import dev.groupflow.data.Prompt;
 import dev.groupflow.metrics.ProgressLine;
 import dev.groupflow.pipeline.RunResult;
@@ -145,6 +147,8 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
         private boolean resume;
         private Source<Prompt, ?> prompts;
         private Verifier verifier;
+        private Environment environment;
+        private ActorRef<ActorEnvironment.Command> environmentActor;
         private final List<Consumer<Map<String, Object>>> listeners = new ArrayList<>();
 
         /** A key of conf/groupflow.conf, as {@code key=value} (repeatable). */
@@ -181,6 +185,30 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
             return this;
         }
 
+        /**
+         * An agent run's environment (instead of the built-in guess game): any {@link Environment}. Tasks still
+         * come from the built-in agent task ({@code task.name = guess}, {@code agent.guess}); each episode's
+         * {@code EpisodeStart.task} carries one (its hidden string is the row's {@code answer}), and the environment
+         * answers the policy's turns. Calls go through the {@code agent} section's timeout and retries; the run
+         * closes the environment when it ends.
+         */
+        public Builder environment(Environment environment) {
+            this.environment = environment;
+            this.environmentActor = null;
+            return this;
+        }
+
+        /**
+         * An agent run's environment that is an actor of the application speaking the {@link ActorEnvironment}
+         * protocol (spawn it under {@link ActorEnvironment#supervised}). Each ask waits half of
+         * {@code agent.timeout}, so a message lost in a crash is retried within the call's timeout.
+         */
+        public Builder environment(ActorRef<ActorEnvironment.Command> actor) {
+            this.environmentActor = actor;
+            this.environment = null;
+            return this;
+        }
+
         /** Called with each step's metrics line, on the learner's thread: keep it quick. */
         public Builder onMetrics(Consumer<Map<String, Object>> listener) {
             listeners.add(listener);
@@ -192,6 +220,10 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
             List<String> all = new ArrayList<>(sets);
             all.add("run-dir=" + runDir);
             RunConfig config = RunConfig.load(configFile, all);
+            if ((environment != null || environmentActor != null) && !config.task().agent()) {
+                throw new IllegalArgumentException("environment(...): an environment needs an agent run "
+                        + "(task.name = guess), not task.name = " + config.task().name());
+            }
             Builder b = this;
             return Behaviors.setup(ctx -> new GrpoTraining(ctx, config, b));
         }
@@ -270,15 +302,26 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
         }
         state = "starting";
         int keep = Math.max(1024, 4 * (config.pipeline().maxStaleness() + 1) * config.train().batchGroups());
+        Optional<Environment> environment = environment(); // the actor's context is read here, not on the dispatcher
         building = CompletableFuture.supplyAsync(() -> {
             StreamPromptSource stream = builder.prompts == null ? null
                     : new StreamPromptSource(builder.prompts, getContext().getSystem(), keep, Duration.ofMinutes(10));
             return RunAssembly.create(config, config.resolvedRunDir(), builder.resume,
-                    new RunAssembly.Overrides(Optional.ofNullable(stream), Optional.ofNullable(builder.verifier)));
+                    new RunAssembly.Overrides(Optional.ofNullable(stream), Optional.ofNullable(builder.verifier),
+                            environment));
         }, blocking);
         getContext().pipeToSelf(building, (assembled, e) -> e == null ? new Ready(assembled)
                 : new CouldNotStart(e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
         return this;
+    }
+
+    /** The application's environment, if it gave one: an actor is asked through {@link ActorEnvironment}. */
+    private Optional<Environment> environment() {
+        if (builder.environmentActor != null) {
+            return Optional.of(new ActorEnvironment(builder.environmentActor, getContext().getSystem().scheduler(),
+                    config.agent().timeout().dividedBy(2)));
+        }
+        return Optional.ofNullable(builder.environment);
     }
 
     private Behavior<Command> onReady(Ready ready) {

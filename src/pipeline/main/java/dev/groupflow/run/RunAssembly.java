@@ -1,6 +1,7 @@
 package dev.groupflow.run;
 
 import ai.djl.ndarray.NDManager;
+import dev.groupflow.agent.Environment;
 import dev.groupflow.agent.GuessTask;
 import dev.groupflow.checkpoint.Checkpointer;
 import dev.groupflow.checkpoint.RunCheckpoints;
@@ -72,10 +73,16 @@ public final class RunAssembly implements AutoCloseable {
 
     /**
      * What an embedding application supplies instead of the configuration's: a prompt source (say, a Pekko Streams
-     * source of its own), a verifier (say, one of its actors), or both.
+     * source of its own), a verifier (say, one of its actors), an agent run's environment (say, an
+     * {@code ActorEnvironment} in front of one of its actors), or any of them.
      */
-    public record Overrides(Optional<PromptSource> source, Optional<Verifier> verifier) {
-        public static final Overrides NONE = new Overrides(Optional.empty(), Optional.empty());
+    public record Overrides(Optional<PromptSource> source, Optional<Verifier> verifier,
+                            Optional<Environment> environment) {
+        public static final Overrides NONE = new Overrides(Optional.empty(), Optional.empty(), Optional.empty());
+
+        public Overrides(Optional<PromptSource> source, Optional<Verifier> verifier) {
+            this(source, verifier, Optional.empty());
+        }
     }
 
     /**
@@ -135,7 +142,7 @@ public final class RunAssembly implements AutoCloseable {
             source = overrides.source().orElseGet(() -> source(config, files));
             checkMemory(config, source);
             policy = policy(config, resumed);
-            return new RunAssembly(config, files, checkpointer, policy, resumed, source, overrides.verifier());
+            return new RunAssembly(config, files, checkpointer, policy, resumed, source, overrides);
         } catch (RuntimeException e) {
             if (source instanceof AutoCloseable c && overrides.source().isEmpty()) {
                 close(c);
@@ -149,7 +156,7 @@ public final class RunAssembly implements AutoCloseable {
     }
 
     private RunAssembly(RunConfig config, RunFiles files, Checkpointer checkpointer, Policy policy,
-                        Optional<Checkpointer.Loaded> resumed, PromptSource source, Optional<Verifier> verifier) {
+                        Optional<Checkpointer.Loaded> resumed, PromptSource source, Overrides overrides) {
         this.config = config;
         this.files = files;
         this.policy = policy;
@@ -182,8 +189,9 @@ public final class RunAssembly implements AutoCloseable {
                 : context;
         this.encoder = new PromptEncoder(policy.tokenizer(), config.data().chatTemplate(), maxPrompt,
                 config.data().failOnLongPrompts());
-        this.verifiers = new RunVerifiers(config, verifier);
-        this.environment = config.task().agent() ? new RunEnvironment(config.agent(), policy.tokenizer()) : null;
+        this.verifiers = new RunVerifiers(config, overrides.verifier());
+        this.environment = config.task().agent() ? new RunEnvironment(config.agent(), policy.tokenizer(),
+                overrides.environment()) : null;
         this.guidance = guidance(config, resumed, start.step());
         this.checkpoints = new RunCheckpoints(checkpointer, learner, new RunCheckpoints.Contents(
                 Settings.render(config.raw()), tokenizerFiles, files.ledgerFile(),
