@@ -2,6 +2,8 @@ package dev.groupflow.run;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import dev.groupflow.config.SectionReader;
 import dev.groupflow.config.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +46,11 @@ final class Reader {
         } catch (ConfigException e) {
             return "";
         }
+    }
+
+    /** A section read with the same problems list (for the readers of {@code verify} and {@code agent}). */
+    SectionReader section(String path) {
+        return new SectionReader(read(path, () -> config.getConfig(path), ConfigFactory.empty()), path, problems);
     }
 
     void problem(String key, String what) {

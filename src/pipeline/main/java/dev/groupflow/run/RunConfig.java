@@ -7,6 +7,7 @@ import dev.groupflow.agent.EpisodeLimits;
 import dev.groupflow.agent.GuessTask;
 import dev.groupflow.cluster.ClusterSettings;
 import dev.groupflow.config.ConfigProblems;
+import dev.groupflow.config.SectionReader;
 import dev.groupflow.config.Settings;
 import dev.groupflow.grpo.AdvantageScale;
 import dev.groupflow.grpo.Aggregation;
@@ -22,7 +23,10 @@ import dev.groupflow.model.Devices;
 import dev.groupflow.model.MemorySettings;
 import dev.groupflow.model.lora.LoraConfig;
 import dev.groupflow.sampling.SamplingParams;
+import dev.groupflow.verify.HttpVerifier;
+import dev.groupflow.verify.JsonPost;
 import dev.groupflow.verify.registry.Verifiers;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,15 +73,26 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
      * @param timeout one environment call's deadline
      * @param retries further attempts of a failed call
      * @param retryBackoff wait before the first retry (doubling)
+     * @param http the HTTP environment service ({@code agent.environment = http}), or null for the built-in game
      */
     public record AgentSettings(int minLength, int maxLength, int digits, EpisodeLimits limits,
                                 EpisodeAdvantages.Estimator estimator, GiGpo.Settings gigpo, Duration timeout,
-                                int retries, Duration retryBackoff) {
+                                int retries, Duration retryBackoff, HttpEnvironmentSettings http) {
 
         /** Per-turn advantages: GRPO's return scaled by {@code grpo.scale}, or GiGPO. */
         public EpisodeAdvantages.Settings advantages(AdvantageScale scale) {
             return new EpisodeAdvantages.Settings(estimator, scale, gigpo);
         }
+    }
+
+    /**
+     * An environment service speaking the HTTP JSON protocol (docs/agents.md).
+     *
+     * @param url its base URL ({@code BASE/start}, {@code BASE/step}, {@code BASE/end})
+     * @param transport the HTTP client's limits: {@code agent.timeout} per attempt, no retries of its own (the
+     *     environment calls retry, {@code agent.retries}), the concurrency, reply size and breaker of {@code agent.http}
+     */
+    public record HttpEnvironmentSettings(URI url, JsonPost.Settings transport) {
     }
 
     public record DataSettings(Path prompts, int epochs, boolean shuffle, String chatTemplate, int maxPromptTokens,
@@ -409,6 +424,8 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             r.problem("agent.timeout", "must be positive");
         }
         r.atLeast("agent.retries", retries, 0);
+        String environment = r.choice("agent.environment", Set.of("builtin", "http"));
+        HttpEnvironmentSettings http = environment.equals("http") ? httpEnvironment(r, timeout, backoff) : null;
         if (estimator.isEmpty() || mode.isEmpty() || turns < 1 || turnTokens < 1 || tokens < max + 1 + turnTokens
                 || !(gamma >= 0 && gamma <= 1) || !Double.isFinite(omega) || !(eps > 0)) {
             return null;
@@ -416,7 +433,18 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         return new AgentSettings(min, max, digits, new EpisodeLimits(turns, tokens, turnTokens),
                 EpisodeAdvantages.Estimator.valueOf(estimator.toUpperCase(Locale.ROOT)),
                 new GiGpo.Settings(gamma, omega, GiGpo.Mode.valueOf(mode.toUpperCase(Locale.ROOT)), eps), timeout,
-                retries, backoff);
+                retries, backoff, http);
+    }
+
+    /** {@code agent.http}, read when {@code agent.environment = http}: a missing URL is a problem naming the key. */
+    private static HttpEnvironmentSettings httpEnvironment(Reader r, Duration timeout, Duration backoff) {
+        SectionReader http = r.section("agent.http");
+        URI url = HttpVerifier.Settings.url(http, "environment service");
+        SectionReader breaker = http.section("breaker");
+        return new HttpEnvironmentSettings(url, new JsonPost.Settings(timeout.isNegative() || timeout.isZero()
+                ? Duration.ofSeconds(1) : timeout, 0, backoff, http.atLeast("concurrency", 1),
+                http.atLeast("max-response-bytes", 1), breaker.atLeast("failures", 1),
+                breaker.positiveDuration("cool-down"), "agent.http"));
     }
 
     /** What an agent run cannot be combined with (yet). */

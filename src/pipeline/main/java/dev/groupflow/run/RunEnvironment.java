@@ -3,6 +3,7 @@ package dev.groupflow.run;
 import dev.groupflow.agent.Environment;
 import dev.groupflow.agent.EnvironmentCalls;
 import dev.groupflow.agent.GuessEnvironment;
+import dev.groupflow.agent.HttpEnvironment;
 import dev.groupflow.agent.JavaEnvironment;
 import dev.groupflow.agent.PlainTurnFormat;
 import dev.groupflow.agent.ToolCallFormat;
@@ -16,8 +17,9 @@ import java.util.concurrent.ThreadFactory;
 
 /**
  * An agent run's environment, owned by the run: the one an embedding application supplied
- * ({@code GrpoTraining.Builder.environment}), or else the built-in guess game ({@link GuessEnvironment}, plain
- * text) on a small thread pool of its own; either behind {@link EnvironmentCalls} (the {@code agent} section's
+ * ({@code GrpoTraining.Builder.environment}), else an HTTP service ({@code agent.environment = http},
+ * {@link HttpEnvironment}), else the built-in guess game ({@link GuessEnvironment}, plain text) on a small thread
+ * pool of its own; either behind {@link EnvironmentCalls} (the {@code agent} section's
  * timeout, retries and backoff), with the turn format its episodes use. The run closes the environment when it
  * ends, as it closes a supplied verifier.
  */
@@ -29,8 +31,10 @@ final class RunEnvironment implements AutoCloseable {
     private final TurnFormat format;
 
     RunEnvironment(RunConfig.AgentSettings agent, TextTokenizer tokenizer, Optional<Environment> supplied) {
-        this.games = supplied.isPresent() ? null : Executors.newFixedThreadPool(2, daemon("guess-environment"));
-        Environment environment = supplied.orElseGet(() -> new JavaEnvironment(new GuessEnvironment(false), games));
+        this.games = supplied.isPresent() || agent.http() != null ? null : Executors.newFixedThreadPool(2, daemon("guess-environment"));
+        Environment environment = supplied.orElseGet(() -> agent.http() != null
+                ? new HttpEnvironment(agent.http().url(), agent.http().transport(), timers)
+                : new JavaEnvironment(new GuessEnvironment(false), games));
         this.calls = new EnvironmentCalls(environment, agent.timeout(), agent.retries(), agent.retryBackoff(), timers);
         this.format = new PlainTurnFormat(tokenizer, ToolCallFormat.PLAIN);
     }

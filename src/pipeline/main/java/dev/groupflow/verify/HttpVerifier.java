@@ -36,10 +36,24 @@ public final class HttpVerifier implements Verifier {
     public record Settings(URI url, Duration timeout, int retries, Duration backoff, int concurrency,
                            int maxResponseBytes, int breakerFailures, Duration breakerCoolDown) {
         public static Settings read(SectionReader r) {
+            URI uri = url(r, "scoring service");
+            SectionReader b = r.section("breaker");
+            return new Settings(uri, r.positiveDuration("timeout"), r.atLeast("retries", 0),
+                    r.positiveDuration("retry-backoff"), r.atLeast("concurrency", 1),
+                    r.atLeast("max-response-bytes", 1), b.atLeast("failures", 1), b.positiveDuration("cool-down"));
+        }
+
+        /**
+         * The section's {@code url}: required, http:// or https:// with a host; a problem naming the key otherwise
+         * (and a placeholder returned, so every other problem is still reported).
+         *
+         * @param service what the URL points at, for the message ("scoring service")
+         */
+        public static URI url(SectionReader r, String service) {
             String url = r.nullableString("url");
             URI uri = URI.create("http://127.0.0.1/");
             if (url == null) {
-                r.problem("url", "set the URL of the scoring service (http://host:port/path)");
+                r.problem("url", "set the URL of the " + service + " (http://host:port/path)");
             } else {
                 try {
                     uri = new URI(url);
@@ -50,10 +64,7 @@ public final class HttpVerifier implements Verifier {
                     r.problem("url", "'" + url + "' is not a URL: " + e.getReason());
                 }
             }
-            SectionReader b = r.section("breaker");
-            return new Settings(uri, r.positiveDuration("timeout"), r.atLeast("retries", 0),
-                    r.positiveDuration("retry-backoff"), r.atLeast("concurrency", 1),
-                    r.atLeast("max-response-bytes", 1), b.atLeast("failures", 1), b.positiveDuration("cool-down"));
+            return uri;
         }
     }
 

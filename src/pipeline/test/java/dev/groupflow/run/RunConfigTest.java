@@ -179,4 +179,29 @@ class RunConfigTest {
         }
         RunConfig.load(null, List.of("task.name=guess")); // the agent task's defaults are valid
     }
+
+    @Test
+    void anHttpEnvironmentNeedsItsUrlReportedWithTheOtherProblems() {
+        ConfigProblems e = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of("task.name=guess",
+                "agent.environment=http", "agent.http.concurrency=0", "agent.retries=-1")));
+        String all = String.join("\n", e.problems());
+        for (String key : List.of("agent.http.url: set the URL of the environment service",
+                "agent.http.concurrency: must be >= 1", "agent.retries: must be >= 0")) {
+            assertTrue(all.contains(key), key + " in " + all);
+        }
+        ConfigProblems ftp = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of("task.name=guess",
+                "agent.environment=http", "agent.http.url=ftp://host/env")));
+        assertTrue(String.join("\n", ftp.problems()).contains("agent.http.url: 'ftp://host/env' is not an http://"),
+                String.join("\n", ftp.problems()));
+        ConfigProblems other = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of(
+                "task.name=guess", "agent.environment=grpc")));
+        assertTrue(String.join("\n", other.problems()).contains("agent.environment: 'grpc' is not one of"),
+                String.join("\n", other.problems()));
+        RunConfig http = RunConfig.load(null, List.of("task.name=guess", "agent.environment=http",
+                "agent.http.url=http://127.0.0.1:9/env/"));
+        assertEquals("http://127.0.0.1:9/env/", http.agent().http().url().toString());
+        assertEquals(http.agent().timeout(), http.agent().http().transport().timeout());
+        assertEquals(0, http.agent().http().transport().retries(), "the environment calls retry, not the transport");
+        assertNull(RunConfig.load(null, List.of("task.name=guess")).agent().http(), "builtin by default");
+    }
 }
