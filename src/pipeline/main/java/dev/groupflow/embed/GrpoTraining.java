@@ -51,6 +51,10 @@ import org.apache.pekko.stream.javadsl.Source;
  * training.tell(new GrpoTraining.Subscribe(eventsAdapter));
  * training.tell(GrpoTraining.Start.INSTANCE);
  * }</pre>
+ *
+ * <p>An agent run ({@code task.name = guess}) plays its episodes against {@link Builder#environment} when given: an
+ * actor of the application speaking the {@link ActorEnvironment} protocol, or any {@link Environment}
+ * (docs/agents.md, "Embedding an actor environment").
  */
 public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
 
