@@ -1,8 +1,15 @@
 package dev.groupflow.sampling;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.KvCache;
+import dev.groupflow.model.Masks;
 import dev.groupflow.model.tokenizer.TextTokenizer;
 import java.util.Arrays;
 import java.util.List;
@@ -10,6 +17,26 @@ import java.util.List;
 /** Pieces of a decoding loop shared by {@link Sampler} and {@link TurnSampler}. */
 final class Decoding {
     private Decoding() {
+    }
+
+    /**
+     * One decoding step through the KV cache: each live row's picked token goes in, the next logits and positions
+     * come out, both unregistered from the caller's scope (they outlive it).
+     *
+     * @param picked        [rows] the tokens just chosen
+     * @param positions     [rows] their position ids
+     * @param positionLimit one more than the largest position id in {@code positions}
+     * @return {logits [rows, V], positions + 1 [rows]}
+     */
+    static NDArray[] step(CausalLm model, KvCache cache, NDManager manager, NDArray picked, NDArray positions,
+                          int positionLimit) {
+        cache.appendMask(manager.ones(new Shape(picked.getShape().get(0), 1), DataType.FLOAT32));
+        NDArray bias = Masks.causalBias(cache.keyMask(cache.length() + 1), 1);
+        NDArray hidden = model.hidden(picked.expandDims(1), positions, positionLimit, bias, cache); // [rows, 1, E]
+        NDArray nextLogits = model.logits(hidden.squeeze(1));                                     // [rows, V]
+        NDArray nextPositions = positions.add(1);
+        NDScope.unregister(nextLogits, nextPositions);
+        return new NDArray[] {nextLogits, nextPositions};
     }
 
     /**

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.groupflow.model.CausalLm;
@@ -215,13 +214,11 @@ public final class Sampler {
                             positions = replace(positions, positions.get(index));
                             completionOfRow = Decoding.select(completionOfRow, keep);
                         }
-                        int rows = completionOfRow.length;
-                        cache.appendMask(manager.ones(new Shape(rows, 1), DataType.FLOAT32));
-                        NDArray bias = Masks.causalBias(cache.keyMask(cache.length() + 1), 1);
-                        NDArray hidden = model.hidden(picked.expandDims(1), positions, bias, cache); // [rows, 1, E]
-                        nextLogits = model.logits(hidden.squeeze(1));                              // [rows, V]
-                        nextPositions = positions.add(1);
-                        NDScope.unregister(nextLogits, nextPositions);
+                        // positions go up to the cache's columns (every row's sequence is right-aligned in it)
+                        NDArray[] next = Decoding.step(model, cache, manager, picked, positions,
+                                cache.length() + 1);
+                        nextLogits = next[0];                                                      // [rows, V]
+                        nextPositions = next[1];                                                   // [rows]
                     }
                     logits.close();
                     positions.close();

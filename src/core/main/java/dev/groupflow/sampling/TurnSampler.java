@@ -246,14 +246,9 @@ public final class TurnSampler {
                             positions = kept;
                             requestOfRow = Decoding.select(requestOfRow, keep);
                         }
-                        int rows = requestOfRow.length;
-                        cache.appendMask(manager.ones(new Shape(rows, 1), DataType.FLOAT32));
-                        NDArray bias = Masks.causalBias(cache.keyMask(cache.length() + 1), 1);
-                        NDArray hidden = model.hidden(picked.expandDims(1), positions, positionLimit(t), bias,
-                                cache);                                                      // [rows, 1, E]
-                        nextLogits = model.logits(hidden.squeeze(1));                       // [rows, V]
-                        nextPositions = positions.add(1);
-                        NDScope.unregister(nextLogits, nextPositions);
+                        NDArray[] next = Decoding.step(model, cache, manager, picked, positions, positionLimit(t));
+                        nextLogits = next[0];                                               // [rows, V]
+                        nextPositions = next[1];                                            // [rows]
                     }
                     logits.close();
                     positions.close();
