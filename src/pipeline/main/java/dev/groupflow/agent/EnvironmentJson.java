@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.groupflow.data.Prompt;
 import dev.groupflow.verify.JsonPost;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -109,15 +108,7 @@ final class EnvironmentJson {
     }
 
     private static JsonNode object(byte[] body) {
-        JsonNode n;
-        try {
-            n = JSON.readTree(body);
-        } catch (IOException e) {
-            throw bad("is not JSON", body);
-        }
-        if (n == null || !n.isObject()) {
-            throw bad("is not a JSON object", body);
-        }
+        JsonNode n = JsonPost.object(body, EnvironmentJson::bad);
         JsonNode error = n.get("error");
         if (error != null && !error.isNull()) {
             throw new EnvironmentFailure("the environment reported an error: "

@@ -3,7 +3,6 @@ package dev.groupflow.verify;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,15 +19,7 @@ final class HttpReply {
     }
 
     static Reward parse(byte[] body) {
-        JsonNode n;
-        try {
-            n = JSON.readTree(body);
-        } catch (IOException e) {
-            throw bad("is not JSON", body);
-        }
-        if (n == null || !n.isObject()) {
-            throw bad("is not a JSON object", body);
-        }
+        JsonNode n = JsonPost.object(body, HttpReply::bad);
         JsonNode reward = n.get("reward");
         if (reward == null || !reward.isNumber()) {
             throw bad("has no numeric \"reward\"", body);

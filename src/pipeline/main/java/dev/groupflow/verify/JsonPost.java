@@ -1,5 +1,7 @@
 package dev.groupflow.verify;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,6 +15,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -26,6 +29,7 @@ import java.util.function.LongSupplier;
  * configuration section whose keys set the limits.
  */
 public final class JsonPost {
+    private static final ObjectMapper READER = new ObjectMapper();
     private final Settings settings;
     private final ScheduledExecutorService scheduler;
     private final AsyncPermits permits;
@@ -184,6 +188,23 @@ public final class JsonPost {
             return new Failure(where + "connection failed: " + t, true, true, false);
         }
         return new Failure(where + t, false, true, false);
+    }
+
+    /**
+     * A reply body as a JSON object, or the failure {@code bad} makes of what is wrong with it ("is not JSON", "is not
+     * a JSON object"; the caller adds the body's preview).
+     */
+    public static JsonNode object(byte[] body, BiFunction<String, byte[], RuntimeException> bad) {
+        JsonNode n;
+        try {
+            n = READER.readTree(body);
+        } catch (IOException e) {
+            throw bad.apply("is not JSON", body);
+        }
+        if (n == null || !n.isObject()) {
+            throw bad.apply("is not a JSON object", body);
+        }
+        return n;
     }
 
     /** The start of a reply body, for messages: at most 200 characters, whitespace runs as one space, quoted. */
