@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -83,6 +84,16 @@ public final class EpisodeRunner {
      */
     public List<Episode> run(List<EpisodeSpec> specs, long seed, long step, long policyVersion,
                              Consumer<Episode> ended) throws InterruptedException {
+        return run(specs, seed, step, policyVersion, ended, () -> false);
+    }
+
+    /**
+     * As {@link #run(List, long, long, long, Consumer)}, giving up between two turns once {@code stop} says so (the
+     * run is over): the episodes still going end as {@link EpisodeOutcome.EnvironmentFailed} "abandoned" (their
+     * environment sessions are still ended), and {@code ended} is not told about them.
+     */
+    public List<Episode> run(List<EpisodeSpec> specs, long seed, long step, long policyVersion,
+                             Consumer<Episode> ended, BooleanSupplier stop) throws InterruptedException {
         BlockingQueue<Event> events = new LinkedBlockingQueue<>();
         List<EpisodeState> states = new ArrayList<>();
         List<CompletableFuture<Void>> ends = new ArrayList<>();
@@ -94,7 +105,7 @@ public final class EpisodeRunner {
         int pending = specs.size();
         int live = specs.size();
         try {
-            while (live > 0) {
+            while (live > 0 && !stop.getAsBoolean()) {
                 boolean anyReady = states.stream().anyMatch(s -> s.phase() == EpisodeState.Phase.READY);
                 Event ev = !anyReady || (lockstep && pending > 0) ? events.take() : events.poll();
                 for (; ev != null; ev = events.poll()) {

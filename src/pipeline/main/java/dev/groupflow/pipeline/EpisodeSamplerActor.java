@@ -131,6 +131,9 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
             return this; // the data has run out: nothing more to do
         }
         replicaWeights.forEachVersion(tasks, this::play);
+        if (groups.closed()) {
+            return Behaviors.stopped(); // the run has ended: its tasks are not needed any more
+        }
         supply.tell(new PromptSupply.Dispatched(settings.id(), tasks.stream().map(PromptWork::key).toList()));
         requestWork();
         return this;
@@ -160,6 +163,6 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
             if (done.size() == g) {
                 groups.offer(EpisodeGroups.of(byKey.get(e.episodeKey()), done, version));
             }
-        });
+        }, groups::closed); // once the run is over, episodes still going are abandoned between two turns
     }
 }

@@ -2,6 +2,7 @@ package dev.groupflow.pipeline;
 
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.SubscriptionWithCancelException;
 
 /**
  * The stream's entrance, where samplers put their work: rollouts into the verifier stream, or (agent runs, whose
@@ -51,14 +52,24 @@ public final class RolloutQueue {
         check(groups.offer(g), "a group");
     }
 
-    private static void check(QueueOfferResult res, String what) {
+    private void check(QueueOfferResult res, String what) {
         if (res == QueueOfferResult.enqueued() || res == QueueOfferResult.closed()) {
+            return;
+        }
+        if (res instanceof QueueOfferResult.Failure f
+                && f.cause() instanceof SubscriptionWithCancelException.StageWasCompleted$) {
+            // the learner's end of the stream completed (the run reached its last step) before complete() was
+            // called here: what is still offered is not needed, as after complete()
+            closed = true;
             return;
         }
         throw new IllegalStateException("the stream's queue refused " + what + ": " + res);
     }
 
-    /** Whether the run is over: nothing offered from now on is needed (samplers stop mid-batch). */
+    /**
+     * Whether the run is over: nothing offered from now on is needed (samplers stop mid-batch, the episode stage
+     * between two turns).
+     */
     public boolean closed() {
         return closed;
     }
