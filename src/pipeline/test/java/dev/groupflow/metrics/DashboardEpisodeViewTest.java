@@ -26,7 +26,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DashboardEpisodeViewTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The page's notice line, shown when a wait fails. */
+    private static final String NOTICE = "document.getElementById('notice').textContent";
     private static final String TASK = "find <iframe src=\"javascript:window.__pwned='task'\"></iframe> the secret";
     private static final String SCRIPT = "<script>window.__pwned = 'action'</script>guess 12";
     private static final String IMAGE = "<img src=x onerror=\"window.__pwned='observation'\"> 1 of 3 right";
@@ -86,7 +87,7 @@ class DashboardEpisodeViewTest {
             browser.beforeEachPage("window.__errors = []; window.addEventListener('error', "
                     + "e => window.__errors.push(String(e.message)));");
             browser.navigate(dashboard.pageUrl());
-            await(browser, "document.querySelectorAll('#episodes tr.turn').length === 3", 30);
+            browser.await("document.querySelectorAll('#episodes tr.turn').length === 3", 30, NOTICE);
 
             // the page shows what completions.jsonl holds
             List<String> lines = Files.readAllLines(tmp.resolve(RunFiles.COMPLETIONS));
@@ -131,17 +132,5 @@ class DashboardEpisodeViewTest {
                     "the return (Σ of step rewards 0.25 + 1.0), none for a failed environment");
             assertEquals("[\"0.500\",\"-0.750\",\"0\"]", view.get("advantages").toString());
         }
-    }
-
-    private static void await(HeadlessChromium browser, String condition, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            if (browser.evaluate("!!(" + condition + ")").asBoolean()) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not within " + seconds + " s: " + condition + "\nnotice: "
-                + browser.evaluate("document.getElementById('notice').textContent").asText());
     }
 }
