@@ -122,16 +122,8 @@ class DashboardBrowserTest {
     }
 
     private static void await(HeadlessChromium browser, String condition, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            if (browser.evaluate("!!(" + condition + ")").asBoolean()) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("not within " + seconds + " s: " + condition + "\npage state: "
-                + browser.evaluate("document.body.dataset.state + ' points=' + document.body.dataset.points"
-                + " + ' notice=' + document.getElementById('notice').textContent"));
+        browser.await(condition, seconds, "document.body.dataset.state + ' points=' + document.body.dataset.points"
+                + " + ' notice=' + document.getElementById('notice').textContent");
     }
 
     private static int checkpoints(Path run) {

@@ -163,6 +163,13 @@ function showCompletions(latest) {
   const rows = latest.completions || [];
   if (!rows.length) return;
   document.getElementById("completions-step").textContent = "step " + latest.step;
+  const episodes = rows.some((c) => Array.isArray(c.turns));
+  document.getElementById("completions-table").hidden = episodes;
+  document.getElementById("episodes").hidden = !episodes;
+  if (episodes) {
+    showEpisodes(rows);
+    return;
+  }
   const body = document.getElementById("completions");
   body.replaceChildren(...rows.map((c) => {
     const tr = document.createElement("tr");
@@ -179,6 +186,101 @@ function showCompletions(latest) {
     }
     return tr;
   }));
+}
+
+// ---------- episodes (agent runs): turn by turn ----------
+
+/** An episode's outcome label (completions.jsonl) by kind: only finished and truncated episodes have a return. */
+const OUTCOMES = {
+  finished: "finished", max_turns: "truncated", max_tokens: "truncated",
+  environment_failed: "failed", environment_timed_out: "failed",
+};
+
+/** Episodes the reader opened or closed, by "prompt_key/sample", kept across updates. */
+const episodeOpen = new Map();
+
+/** An element with a class and text (always as text, never as HTML). */
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text != null) e.textContent = String(text);
+  return e;
+}
+
+/** A state key shortened for the table (the whole key in the tooltip). */
+function shortKey(key) {
+  const s = key == null ? "" : String(key);
+  return s.length > 14 ? s.slice(0, 6) + "…" + s.slice(-6) : s;
+}
+
+function signClass(v) {
+  return num(v) > 0 ? " positive" : num(v) < 0 ? " negative" : "";
+}
+
+/** The G episodes of each task together, each as its sequence of turns. */
+function showEpisodes(rows) {
+  const tasks = new Map();
+  for (const c of rows) {
+    const key = String(c.prompt_key);
+    if (!tasks.has(key)) tasks.set(key, []);
+    tasks.get(key).push(c);
+  }
+  document.getElementById("episodes").replaceChildren(...[...tasks].map(([key, episodes]) => {
+    const task = el("section", "task");
+    task.dataset.promptKey = key;
+    const returns = episodes.map((c) => num(c.reward)).filter(Number.isFinite);
+    const mean = returns.length ? returns.reduce((a, b) => a + b, 0) / returns.length : NaN;
+    const finished = episodes.filter((c) => c.outcome === "finished").length;
+    const head = el("h3", "task-head");
+    head.append(el("span", "", "task " + key), el("span", "muted", " · " + episodes.length + " episodes · "
+      + finished + " finished · mean return " + fmt(mean)));
+    task.append(head, el("pre", "text prompt", episodes[0].prompt));
+    task.append(...episodes.map((c, i) => showEpisode(key, c, i === 0)));
+    return task;
+  }));
+}
+
+function showEpisode(key, c, first) {
+  const id = key + "/" + c.sample;
+  const details = el("details", "episode");
+  details.dataset.sample = String(c.sample);
+  details.dataset.outcome = c.outcome || "";
+  details.open = episodeOpen.has(id) ? episodeOpen.get(id) : first;
+  details.addEventListener("toggle", () => episodeOpen.set(id, details.open));
+  const turns = Array.isArray(c.turns) ? c.turns : [];
+  const summary = el("summary");
+  const kind = OUTCOMES[c.outcome] || "unknown";
+  summary.append(el("span", "num", "#" + c.sample),
+    el("span", "outcome " + kind, c.outcome + (kind !== c.outcome ? " (" + kind + ")" : "")),
+    el("span", "return", "return " + (c.reward == null ? "none" : fmt(c.reward))),
+    el("span", "muted", turns.length + (turns.length === 1 ? " turn" : " turns")));
+  const table = el("table", "turns");
+  const head = el("tr");
+  for (const name of ["turn", "action", "observation", "reward", "advantage", "state"]) head.append(el("th", "", name));
+  table.append(el("thead"), el("tbody"));
+  table.tHead.append(head);
+  table.tBodies[0].append(...turns.map(showTurn));
+  details.append(summary, table);
+  return details;
+}
+
+/** One turn: the policy's action with its tool calls and their errors, the environment's answer, credit. */
+function showTurn(t) {
+  const tr = el("tr", "turn");
+  tr.dataset.turn = String(t.turn);
+  const action = el("td", "text action");
+  action.append(el("div", "action-text", t.action));
+  for (const call of t.tool_calls || []) {
+    action.append(el("div", "tool-call", "tool call " + call.name + " " + JSON.stringify(call.arguments || {})));
+  }
+  for (const error of t.tool_call_errors || []) action.append(el("div", "tool-error", "tool call error: " + error));
+  const observation = t.observation == null
+    ? el("td", "text observation muted", "(episode ended)") : el("td", "text observation", t.observation);
+  const state = el("td", "text state", shortKey(t.state_key));
+  state.title = t.state_key == null ? "" : String(t.state_key);
+  tr.append(el("td", "num", t.turn), action, observation, el("td", "num reward", fmt(t.reward)),
+    el("td", "num advantage" + signClass(t.advantage), fmt(t.advantage)), state);
+  return tr;
 }
 
 // ---------- evaluations ----------

@@ -221,6 +221,21 @@ public final class HeadlessChromium implements AutoCloseable {
         return r.path("result").path("value");
     }
 
+    /**
+     * Waits until the JavaScript {@code condition} holds in the page, polling; after {@code seconds} fails with the
+     * condition and the value of {@code state} (an expression describing the page) in the message.
+     */
+    public void await(String condition, int seconds, String state) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if (evaluate("!!(" + condition + ")").asBoolean()) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("not within " + seconds + " s: " + condition + "\npage state: " + evaluate(state));
+    }
+
     /** A PNG of the viewport. */
     public byte[] screenshot() throws Exception {
         JsonNode r = send("Page.captureScreenshot", Map.of("format", "png"));
