@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.groupflow.agent.GuessTask;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -45,9 +46,37 @@ class AgentTrainTest {
         JsonNode eval = JSON.readTree(run.resolve("eval.json").toFile());
         assertTrue(eval.get("mean_reward").isNumber(), "eval.json: " + eval);
         assertTrue(eval.get("success_rate").isNumber(), "eval.json: " + eval);
-        assertEquals(10, eval.get("prompts").asInt());
+        // held-out tasks are distinct secrets: the default game (3 digits of 0-3) holds out only a few of its 64
+        GuessTask game = new GuessTask(3, 3, 4, 0, true);
+        Set<String> heldOut = new HashSet<>();
+        for (int s = 0; s < 64; s++) {
+            String secret = "" + s / 16 + s / 4 % 4 + s % 4;
+            if (game.isHeldOut(secret)) {
+                heldOut.add(secret);
+            }
+        }
+        assertTrue(heldOut.size() < 10, "the default game's held-out split is small: " + heldOut);
+        assertEquals(heldOut.size(), eval.get("prompts").asInt(), "every held-out secret once: " + eval);
         double turns = eval.get("turns_per_episode").asDouble();
         assertTrue(turns >= 1 && turns <= 3, "held-out episodes respect max-turns: " + eval);
+        // each held-out episode turn by turn, once per secret, its outcome and return as in eval.json
+        List<JsonNode> played = lines(run.resolve("eval_episodes.jsonl"));
+        assertEquals(heldOut.size(), played.size());
+        Set<String> answers = new HashSet<>();
+        int solved = 0;
+        for (JsonNode e : played) {
+            assertEquals(4, e.get("step").asInt(), "the final evaluation's step: " + e);
+            answers.add(e.get("answer").asText());
+            assertTrue(e.get("turns").size() >= 1 && e.get("turns").size() <= 3, "turns: " + e);
+            JsonNode last = e.get("turns").get(e.get("turns").size() - 1);
+            boolean finished = e.get("outcome").asText().equals("finished");
+            solved += finished ? 1 : 0;
+            assertEquals(finished, last.get("action").asText().equals(e.get("answer").asText()),
+                    "finished exactly when the last guess is the secret: " + e);
+            assertFalse(last.has("advantage"), "held-out turns are not trained: " + e);
+        }
+        assertEquals(heldOut, answers);
+        assertEquals(eval.get("success_rate").asDouble(), (double) solved / played.size(), 1e-9);
 
         List<JsonNode> metrics = lines(run.resolve("metrics.jsonl"));
         assertEquals(4, metrics.size());

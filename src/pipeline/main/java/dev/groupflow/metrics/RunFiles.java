@@ -30,7 +30,7 @@ public final class RunFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunFiles.class);
     /** The files lines are appended to. */
     private static final List<String> APPENDED = List.of(RunFiles.METRICS, RunFiles.COMPLETIONS, RunFiles.LEDGER,
-            RunFiles.EVALS);
+            RunFiles.EVALS, RunFiles.EVAL_EPISODES);
 
     private final Path dir;
     private final List<String> repairs = new ArrayList<>();
@@ -38,6 +38,7 @@ public final class RunFiles implements AutoCloseable {
     private LineAppender completions;
     private LineAppender ledger;
     private LineAppender evals; // opened on the first evaluation
+    private LineAppender evalEpisodes; // opened on an agent run's first evaluation
 
     public RunFiles(Path dir) {
         this.dir = dir;
@@ -73,6 +74,7 @@ public final class RunFiles implements AutoCloseable {
         completions = new LineAppender(dir.resolve(COMPLETIONS));
         ledger = new LineAppender(dir.resolve(LEDGER));
         evals = null;
+        evalEpisodes = null;
     }
 
     public static final String METRICS = "metrics.jsonl";
@@ -200,6 +202,17 @@ public final class RunFiles implements AutoCloseable {
         append(evals, result);
     }
 
+    /** An agent run's held-out episodes, one line each, with the evaluation's step. */
+    public static final String EVAL_EPISODES = "eval_episodes.jsonl";
+
+    /** Appends one held-out episode to {@code eval_episodes.jsonl} (created on first use). */
+    public synchronized void evalEpisode(Map<String, Object> line) {
+        if (evalEpisodes == null) {
+            evalEpisodes = new LineAppender(dir.resolve(EVAL_EPISODES));
+        }
+        append(evalEpisodes, line);
+    }
+
     private static void append(LineAppender to, Map<String, Object> line) {
         String text;
         try {
@@ -227,6 +240,9 @@ public final class RunFiles implements AutoCloseable {
         ledger.close();
         if (evals != null) {
             evals.close();
+        }
+        if (evalEpisodes != null) {
+            evalEpisodes.close();
         }
     }
 }

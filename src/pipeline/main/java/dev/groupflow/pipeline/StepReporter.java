@@ -1,7 +1,6 @@
 package dev.groupflow.pipeline;
 
 import dev.groupflow.agent.Episode;
-import dev.groupflow.agent.Step;
 import dev.groupflow.grpo.Learner;
 import dev.groupflow.metrics.PipelineGauges;
 import dev.groupflow.metrics.ProgressLine;
@@ -173,7 +172,7 @@ public final class StepReporter implements StepEvents {
             if (g.ofEpisodes()) {
                 Episode e = g.episodes().get(records.size());
                 c.put("outcome", e.outcome().label());
-                c.put("turns", turns(e, advantages, turnRow));
+                c.put("turns", EpisodeRecords.turns(e, advantages, turnRow));
                 turnRow += e.steps().size();
             } else {
                 c.put("advantage", advantages.length > m.rollout().sampleIndex()
@@ -187,29 +186,6 @@ public final class StepReporter implements StepEvents {
         for (var l : completionListeners) {
             l.accept(List.copyOf(records));
         }
-    }
-
-    /** An episode turn by turn: action, tool calls, the environment's answer, reward, state key, advantage. */
-    private static List<Map<String, Object>> turns(Episode e, double[] advantages, int firstRow) {
-        List<Map<String, Object>> out = new ArrayList<>(e.steps().size());
-        for (Step s : e.steps()) {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("turn", s.turn());
-            t.put("action", s.action().text());
-            if (!s.action().toolCalls().isEmpty()) {
-                t.put("tool_calls", s.action().toolCalls());
-            }
-            if (!s.action().toolCallErrors().isEmpty()) {
-                t.put("tool_call_errors", s.action().toolCallErrors());
-            }
-            t.put("observation", s.observation());
-            t.put("reward", s.reward());
-            t.put("state_key", s.stateKey());
-            int row = firstRow + s.turn();
-            t.put("advantage", row < advantages.length ? advantages[row] : null);
-            out.add(t);
-        }
-        return out;
     }
 
     private void printProgress(Map<String, Object> line, long step, double wall) {

@@ -6,25 +6,30 @@ import dev.groupflow.agent.EpisodeRunner;
 import dev.groupflow.agent.EpisodeSpec;
 import dev.groupflow.agent.GuessTask;
 import dev.groupflow.data.Prompt;
+import dev.groupflow.data.PromptSource;
 import dev.groupflow.model.CausalLm;
 import dev.groupflow.model.tokenizer.TextTokenizer;
+import dev.groupflow.pipeline.EpisodeRecords;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.sampling.TurnSampler;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The held-out evaluation of an agent run: {@code eval.samples} episodes of each of the first
- * {@code task.eval-prompts} held-out tasks ({@link GuessTask#heldOut()}: secrets training never draws), played in
- * lockstep at {@code eval.temperature} (0 = greedy) with the run's limits. It reports {@code mean_reward} (the mean
- * return), {@code success_rate} (episodes the environment ended: the secret was found), turns per episode and the
- * episodes by outcome.
+ * The held-out evaluation of an agent run: {@code eval.samples} episodes of each of {@code task.eval-prompts}
+ * distinct held-out tasks ({@link GuessTask#heldOut()}: secrets training never draws; fewer when the held-out split
+ * has fewer, as a small game's does: the same secret twice would only repeat a greedy episode and weigh it twice),
+ * played in lockstep at {@code eval.temperature} (0 = greedy) with the run's limits. It reports {@code mean_reward}
+ * (the mean return), {@code success_rate} (episodes the environment ended: the secret was found), turns per episode
+ * and the episodes by outcome; every episode is written turn by turn to {@code eval_episodes.jsonl}.
  */
 final class AgentEvaluation {
     private static final long EVAL_STEP = -7; // separates evaluation's random numbers from training's
+    private static final int DRAWS_PER_TASK = 20;
 
     private final RunConfig config;
     private final RunEnvironment environment;
@@ -34,17 +39,21 @@ final class AgentEvaluation {
         this.environment = environment;
     }
 
+    /** What an evaluation gives: the summary of {@code eval.json} and the episodes played. */
+    record Result(Map<String, Object> summary, List<Episode> episodes) {
+    }
+
     /** Plays the held-out episodes with the policy as it is now. */
-    Map<String, Object> run(CausalLm policy, TextTokenizer tokenizer) throws InterruptedException {
+    Result run(CausalLm policy, TextTokenizer tokenizer) throws InterruptedException {
         RunConfig.AgentSettings agent = config.agent();
         GuessTask heldOut = new GuessTask(agent.minLength(), agent.maxLength(), agent.digits(), config.seed(), true);
-        int tasks = config.task().evalPrompts();
+        List<Prompt> distinct = distinct(heldOut, config.task().evalPrompts());
+        int tasks = distinct.size();
         int samples = config.eval().samples();
         List<EpisodeSpec> specs = new ArrayList<>(tasks * samples);
         for (int n = 0; n < tasks; n++) {
-            Prompt task = heldOut.at(n);
             for (int i = 0; i < samples; i++) {
-                specs.add(new EpisodeSpec("eval/" + n + "/" + i, n, i, task, 0));
+                specs.add(new EpisodeSpec("eval/" + n + "/" + i, n, i, distinct.get(n), 0));
             }
         }
         SamplingParams p = config.sampling();
@@ -53,7 +62,34 @@ final class AgentEvaluation {
         EpisodeRunner runner = new EpisodeRunner(new TurnSampler(policy, tokenizer), environment.format(),
                 environment.calls(), agent.limits(), params, 64, true);
         List<Episode> episodes = runner.run(specs, config.seed(), EVAL_STEP, -1);
-        return summary(episodes, tasks, samples);
+        return new Result(summary(episodes, tasks, samples), episodes);
+    }
+
+    /**
+     * The first {@code wanted} distinct tasks (by observation and answer) of a held-out stream, looking at no more
+     * than {@value #DRAWS_PER_TASK} draws per task wanted: a split with fewer tasks gives all it has.
+     */
+    static List<Prompt> distinct(PromptSource heldOut, int wanted) {
+        Map<List<String>, Prompt> seen = new LinkedHashMap<>();
+        for (long n = 0; seen.size() < wanted && n < (long) wanted * DRAWS_PER_TASK && !heldOut.exhausted(n); n++) {
+            Prompt p = heldOut.at(n);
+            seen.putIfAbsent(Arrays.asList(p.text(), p.answer()), p);
+        }
+        return List.copyOf(seen.values());
+    }
+
+    /** An episode as a line of {@code eval_episodes.jsonl}. */
+    static Map<String, Object> record(long step, Episode e) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("step", step);
+        r.put("task_id", e.task().id());
+        r.put("prompt", e.task().text());
+        r.put("answer", e.task().answer());
+        r.put("sample", e.sampleIndex());
+        r.put("outcome", e.outcome().label());
+        r.put("return", e.outcome().rewarded() ? e.totalReward() : null);
+        r.put("turns", EpisodeRecords.turns(e, null, 0));
+        return r;
     }
 
     static Map<String, Object> summary(List<Episode> episodes, int tasks, int samples) {

@@ -1,5 +1,6 @@
 package dev.groupflow.run;
 
+import dev.groupflow.agent.Episode;
 import dev.groupflow.data.DigitTask;
 import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.data.PromptSource;
@@ -77,7 +78,11 @@ public final class HeldOutEvaluation implements Consumer<Map<String, Object>> {
         }
         if (agent != null) {
             try {
-                r.putAll(agent.run(policy.model(), policy.tokenizer()));
+                AgentEvaluation.Result result = agent.run(policy.model(), policy.tokenizer());
+                r.putAll(result.summary());
+                for (Episode e : result.episodes()) {
+                    files.evalEpisode(AgentEvaluation.record(step, e));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("held-out evaluation interrupted", e);
