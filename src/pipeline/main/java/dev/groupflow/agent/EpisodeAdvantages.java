@@ -3,6 +3,7 @@ package dev.groupflow.agent;
 import dev.groupflow.grpo.AdvantageScale;
 import dev.groupflow.grpo.Advantages;
 import dev.groupflow.grpo.GiGpo;
+import dev.groupflow.grpo.Ngrpo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,7 +14,9 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@link Estimator#GRPO}: one reward per trajectory, its return R; the group-relative advantage of
- *       {@link Advantages} (scaled by {@link AdvantageScale}) for every turn of the episode.</li>
+ *       {@link Advantages} (scaled by {@link AdvantageScale}) for every turn of the episode; with {@link Ngrpo},
+ *       NGRPO's instead (virtual best-return episodes join the group's mean and std), so a group whose G episodes
+ *       all failed alike still moves the policy away from what they did.</li>
  *   <li>{@link Estimator#GIGPO}: {@link GiGpo}'s episode advantage plus ω times the step advantage of the turn's
  *       anchor-state group (state keys of the {@link Step}s).</li>
  * </ul>
@@ -32,8 +35,20 @@ public final class EpisodeAdvantages {
      * @param estimator GRPO or GiGPO
      * @param scale GRPO's scaling of the centred return (ignored by GiGPO, which has its own mode)
      * @param gigpo GiGPO's γ, ω, mode and ε (ignored by GRPO)
+     * @param ngrpo GRPO only: NGRPO's virtual episodes ({@code grpo.advantage = ngrpo}), or null
      */
-    public record Settings(Estimator estimator, AdvantageScale scale, GiGpo.Settings gigpo) {
+    public record Settings(Estimator estimator, AdvantageScale scale, GiGpo.Settings gigpo, Ngrpo ngrpo) {
+        public Settings {
+            if (ngrpo != null && (estimator != Estimator.GRPO || scale != AdvantageScale.GROUP)) {
+                throw new IllegalArgumentException("NGRPO's advantages are episode GRPO's with scale group, got "
+                        + estimator + " with scale " + scale);
+            }
+        }
+
+        /** Without NGRPO. */
+        public Settings(Estimator estimator, AdvantageScale scale, GiGpo.Settings gigpo) {
+            this(estimator, scale, gigpo, null);
+        }
     }
 
     /** Whether an episode takes part in its group's statistics. */
@@ -52,7 +67,8 @@ public final class EpisodeAdvantages {
             for (int i = 0; i < returns.length; i++) {
                 returns[i] = counted(group.get(i)) ? group.get(i).totalReward() : null;
             }
-            double[] a = Advantages.compute(returns, returns.length, s.scale()).advantages();
+            double[] a = s.ngrpo() != null ? s.ngrpo().advantages(returns)
+                    : Advantages.compute(returns, returns.length, s.scale()).advantages();
             for (int i = 0; i < out.length; i++) {
                 Arrays.fill(out[i], a[i]);
             }

@@ -79,9 +79,12 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                                 EpisodeAdvantages.Estimator estimator, GiGpo.Settings gigpo, Duration timeout,
                                 int retries, Duration retryBackoff, HttpEnvironmentSettings http) {
 
-        /** Per-turn advantages: GRPO's return scaled by {@code grpo.scale}, or GiGPO. */
-        public EpisodeAdvantages.Settings advantages(AdvantageScale scale) {
-            return new EpisodeAdvantages.Settings(estimator, scale, gigpo);
+        /**
+         * Per-turn advantages: GRPO's return scaled by {@code grpo.scale} (NGRPO's when {@code ngrpo} is not null:
+         * {@code grpo.advantage = ngrpo}), or GiGPO.
+         */
+        public EpisodeAdvantages.Settings advantages(AdvantageScale scale, Ngrpo ngrpo) {
+            return new EpisodeAdvantages.Settings(estimator, scale, gigpo, ngrpo);
         }
     }
 
@@ -356,9 +359,10 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         }
         if (task.agent()) {
             agentProblems(r, seed, agent, pipeline, cluster, data);
-            if (grpo != null && grpo.ngrpo() != null) {
-                r.problem("grpo.advantage", "task.name = guess gives episodes GRPO or GiGPO advantages "
-                        + "(agent.estimator); ngrpo is for single-turn tasks");
+            if (grpo != null && grpo.ngrpo() != null && agent != null
+                    && agent.estimator() != EpisodeAdvantages.Estimator.GRPO) {
+                r.problem("grpo.advantage", "ngrpo gives episodes NGRPO's advantage of their return: it needs "
+                        + "agent.estimator = grpo, not " + agent.estimator().name().toLowerCase(Locale.ROOT));
             }
             if (guidance != null && grpo != null && guidance.guided(grpo.groupSize()) > 0) {
                 r.problem("grpo.guidance.count", "task.name = guess has no guidance traces: guided rollouts are for "

@@ -1,10 +1,12 @@
 package dev.groupflow.agent;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.groupflow.data.Prompt;
 import dev.groupflow.grpo.AdvantageScale;
 import dev.groupflow.grpo.GiGpo;
+import dev.groupflow.grpo.Ngrpo;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -51,5 +53,25 @@ class EpisodeAdvantagesTest {
         assertArrayEquals(new double[] {1.0, 0.5}, a[0], 1e-12);
         assertArrayEquals(new double[] {-1.0, -0.5}, a[1], 1e-12);
         assertArrayEquals(new double[] {0}, a[2], 0);
+    }
+
+    @Test
+    void ngrpoMovesAGroupWhoseEpisodesAllFailedAlike() {
+        // three episodes that all ended at return 0.5 (one turn 0.25 then 0.25), a fourth whose environment failed
+        List<Episode> group = List.of(episode(DONE, "s", 0.25, "a", 0.25), episode(DONE, "s", 0.25, "a", 0.25),
+                episode(DONE, "s", 0.5), episode(FAILED, "s", 1.0));
+        double[][] plain = EpisodeAdvantages.compute(group, new EpisodeAdvantages.Settings(
+                EpisodeAdvantages.Estimator.GRPO, AdvantageScale.GROUP, null));
+        assertArrayEquals(new double[] {0, 0}, plain[0], 0, "GRPO: no spread, no signal");
+        double[][] a = EpisodeAdvantages.compute(group, new EpisodeAdvantages.Settings(
+                EpisodeAdvantages.Estimator.GRPO, AdvantageScale.GROUP, null, Ngrpo.DEFAULT));
+        // returns {0.5, 0.5, 0.5} and one virtual 1.0: mean 0.625, unbiased std sqrt(0.1875 / 3) = 0.25
+        double expected = (0.5 - 0.625) / (0.25 + Ngrpo.EPS);
+        assertArrayEquals(new double[] {expected, expected}, a[0], 1e-12);
+        assertArrayEquals(new double[] {expected, expected}, a[1], 1e-12);
+        assertArrayEquals(new double[] {expected}, a[2], 1e-12);
+        assertArrayEquals(new double[] {0}, a[3], 0, "a failed episode is never scored");
+        assertThrows(IllegalArgumentException.class, () -> new EpisodeAdvantages.Settings(
+                EpisodeAdvantages.Estimator.GIGPO, AdvantageScale.GROUP, null, Ngrpo.DEFAULT));
     }
 }

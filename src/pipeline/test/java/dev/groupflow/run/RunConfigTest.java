@@ -2,6 +2,7 @@ package dev.groupflow.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -171,13 +172,18 @@ class RunConfigTest {
     @Test
     void singleTurnOnlyOptionsAreRefusedForTheAgentTaskAllAtOnce() {
         ConfigProblems e = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of("task.name=guess",
-                "grpo.advantage=ngrpo", "grpo.guidance.count=2", "pipeline.filter-all-correct=true")));
+                "agent.estimator=gigpo", "grpo.advantage=ngrpo", "grpo.guidance.count=2",
+                "pipeline.filter-all-correct=true")));
         String all = String.join("\n", e.problems());
-        for (String key : List.of("grpo.advantage: task.name = guess", "grpo.guidance.count: task.name = guess",
+        for (String key : List.of("grpo.advantage: ngrpo gives episodes NGRPO's advantage of their return: it needs "
+                + "agent.estimator = grpo, not gigpo", "grpo.guidance.count: task.name = guess",
                 "pipeline.filter-all-correct: task.name = guess")) {
             assertTrue(all.contains(key), key + " in " + all);
         }
         RunConfig.load(null, List.of("task.name=guess")); // the agent task's defaults are valid
+        // episode GRPO takes NGRPO's advantages
+        RunConfig ngrpo = RunConfig.load(null, List.of("task.name=guess", "grpo.advantage=ngrpo"));
+        assertNotNull(ngrpo.agent().advantages(ngrpo.grpo().scale(), ngrpo.grpo().ngrpo()).ngrpo());
     }
 
     @Test
