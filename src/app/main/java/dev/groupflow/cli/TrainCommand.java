@@ -46,7 +46,8 @@ final class TrainCommand implements Callable<Integer> {
      * training settings it learns with (docs/agents.md, "The built-in agent task").
      */
     static final Map<String, String> AGENT_PRESET = preset("task.name", RunConfig.GUESS, "train.steps", "600",
-            "train.batch-groups", "8", "grpo.group-size", "8", "optim.lr", "1e-3", "task.eval-prompts", "100");
+            "train.batch-groups", "8", "grpo.group-size", "8", "optim.lr", "1e-3", "optim.schedule", "cosine",
+            "optim.min-lr-ratio", "0.1", "task.eval-prompts", "100");
 
     private static Map<String, String> preset(String... keyValues) {
         Map<String, String> m = new LinkedHashMap<>();

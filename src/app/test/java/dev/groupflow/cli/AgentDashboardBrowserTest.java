@@ -57,7 +57,7 @@ class AgentDashboardBrowserTest {
         Path run = tmp.resolve("run");
         Path log = tmp.resolve("train.log");
         Process train = GracefulStopTest.launch(run, log, List.of("--task", "agent", "--set", "train.steps=100000",
-                "--set", "log.completions-every=1", "--set", "agent.max-turns=3", "--set", "agent.max-turn-tokens=3"));
+                "--set", "log.completions-every=1", "--set", "agent.max-turns=3", "--set", "agent.max-turn-tokens=4"));
         try (HeadlessChromium browser = HeadlessChromium.launch(chromium)) {
             waitFor(() -> URL.matcher(log(log)).find(), train, 120, log);
             Matcher m = URL.matcher(log(log));

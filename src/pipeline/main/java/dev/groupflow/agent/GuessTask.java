@@ -9,9 +9,10 @@ import dev.groupflow.sampling.SampleRng;
  * {@code minLength..maxLength} digits. A task is a prompt whose text is what the policy first sees ({@code "???:"},
  * one {@code ?} per hidden digit) and whose answer is the secret.
  *
- * <p>Held-out split: a secret is held out when a hash of it and the seed falls below 0.1; training tasks come from
- * the other 90% only, so evaluation scores secrets the policy never searched for in training. Task n is the same
- * for a given seed on every machine.
+ * <p>Held-out split: a secret is held out when a hash of it and the seed falls below the held-out fraction
+ * ({@code agent.guess.held-out-fraction}, {@value #HELD_OUT_FRACTION} by default); training tasks come from the
+ * others only, so evaluation scores secrets the policy never searched for in training. Task n is the same for a
+ * given seed on every machine.
  */
 public final class GuessTask implements PromptSource {
     /** The characters of every observation and guess (the built-in policy's tokenizer alphabet). */
@@ -19,23 +20,35 @@ public final class GuessTask implements PromptSource {
     /** The characters only the environment writes (answers and prompts): a plain-mode policy never generates them. */
     public static final String ENVIRONMENT_ONLY = "?<>=:";
     private static final long HELD_OUT_SALT = 0x6775657373L;
-    private static final double HELD_OUT_FRACTION = 0.1;
+    /** The default share of secrets held out. */
+    public static final double HELD_OUT_FRACTION = 0.2;
 
     private final int minLength;
     private final int maxLength;
     private final int digits;
     private final long seed;
     private final boolean heldOut;
+    private final double heldOutFraction;
 
     /** Secrets of digits 0-9. */
     public GuessTask(int minLength, int maxLength, long seed, boolean heldOut) {
         this(minLength, maxLength, 10, seed, heldOut);
     }
 
+    /** With the default held-out fraction. */
+    public GuessTask(int minLength, int maxLength, int digits, long seed, boolean heldOut) {
+        this(minLength, maxLength, digits, seed, heldOut, HELD_OUT_FRACTION);
+    }
+
     /**
      * @param digits each hidden digit is one of 0 .. digits-1 (2..10): fewer values need fewer guesses per position
+     * @param heldOutFraction the share of secrets held out of training (0 &lt; f &lt; 1)
      */
-    public GuessTask(int minLength, int maxLength, int digits, long seed, boolean heldOut) {
+    public GuessTask(int minLength, int maxLength, int digits, long seed, boolean heldOut, double heldOutFraction) {
+        if (!(heldOutFraction > 0 && heldOutFraction < 1)) {
+            throw new IllegalArgumentException("the held-out fraction must be in (0, 1), got " + heldOutFraction);
+        }
+        this.heldOutFraction = heldOutFraction;
         if (minLength < 1 || maxLength < minLength || maxLength > 18) {
             throw new IllegalArgumentException("guess task lengths must satisfy 1 <= min <= max <= 18, got "
                     + minLength + ".." + maxLength);
@@ -73,13 +86,13 @@ public final class GuessTask implements PromptSource {
 
     /** The held-out view of the same tasks (same seed, the complementary split). */
     public GuessTask heldOut() {
-        return new GuessTask(minLength, maxLength, digits, seed, true);
+        return new GuessTask(minLength, maxLength, digits, seed, true, heldOutFraction);
     }
 
     /** Whether a secret belongs to the held-out split of this seed. */
     public boolean isHeldOut(String secret) {
         return SampleRng.uniform(seed, HELD_OUT_SALT, Long.parseLong(secret), secret.length(), 0)
-                < HELD_OUT_FRACTION;
+                < heldOutFraction;
     }
 
     /** What the policy first sees for a secret of this length. */

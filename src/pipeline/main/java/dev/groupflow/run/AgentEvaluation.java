@@ -46,7 +46,7 @@ final class AgentEvaluation {
     /** Plays the held-out episodes with the policy as it is now. */
     Result run(CausalLm policy, TextTokenizer tokenizer) throws InterruptedException {
         RunConfig.AgentSettings agent = config.agent();
-        GuessTask heldOut = new GuessTask(agent.minLength(), agent.maxLength(), agent.digits(), config.seed(), true);
+        GuessTask heldOut = agent.guessTasks(config.seed(), true);
         List<Prompt> distinct = distinct(heldOut, config.task().evalPrompts());
         int tasks = distinct.size();
         int samples = config.eval().samples();

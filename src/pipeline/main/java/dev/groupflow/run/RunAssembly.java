@@ -353,7 +353,7 @@ public final class RunAssembly implements AutoCloseable {
      */
     static PromptSource source(RunConfig c, RunFiles files) {
         if (c.task().agent()) {
-            return new GuessTask(c.agent().minLength(), c.agent().maxLength(), c.agent().digits(), c.seed(), false);
+            return c.agent().guessTasks(c.seed(), false);
         }
         if (c.data().prompts() == null) {
             return new DigitTask(c.task().name(), c.task().minLength(), c.task().maxLength(), c.seed(), false);

@@ -67,6 +67,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
      * @param minLength shortest hidden string of the guess task
      * @param maxLength longest hidden string of the guess task
      * @param digits each hidden digit is one of 0 .. digits-1
+     * @param heldOutFraction the share of the guess task's secrets held out of training
      * @param limits max turns, max tokens per episode, max tokens per turn
      * @param estimator GRPO or GiGPO per turn
      * @param gigpo GiGPO's γ, ω, mode and ε
@@ -75,9 +76,14 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
      * @param retryBackoff wait before the first retry (doubling)
      * @param http the HTTP environment service ({@code agent.environment = http}), or null for the built-in game
      */
-    public record AgentSettings(int minLength, int maxLength, int digits, EpisodeLimits limits,
+    public record AgentSettings(int minLength, int maxLength, int digits, double heldOutFraction, EpisodeLimits limits,
                                 EpisodeAdvantages.Estimator estimator, GiGpo.Settings gigpo, Duration timeout,
                                 int retries, Duration retryBackoff, HttpEnvironmentSettings http) {
+
+        /** The built-in guess task's tasks: its training split, or ({@code heldOut}) the secrets held out. */
+        public GuessTask guessTasks(long seed, boolean heldOut) {
+            return new GuessTask(minLength, maxLength, digits, seed, heldOut, heldOutFraction);
+        }
 
         /**
          * Per-turn advantages: GRPO's return scaled by {@code grpo.scale} (NGRPO's when {@code ngrpo} is not null:
@@ -390,6 +396,10 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             r.problem("agent.guess.digits", "must be in [2, 10], got " + digits);
         }
         r.atLeast("agent.guess.min-length", min, 1);
+        double heldOut = r.number("agent.guess.held-out-fraction");
+        if (!(heldOut > 0 && heldOut < 1)) {
+            r.problem("agent.guess.held-out-fraction", "must be in (0, 1), got " + heldOut);
+        }
         if (max < min || max > 18) {
             r.problem("agent.guess.max-length", "must be in [agent.guess.min-length, 18], got " + max);
         }
@@ -431,10 +441,11 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         String environment = r.choice("agent.environment", Set.of("builtin", "http"));
         HttpEnvironmentSettings http = environment.equals("http") ? httpEnvironment(r, timeout, backoff) : null;
         if (estimator.isEmpty() || mode.isEmpty() || turns < 1 || turnTokens < 1 || tokens < max + 1 + turnTokens
-                || !(gamma >= 0 && gamma <= 1) || !Double.isFinite(omega) || !(eps > 0)) {
+                || !(gamma >= 0 && gamma <= 1) || !Double.isFinite(omega) || !(eps > 0)
+                || !(heldOut > 0 && heldOut < 1)) {
             return null;
         }
-        return new AgentSettings(min, max, digits, new EpisodeLimits(turns, tokens, turnTokens),
+        return new AgentSettings(min, max, digits, heldOut, new EpisodeLimits(turns, tokens, turnTokens),
                 EpisodeAdvantages.Estimator.valueOf(estimator.toUpperCase(Locale.ROOT)),
                 new GiGpo.Settings(gamma, omega, GiGpo.Mode.valueOf(mode.toUpperCase(Locale.ROOT)), eps), timeout,
                 retries, backoff, http);
@@ -456,7 +467,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                                       ClusterSettings cluster, DataSettings data) {
         if (agent != null) {
             try { // both splits must hold secrets: a tiny space of strings can fall on one side for some seeds
-                new GuessTask(agent.minLength(), agent.maxLength(), agent.digits(), seed, false).heldOut();
+                agent.guessTasks(seed, false).heldOut();
             } catch (IllegalArgumentException e) {
                 r.problem("agent.guess", e.getMessage());
             }

@@ -28,7 +28,7 @@ class HttpEnvironmentTrainingTest {
             ActorRef<GrpoTraining.Command> training = kit.spawn(GrpoTraining.builder().runDir(tmp)
                     .set("task.name=guess").set("agent.environment=http")
                     .set("agent.http.url=" + server.base("plain"))
-                    .set("agent.max-turns=3").set("agent.max-turn-tokens=3")
+                    .set("agent.max-turns=3").set("agent.max-turn-tokens=4")
                     .set("train.steps=2").set("grpo.group-size=4").set("train.batch-groups=2")
                     .set("pipeline.sampler-batch-prompts=2").set("checkpoint.every=0").set("model.device=cpu")
                     .build(), "training");

@@ -91,7 +91,7 @@ public final class EmbeddedAgentExample {
             ActorRef<GrpoTraining.Event> monitor = ctx.spawn(monitor(seen.events()), "monitor");
             ActorRef<GrpoTraining.Command> training = ctx.spawn(GrpoTraining.builder()
                     .runDir(runDir)
-                    .set("task.name=guess").set("agent.max-turns=3").set("agent.max-turn-tokens=3")
+                    .set("task.name=guess").set("agent.max-turns=3").set("agent.max-turn-tokens=4")
                     .set("train.steps=" + steps).set("grpo.group-size=4").set("train.batch-groups=2")
                     .set("pipeline.sampler-batch-prompts=2").set("checkpoint.every=0").set("model.device=cpu")
                     .environment(games)
