@@ -13,8 +13,9 @@ import java.util.Map;
  * character is answered {@code ?}; a chat turn without a {@code guess} call changes nothing.
  *
  * <p>Rewards: a guess's accuracy is its positions right over the longer of guess and secret (as the digit task
- * scores, so a wrong length costs); a step's reward is the change in accuracy since the previous guess, so the
- * episode's return is the last guess's accuracy (1 when found; the episode then ends). The partial credit gives a
+ * scores, so a wrong length costs); a step's reward is the change in accuracy since the previous guess minus the
+ * turn cost, so the episode's return is the last guess's accuracy (1 when found; the episode then ends) minus the
+ * cost of the turns taken: a turn that learns nothing (the same guess again) is never free. The partial credit gives a
  * policy trained from scratch a signal before it writes well-formed guesses. State keys are the history of guesses and answers, so two episodes of a task that made the same guesses
  * are in the same state (GiGPO's step groups). Deterministic: the same actions always get the same answers.
  *
@@ -26,10 +27,23 @@ public final class GuessEnvironment implements LocalEnvironment {
     /** The {@code guess} tool's schema (chat mode). */
     public static final Map<String, Object> GUESS_TOOL = guessTool();
     private final boolean chat;
+    private final double turnCost;
 
-    /** @param chat chat mode (messages and a tool) rather than plain text */
+    /** Without a turn cost. @param chat chat mode (messages and a tool) rather than plain text */
     public GuessEnvironment(boolean chat) {
+        this(chat, 0);
+    }
+
+    /**
+     * @param chat chat mode (messages and a tool) rather than plain text
+     * @param turnCost subtracted from every step's reward ({@code agent.guess.turn-cost}, &ge; 0)
+     */
+    public GuessEnvironment(boolean chat, double turnCost) {
+        if (!(turnCost >= 0 && turnCost < 1)) {
+            throw new IllegalArgumentException("the turn cost must be in [0, 1), got " + turnCost);
+        }
         this.chat = chat;
+        this.turnCost = turnCost;
     }
 
     private static Map<String, Object> guessTool() {
@@ -100,7 +114,7 @@ public final class GuessEnvironment implements LocalEnvironment {
             }
             // no guess at all (a chat turn without a call) changes nothing
             double accuracy = guess == null ? lastAccuracy : (double) correct / Math.max(secret.length(), g.length());
-            double reward = accuracy - lastAccuracy;
+            double reward = accuracy - lastAccuracy - turnCost;
             lastAccuracy = accuracy;
             history.add(g + feedback);
             String key = String.join("|", history);

@@ -68,6 +68,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
      * @param maxLength longest hidden string of the guess task
      * @param digits each hidden digit is one of 0 .. digits-1
      * @param heldOutFraction the share of the guess task's secrets held out of training
+     * @param turnCost subtracted from every step's reward of the built-in guess game
      * @param limits max turns, max tokens per episode, max tokens per turn
      * @param estimator GRPO or GiGPO per turn
      * @param gigpo GiGPO's γ, ω, mode and ε
@@ -76,7 +77,8 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
      * @param retryBackoff wait before the first retry (doubling)
      * @param http the HTTP environment service ({@code agent.environment = http}), or null for the built-in game
      */
-    public record AgentSettings(int minLength, int maxLength, int digits, double heldOutFraction, EpisodeLimits limits,
+    public record AgentSettings(int minLength, int maxLength, int digits, double heldOutFraction, double turnCost,
+                                EpisodeLimits limits,
                                 EpisodeAdvantages.Estimator estimator, GiGpo.Settings gigpo, Duration timeout,
                                 int retries, Duration retryBackoff, HttpEnvironmentSettings http) {
 
@@ -400,6 +402,10 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         if (!(heldOut > 0 && heldOut < 1)) {
             r.problem("agent.guess.held-out-fraction", "must be in (0, 1), got " + heldOut);
         }
+        double turnCost = r.number("agent.guess.turn-cost");
+        if (!(turnCost >= 0 && turnCost < 1)) {
+            r.problem("agent.guess.turn-cost", "must be in [0, 1), got " + turnCost);
+        }
         if (max < min || max > 18) {
             r.problem("agent.guess.max-length", "must be in [agent.guess.min-length, 18], got " + max);
         }
@@ -442,10 +448,10 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         HttpEnvironmentSettings http = environment.equals("http") ? httpEnvironment(r, timeout, backoff) : null;
         if (estimator.isEmpty() || mode.isEmpty() || turns < 1 || turnTokens < 1 || tokens < max + 1 + turnTokens
                 || !(gamma >= 0 && gamma <= 1) || !Double.isFinite(omega) || !(eps > 0)
-                || !(heldOut > 0 && heldOut < 1)) {
+                || !(heldOut > 0 && heldOut < 1) || !(turnCost >= 0 && turnCost < 1)) {
             return null;
         }
-        return new AgentSettings(min, max, digits, heldOut, new EpisodeLimits(turns, tokens, turnTokens),
+        return new AgentSettings(min, max, digits, heldOut, turnCost, new EpisodeLimits(turns, tokens, turnTokens),
                 EpisodeAdvantages.Estimator.valueOf(estimator.toUpperCase(Locale.ROOT)),
                 new GiGpo.Settings(gamma, omega, GiGpo.Mode.valueOf(mode.toUpperCase(Locale.ROOT)), eps), timeout,
                 retries, backoff, http);

@@ -34,7 +34,7 @@ final class RunEnvironment implements AutoCloseable {
         this.games = supplied.isPresent() || agent.http() != null ? null : Executors.newFixedThreadPool(2, daemon("guess-environment"));
         Environment environment = supplied.orElseGet(() -> agent.http() != null
                 ? new HttpEnvironment(agent.http().url(), agent.http().transport(), timers)
-                : new JavaEnvironment(new GuessEnvironment(false), games));
+                : new JavaEnvironment(new GuessEnvironment(false, agent.turnCost()), games));
         this.calls = new EnvironmentCalls(environment, agent.timeout(), agent.retries(), agent.retryBackoff(), timers);
         this.format = new PlainTurnFormat(tokenizer, ToolCallFormat.PLAIN);
     }

@@ -56,6 +56,20 @@ class GuessEnvironmentTest {
     }
 
     @Test
+    void theTurnCostMakesEveryTurnPayAndTheReturnTheFinalAccuracyLessTheTurns() {
+        LocalEnvironment.Session s = new GuessEnvironment(false, 0.05)
+                .start(new EpisodeStart("e", Prompt.text("t", "???:", "503"), 0));
+        Transition first = guess(s, "555");
+        assertEquals(1.0 / 3 - 0.05, first.reward(), 1e-12);
+        Transition again = guess(s, "555");
+        assertEquals(-0.05, again.reward(), 1e-12, "the same guess again learns nothing and costs");
+        Transition found = guess(s, "503");
+        assertTrue(found.done());
+        assertEquals(1.0 - 3 * 0.05, first.reward() + again.reward() + found.reward(), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> new GuessEnvironment(false, -0.1));
+    }
+
+    @Test
     void stateKeysAreTheHistoryOfGuessesAndAnswers() {
         LocalEnvironment.Session a = game("503", false);
         LocalEnvironment.Session b = game("503", false);
@@ -109,7 +123,16 @@ class GuessEnvironmentTest {
         for (int s = 0; s < 1000; s++) {
             heldOut += train.isHeldOut(String.format("%03d", s)) ? 1 : 0;
         }
-        assertTrue(heldOut > 50 && heldOut < 150, "about a tenth held out: " + heldOut);
+        assertTrue(heldOut > 150 && heldOut < 250, "about a fifth held out (the default fraction): " + heldOut);
+        GuessTask tenth = new GuessTask(2, 3, 10, 7, false, 0.1);
+        long fewer = 0;
+        for (int s = 0; s < 1000; s++) {
+            boolean held = tenth.isHeldOut(String.format("%03d", s));
+            fewer += held ? 1 : 0;
+            assertTrue(!held || train.isHeldOut(String.format("%03d", s)), "a smaller fraction holds out a subset");
+        }
+        assertTrue(fewer > 50 && fewer < 150, "about a tenth held out with 0.1: " + fewer);
+        assertThrows(IllegalArgumentException.class, () -> new GuessTask(2, 3, 10, 7, false, 1.0));
         assertNotEquals(train.at(0), new GuessTask(2, 3, 8, false).at(0), "the seed changes the tasks");
     }
 
@@ -142,8 +165,8 @@ class GuessEnvironmentTest {
             heldSeen.add(h);
         }
         assertTrue(Collections.disjoint(seen, heldSeen), "the splits share no secret");
-        // 4^3 + 4^4 = 320 strings, about a tenth held out
-        assertTrue(seen.size() > 250 && heldSeen.size() > 10 && heldSeen.size() < 60, seen.size() + " / "
+        // 4^3 + 4^4 = 320 strings, about a fifth held out
+        assertTrue(seen.size() > 220 && heldSeen.size() > 35 && heldSeen.size() < 100, seen.size() + " / "
                 + heldSeen.size());
         assertThrows(IllegalArgumentException.class, () -> new GuessTask(2, 2, 11, 0, false));
         assertThrows(IllegalArgumentException.class, () -> new GuessTask(2, 2, 1, 0, false));
