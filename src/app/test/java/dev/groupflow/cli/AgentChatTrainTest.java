@@ -85,7 +85,8 @@ class AgentChatTrainTest {
         return dir;
     }
 
-    private static List<JsonNode> lines(Path file) throws IOException {
+    /** The JSON lines of a run file ({@code metrics.jsonl}, {@code completions.jsonl}, ...). */
+    static List<JsonNode> lines(Path file) throws IOException {
         List<JsonNode> out = new ArrayList<>();
         for (String l : Files.readAllLines(file)) {
             out.add(JSON.readTree(l));

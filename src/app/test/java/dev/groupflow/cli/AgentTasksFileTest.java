@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -24,14 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AgentTasksFileTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    private static List<JsonNode> lines(Path file) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        for (String l : Files.readAllLines(file)) {
-            out.add(JSON.readTree(l));
-        }
-        return out;
-    }
 
     @Test
     void theRowsOfATasksFileAreTheGamesAndBadRowsAreQuarantined(@TempDir Path tmp) throws Exception {
@@ -58,7 +48,7 @@ class AgentTasksFileTest {
                 "--set", "checkpoint.every=0", "--set", "model.device=cpu");
         assertEquals(0, r.code(), r.err());
 
-        List<JsonNode> quarantined = lines(run.resolve("quarantine.jsonl"));
+        List<JsonNode> quarantined = AgentChatTrainTest.lines(run.resolve("quarantine.jsonl"));
         assertEquals(2, quarantined.size(), "quarantine: " + quarantined);
         assertEquals(3, quarantined.get(0).get("line").asInt());
         assertTrue(quarantined.get(0).get("reason").asText().startsWith("answer: the guess game's hidden string"),
@@ -69,7 +59,7 @@ class AgentTasksFileTest {
         // each row's answer reached the environment: the game answers a guess with one mark per hidden digit
         Map<String, Integer> hidden = Map.of("tasks.jsonl:1", 3, "tasks.jsonl:2", 2, "tasks.jsonl:5", 1);
         Set<String> played = new HashSet<>();
-        for (JsonNode c : lines(run.resolve("completions.jsonl"))) {
+        for (JsonNode c : AgentChatTrainTest.lines(run.resolve("completions.jsonl"))) {
             String id = c.get("prompt_id").asText();
             assertTrue(hidden.containsKey(id), "a valid row of the file: " + c);
             played.add(id);

@@ -196,8 +196,9 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
          * An agent run's environment (instead of the built-in guess game): any {@link Environment}. Tasks come
          * from the built-in agent task ({@code task.name = guess}, {@code agent.guess}; the hidden string is the
          * row's {@code answer}), from {@code data.prompts}, or from {@link #prompts}: each episode's
-         * {@code EpisodeStart.task} carries one as it was given, and the environment answers the policy's turns. Calls go through the {@code agent} section's timeout and retries; the run
-         * closes the environment when it ends.
+         * {@code EpisodeStart.task} carries one as it was given, and the environment answers the policy's turns.
+         * Calls go through the {@code agent} section's timeout and retries; the run closes the environment when it
+         * ends.
          */
         public Builder environment(Environment environment) {
             this.environment = environment;

@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The held-out evaluation of an agent run: {@code eval.samples} episodes of each held-out task (every row of
  * {@code eval.prompts}, or the first {@code task.eval-prompts} of {@link GuessTask#heldOut()}: secrets training
- * never draws), played in lockstep at {@code eval.temperature} (0 = greedy) with the run's limits. It reports {@code mean_reward} (the mean
- * return), {@code success_rate} (episodes the environment ended: the secret was found), turns per episode and the
- * episodes by outcome.
+ * never draws), played in lockstep at {@code eval.temperature} (0 = greedy) with the run's limits. It reports
+ * {@code mean_reward} (the mean return), {@code success_rate} (episodes the environment ended: the secret was
+ * found), turns per episode and the episodes by outcome.
  */
 final class AgentEvaluation {
     private static final Logger LOG = LoggerFactory.getLogger(AgentEvaluation.class);

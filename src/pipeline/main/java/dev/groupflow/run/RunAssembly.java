@@ -349,10 +349,10 @@ public final class RunAssembly implements AutoCloseable {
     }
 
     /**
-     * The prompt stream (an agent run's tasks). A prompts file's malformed rows (for the built-in guess game
-     * ({@code guessRows}), also rows without a digit-string answer) are quarantined (every one, with line number and reason, in
-     * RUN_DIR/quarantine.jsonl) and left out; above {@code data.max-bad-fraction} of all rows the run refuses to
-     * start, listing the first of them.
+     * The prompt stream (an agent run's tasks). A prompts file's malformed rows (for the built-in guess game,
+     * {@code guessRows}, also rows without a digit-string answer) are quarantined (every one, with line number and
+     * reason, in RUN_DIR/quarantine.jsonl) and left out; above {@code data.max-bad-fraction} of all rows the run
+     * refuses to start, listing the first of them.
      */
     static PromptSource source(RunConfig c, RunFiles files, boolean guessRows) {
         if (c.task().agent() && c.data().prompts() == null) {
