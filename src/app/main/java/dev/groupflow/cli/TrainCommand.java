@@ -49,6 +49,15 @@ final class TrainCommand implements Callable<Integer> {
             "train.batch-groups", "8", "grpo.group-size", "8", "optim.lr", "1e-3", "optim.schedule", "cosine",
             "optim.min-lr-ratio", "0.1", "task.eval-prompts", "100");
 
+    /**
+     * What {@code --task agent --model DIR} sets instead: the built-in task's batch shape, and room for chat turns
+     * (the template's first observation with its tools is a few hundred tokens, a tool call a few dozen); the
+     * learning rate stays the configuration's (the built-in preset's is for a policy trained from scratch).
+     */
+    static final Map<String, String> AGENT_MODEL_PRESET = preset("task.name", RunConfig.GUESS, "train.steps", "600",
+            "train.batch-groups", "8", "grpo.group-size", "8", "task.eval-prompts", "100", "agent.max-tokens", "2048",
+            "agent.max-turn-tokens", "128");
+
     private static Map<String, String> preset(String... keyValues) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) {
@@ -94,7 +103,9 @@ final class TrainCommand implements Callable<Integer> {
             if (task != null && !task.equals("digits") && !task.equals("agent")) {
                 throw new ConfigProblems(List.of("--task: '" + task + "' is not one of digits, agent"));
             }
-            rc = config.load("agent".equals(task) ? AGENT_PRESET : Map.of(), "model.path", model,
+            Map<String, String> preset = !"agent".equals(task) ? Map.of()
+                    : model == null ? AGENT_PRESET : AGENT_MODEL_PRESET;
+            rc = config.load(preset, "model.path", model,
                     "data.prompts", prompts, "verifier.name", verifier, "run-dir", runDir,
                     "dashboard.enabled", noDashboard ? false : null);
         } catch (ConfigProblems e) {

@@ -7,8 +7,10 @@ import dev.groupflow.sampling.Completion;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Chat turns rendered by the model's own chat template. The conversation is kept as messages: the first
@@ -18,13 +20,16 @@ import java.util.Map;
  * with a generation prompt and tokenized: when the template writes earlier turns exactly as the policy produced
  * them, the new tokens start with the old context and only the answer is new; when it does not (it drops earlier
  * reasoning, or re-serialises a call differently), the episode records a new context and the sampler recomputes
- * from where they differ.
+ * from where they differ. A turn ends with the tokenizer's end-of-sequence ids or the token the template closes an
+ * assistant message with ({@link #turnEnds}), so a base model whose end-of-sequence token is another still stops at
+ * the end of its turn.
  */
 public final class ChatTurnFormat implements TurnFormat {
     private final TextTokenizer tokenizer;
     private final ChatTemplate template;
     private final ToolCallFormat tools;
     private final Map<String, Object> variables;
+    private final int endOfTurn;
 
     /**
      * @param tools how the model writes tool calls ({@link ToolCallFormat#QWEN} for Qwen)
@@ -36,6 +41,43 @@ public final class ChatTurnFormat implements TurnFormat {
         this.template = template;
         this.tools = tools;
         this.variables = Map.copyOf(variables);
+        this.endOfTurn = endOfTurn(tokenizer, template, this.variables);
+    }
+
+    /**
+     * The special token the template writes right after an assistant message's content (Qwen's
+     * {@code <|im_end|>}), or -1 when it writes none (or refuses a plain user-assistant exchange).
+     */
+    static int endOfTurn(TextTokenizer tokenizer, ChatTemplate template, Map<String, Object> variables) {
+        String mark = "groupflow-end-of-turn-probe";
+        String text;
+        try {
+            text = template.render(List.of(Map.of("role", "user", "content", "hi"),
+                    Map.of("role", "assistant", "content", mark)), false, variables);
+        } catch (RuntimeException e) {
+            return -1;
+        }
+        int at = text.lastIndexOf(mark);
+        if (at < 0) {
+            return -1;
+        }
+        for (int id : tokenizer.encode(text.substring(at + mark.length()))) {
+            if (tokenizer.specialIds().contains(id)) {
+                return id;
+            }
+        }
+        return -1;
+    }
+
+    /** The tokenizer's end-of-sequence ids and the template's end-of-turn token. */
+    @Override
+    public Set<Integer> turnEnds(Set<Integer> eosIds) {
+        if (endOfTurn < 0 || eosIds.contains(endOfTurn)) {
+            return eosIds;
+        }
+        Set<Integer> ends = new LinkedHashSet<>(eosIds);
+        ends.add(endOfTurn);
+        return Set.copyOf(ends);
     }
 
     @Override

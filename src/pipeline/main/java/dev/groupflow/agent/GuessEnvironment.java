@@ -1,5 +1,6 @@
 package dev.groupflow.agent;
 
+import dev.groupflow.data.Prompt;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -65,14 +66,27 @@ public final class GuessEnvironment implements LocalEnvironment {
         return Collections.unmodifiableMap(tool);
     }
 
+    /**
+     * What keeps a task from being a game: null when its {@code answer} is a digit string (the hidden string), else
+     * the reason, naming the field (a prompts file's rows are checked with it as they are read, so a bad row is
+     * quarantined with its line number instead of failing its episodes).
+     */
+    public static String taskProblem(Prompt task) {
+        String secret = task.answer();
+        if (secret == null || secret.isEmpty() || !secret.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return "answer: the guess game's hidden string must be a non-empty string of digits 0-9, got "
+                    + (secret == null ? "none" : "'" + secret + "'");
+        }
+        return null;
+    }
+
     @Override
     public Session start(EpisodeStart start) {
-        String secret = start.task().answer();
-        if (secret == null || secret.isEmpty() || !secret.chars().allMatch(Character::isDigit)) {
-            throw new EnvironmentFailure("task " + start.task().id() + " has no digit string as its answer (the "
-                    + "hidden string of the guess environment)", false);
+        String problem = taskProblem(start.task());
+        if (problem != null) {
+            throw new EnvironmentFailure("task " + start.task().id() + ": " + problem, false);
         }
-        return new Game(secret);
+        return new Game(start.task().answer());
     }
 
     /** One episode: the secret and the history of guesses. */

@@ -1,6 +1,7 @@
 package dev.groupflow.agent;
 
 import dev.groupflow.sampling.Completion;
+import java.util.Set;
 
 /**
  * How an episode's conversation becomes the tokens the policy sees: {@link PlainTurnFormat} (text appended as it
@@ -15,6 +16,14 @@ public interface TurnFormat {
      * @throws EnvironmentFailure when the observation cannot be shown in this format
      */
     Transcript begin(Observation first);
+
+    /**
+     * The tokens that end a policy turn, given the tokenizer's end-of-sequence ids: those ids, and for a chat format
+     * also the token its template closes an assistant message with (Qwen's {@code <|im_end|>}).
+     */
+    default Set<Integer> turnEnds(Set<Integer> eosIds) {
+        return eosIds;
+    }
 
     /** One episode's conversation. Not thread-safe: one episode's turns happen one at a time. */
     interface Transcript {

@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.zip.CRC32C;
 
 /**
@@ -73,6 +74,11 @@ public final class JsonlPrompts implements PromptSource, AutoCloseable {
         final List<Integer> checksums = new ArrayList<>();
         final List<BadRow> bad = new ArrayList<>();
         long rows;
+        final Function<Prompt, String> check;
+
+        Index(Function<Prompt, String> check) {
+            this.check = check;
+        }
 
         /** Validates the row of line {@code lineNo} ({@code bytes} without the line break) at {@code offset}. */
         void row(Path file, byte[] bytes, long offset, long lineNo) {
@@ -89,10 +95,14 @@ public final class JsonlPrompts implements PromptSource, AutoCloseable {
                 return;
             }
             rows++;
+            String problem;
             try {
-                JsonlRow.parse(bytes, defaultId(file, lineNo));
+                problem = check.apply(JsonlRow.parse(bytes, defaultId(file, lineNo)));
             } catch (JsonlRow.Invalid e) {
-                bad.add(new BadRow(lineNo, e.getMessage(), text));
+                problem = e.getMessage();
+            }
+            if (problem != null) {
+                bad.add(new BadRow(lineNo, problem, text));
                 return;
             }
             offsets.add(offset);
@@ -104,10 +114,20 @@ public final class JsonlPrompts implements PromptSource, AutoCloseable {
 
     /** Scans and validates the file. */
     public static JsonlPrompts open(Path file, int epochs, boolean shuffle, long seed) {
+        return open(file, epochs, shuffle, seed, row -> null);
+    }
+
+    /**
+     * Scans and validates the file, each well-formed row also by {@code check} (what its consumer needs of it, say a
+     * digit-string answer): a row it finds a problem with (the reason, naming the field) is a bad row like a
+     * malformed one.
+     */
+    public static JsonlPrompts open(Path file, int epochs, boolean shuffle, long seed,
+                                    Function<Prompt, String> check) {
         try {
             long size = Files.size(file);
             long modified = Files.getLastModifiedTime(file).toMillis();
-            Index index = new Index();
+            Index index = new Index(check);
             try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
                 ByteArrayOutputStream line = new ByteArrayOutputStream();
                 long offset = 0;

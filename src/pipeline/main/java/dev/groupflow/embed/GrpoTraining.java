@@ -177,7 +177,10 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
             return this;
         }
 
-        /** Prompts from a stream of the application's (instead of data.prompts or the built-in task). */
+        /**
+         * Prompts from a stream of the application's (instead of data.prompts or the built-in task); in an agent
+         * run, its tasks, each handed to the environment as it is.
+         */
         public Builder prompts(Source<Prompt, ?> source) {
             this.prompts = source;
             return this;
@@ -190,11 +193,12 @@ public final class GrpoTraining extends AbstractBehavior<GrpoTraining.Command> {
         }
 
         /**
-         * An agent run's environment (instead of the built-in guess game): any {@link Environment}. Tasks still
-         * come from the built-in agent task ({@code task.name = guess}, {@code agent.guess}); each episode's
-         * {@code EpisodeStart.task} carries one (its hidden string is the row's {@code answer}), and the environment
-         * answers the policy's turns. Calls go through the {@code agent} section's timeout and retries; the run
-         * closes the environment when it ends.
+         * An agent run's environment (instead of the built-in guess game): any {@link Environment}. Tasks come
+         * from the built-in agent task ({@code task.name = guess}, {@code agent.guess}; the hidden string is the
+         * row's {@code answer}), from {@code data.prompts}, or from {@link #prompts}: each episode's
+         * {@code EpisodeStart.task} carries one as it was given, and the environment answers the policy's turns.
+         * Calls go through the {@code agent} section's timeout and retries; the run closes the environment when it
+         * ends.
          */
         public Builder environment(Environment environment) {
             this.environment = environment;

@@ -98,7 +98,8 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
         this.groups = groups;
         this.replica = settings.replicaFactory().get();
         this.replica.setRequiresGradient(false);
-        this.runner = new EpisodeRunner(new TurnSampler(replica, settings.tokenizer()), settings.format(),
+        this.runner = new EpisodeRunner(new TurnSampler(replica, settings.tokenizer(),
+                settings.format().turnEnds(settings.tokenizer().eosIds())), settings.format(),
                 settings.environment(), settings.limits(), settings.params(),
                 Math.max(1, settings.batchPrompts() * settings.groupSize()), settings.exactVersions().isPresent());
         this.replicaWeights = new ReplicaWeights(settings.weights(), settings.exactVersions(), replica);
@@ -148,7 +149,8 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
         List<EpisodeSpec> specs = new ArrayList<>(tasks.size() * g);
         for (PromptWork p : tasks) {
             byKey.put(p.key(), p);
-            Prompt task = new Prompt(p.id(), p.text(), null, p.answer(), p.metadata());
+            Prompt task = new Prompt(p.id(), p.messages() == null ? p.text() : null, p.messages(), p.answer(),
+                    p.metadata());
             long environmentSeed = (long) (SampleRng.uniform(settings.seed(), ENVIRONMENT_SALT, p.key(), 0, 0) * Long.MAX_VALUE);
             for (int i = 0; i < g; i++) {
                 specs.add(new EpisodeSpec("p" + p.key() + "/s" + i + "/a" + attempt, p.key(), i, task,

@@ -15,6 +15,7 @@ public final class PromptEncoder {
     private final boolean chat;
     private final int maxTokens;
     private final boolean failOnUnusable;
+    private final boolean tasks;
 
     public PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens) {
         this(tokenizer, chatTemplate, maxTokens, false);
@@ -26,6 +27,12 @@ public final class PromptEncoder {
      * @param failOnUnusable whether an unusable prompt stops the run ({@link #fatal}) rather than being skipped
      */
     public PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens, boolean failOnUnusable) {
+        this(tokenizer, chatTemplate, maxTokens, failOnUnusable, false);
+    }
+
+    private PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens, boolean failOnUnusable,
+                          boolean tasks) {
+        this.tasks = tasks;
         this.tokenizer = tokenizer;
         boolean has = tokenizer.chatTemplate() != null;
         if (chatTemplate.equals("on") && !has) {
@@ -34,6 +41,14 @@ public final class PromptEncoder {
         this.chat = chatTemplate.equals("on") || (chatTemplate.equals("auto") && has);
         this.maxTokens = maxTokens;
         this.failOnUnusable = failOnUnusable;
+    }
+
+    /**
+     * The encoder of an agent run's tasks: a task is handed to the environment, which decides what the policy sees
+     * (its observations), so it is never rendered or tokenized here: every task is usable, with no tokens.
+     */
+    public static PromptEncoder tasks(TextTokenizer tokenizer) {
+        return new PromptEncoder(tokenizer, "off", Integer.MAX_VALUE, false, true);
     }
 
     /** Whether an unusable prompt must stop the run ({@code data.long-prompts = fail}). */
@@ -57,6 +72,9 @@ public final class PromptEncoder {
 
     /** The prompt's tokens; a prompt that cannot be used is reported, never truncated or altered. */
     public int[] encode(Prompt prompt) throws Unusable {
+        if (tasks) {
+            return new int[0];
+        }
         try {
             int[] tokens = tokenizer.encode(render(prompt));
             if (tokens.length == 0) {
@@ -76,7 +94,7 @@ public final class PromptEncoder {
      * no special tokens added), or null when it has none (or it encodes to nothing).
      */
     public int[] guidance(Prompt prompt) {
-        if (prompt.guidance() == null) {
+        if (tasks || prompt.guidance() == null) {
             return null;
         }
         int[] tokens = tokenizer.encode(prompt.guidance());

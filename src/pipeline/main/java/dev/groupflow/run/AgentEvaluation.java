@@ -4,7 +4,10 @@ import dev.groupflow.agent.Episode;
 import dev.groupflow.agent.EpisodeOutcome;
 import dev.groupflow.agent.EpisodeRunner;
 import dev.groupflow.agent.EpisodeSpec;
+import dev.groupflow.agent.GuessEnvironment;
 import dev.groupflow.agent.GuessTask;
+import dev.groupflow.data.BadRow;
+import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.data.Prompt;
 import dev.groupflow.data.PromptSource;
 import dev.groupflow.model.CausalLm;
@@ -12,22 +15,27 @@ import dev.groupflow.model.tokenizer.TextTokenizer;
 import dev.groupflow.pipeline.EpisodeRecords;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.sampling.TurnSampler;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The held-out evaluation of an agent run: {@code eval.samples} episodes of each of {@code task.eval-prompts}
- * distinct held-out tasks ({@link GuessTask#heldOut()}: secrets training never draws; fewer when the held-out split
- * has fewer, as a small game's does: the same secret twice would only repeat a greedy episode and weigh it twice),
- * played in lockstep at {@code eval.temperature} (0 = greedy) with the run's limits. It reports {@code mean_reward}
- * (the mean return), {@code success_rate} (episodes the environment ended: the secret was found), turns per episode
- * and the episodes by outcome; every episode is written turn by turn to {@code eval_episodes.jsonl}.
+ * The held-out evaluation of an agent run: {@code eval.samples} episodes of each held-out task (every row of
+ * {@code eval.prompts}, or {@code task.eval-prompts} distinct tasks of {@link GuessTask#heldOut()}: secrets training
+ * never draws; fewer when the held-out split has fewer, as a small game's does: the same secret twice would only
+ * repeat a greedy episode and weigh it twice), played in lockstep at {@code eval.temperature} (0 = greedy) with the
+ * run's limits. It reports {@code mean_reward} (the mean return), {@code success_rate} (episodes the environment
+ * ended: the secret was found), turns per episode and the episodes by outcome; every episode is written turn by
+ * turn to {@code eval_episodes.jsonl}.
  */
 final class AgentEvaluation {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentEvaluation.class);
     private static final long EVAL_STEP = -7; // separates evaluation's random numbers from training's
     private static final int DRAWS_PER_TASK = 20;
 
@@ -46,20 +54,22 @@ final class AgentEvaluation {
     /** Plays the held-out episodes with the policy as it is now. */
     Result run(CausalLm policy, TextTokenizer tokenizer) throws InterruptedException {
         RunConfig.AgentSettings agent = config.agent();
-        GuessTask heldOut = agent.guessTasks(config.seed(), true);
-        List<Prompt> distinct = distinct(heldOut, config.task().evalPrompts());
-        int tasks = distinct.size();
+        List<Prompt> heldOut = heldOutTasks();
+        int tasks = heldOut.size();
         int samples = config.eval().samples();
         List<EpisodeSpec> specs = new ArrayList<>(tasks * samples);
         for (int n = 0; n < tasks; n++) {
+            Prompt task = heldOut.get(n);
             for (int i = 0; i < samples; i++) {
-                specs.add(new EpisodeSpec("eval/" + n + "/" + i, n, i, distinct.get(n), 0));
+                specs.add(new EpisodeSpec("eval/" + n + "/" + i, n, i, task, 0));
             }
         }
         SamplingParams p = config.sampling();
         SamplingParams params = new SamplingParams(config.eval().temperature(), p.topK(), p.topP(), p.minP(),
                 agent.limits().maxTurnTokens(), p.stop());
-        EpisodeRunner runner = new EpisodeRunner(new TurnSampler(policy, tokenizer), environment.format(),
+        TurnSampler sampler = new TurnSampler(policy, tokenizer,
+                environment.format().turnEnds(tokenizer.eosIds()));
+        EpisodeRunner runner = new EpisodeRunner(sampler, environment.format(),
                 environment.calls(), agent.limits(), params, 64, true);
         List<Episode> episodes = runner.run(specs, config.seed(), EVAL_STEP, -1);
         return new Result(summary(episodes, tasks, samples), episodes);
@@ -90,6 +100,29 @@ final class AgentEvaluation {
         r.put("return", e.outcome().rewarded() ? e.totalReward() : null);
         r.put("turns", EpisodeRecords.turns(e, null, 0));
         return r;
+    }
+
+    /**
+     * The held-out tasks: every valid row of {@code eval.prompts} (for the built-in game, rows without a
+     * digit-string answer are left out and logged with their line numbers), else {@code task.eval-prompts} distinct
+     * tasks of the built-in task's held-out split.
+     */
+    private List<Prompt> heldOutTasks() {
+        Path file = config.eval().prompts();
+        List<Prompt> tasks = new ArrayList<>();
+        if (file == null) {
+            return distinct(config.agent().guessTasks(config.seed(), true), config.task().evalPrompts());
+        }
+        try (JsonlPrompts rows = JsonlPrompts.open(file, 1, false, config.seed(),
+                environment.builtIn() ? GuessEnvironment::taskProblem : row -> null)) {
+            for (BadRow bad : rows.badRows()) {
+                LOG.warn("{}:{}: left out of the held-out tasks: {}", file, bad.line(), bad.reason());
+            }
+            for (int n = 0; n < rows.size(); n++) {
+                tasks.add(rows.at(n));
+            }
+        }
+        return tasks;
     }
 
     static Map<String, Object> summary(List<Episode> episodes, int tasks, int samples) {

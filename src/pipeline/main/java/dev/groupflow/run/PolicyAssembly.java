@@ -85,10 +85,13 @@ final class PolicyAssembly {
 
     /**
      * The longest of the first {@value #PROMPTS_MEASURED} prompts in tokens (what the plan assumes for every
-     * prompt); the configured limit when there is one; the built-in task's longest; for other sources the model's
-     * context less the completion.
+     * prompt); an agent run's episode limit ({@code agent.max-tokens}); the configured limit when there is one;
+     * the built-in task's longest; for other sources the model's context less the completion.
      */
     static int promptTokens(RunConfig c, PromptSource source, TextTokenizer tokenizer, int context) {
+        if (c.task().agent()) {
+            return Math.max(1, Math.min(c.agent().limits().maxTokens(), context)); // an episode's whole context
+        }
         if (c.data().maxPromptTokens() > 0) {
             return Math.min(c.data().maxPromptTokens(), context);
         }

@@ -2,6 +2,7 @@ package dev.groupflow.run;
 
 import ai.djl.ndarray.NDManager;
 import dev.groupflow.agent.Environment;
+import dev.groupflow.agent.GuessEnvironment;
 import dev.groupflow.agent.GuessTask;
 import dev.groupflow.checkpoint.Checkpointer;
 import dev.groupflow.checkpoint.RunCheckpoints;
@@ -139,7 +140,7 @@ public final class RunAssembly implements AutoCloseable {
         Policy policy = null;
         PromptSource source = null;
         try {
-            source = overrides.source().orElseGet(() -> source(config, files));
+            source = overrides.source().orElseGet(() -> source(config, files, builtInGame(config, overrides)));
             checkMemory(config, source);
             policy = policy(config, resumed);
             return new RunAssembly(config, files, checkpointer, policy, resumed, source, overrides);
@@ -187,7 +188,8 @@ public final class RunAssembly implements AutoCloseable {
         int context = policy.model().config().maxPositionEmbeddings() - config.sampling().maxNewTokens();
         int maxPrompt = config.data().maxPromptTokens() > 0 ? Math.min(config.data().maxPromptTokens(), context)
                 : context;
-        this.encoder = new PromptEncoder(policy.tokenizer(), config.data().chatTemplate(), maxPrompt,
+        this.encoder = config.task().agent() ? PromptEncoder.tasks(policy.tokenizer())
+                : new PromptEncoder(policy.tokenizer(), config.data().chatTemplate(), maxPrompt,
                 config.data().failOnLongPrompts());
         this.verifiers = new RunVerifiers(config, overrides.verifier());
         this.environment = config.task().agent() ? new RunEnvironment(config.agent(), policy.tokenizer(),
@@ -347,18 +349,20 @@ public final class RunAssembly implements AutoCloseable {
     }
 
     /**
-     * The prompt stream. A prompts file's malformed rows are quarantined (every one, with line number and reason, in
-     * RUN_DIR/quarantine.jsonl) and left out; above {@code data.max-bad-fraction} of all rows the run refuses to
-     * start, listing the first of them.
+     * The prompt stream (an agent run's tasks). A prompts file's malformed rows (for the built-in guess game,
+     * {@code guessRows}, also rows without a digit-string answer) are quarantined (every one, with line number and
+     * reason, in RUN_DIR/quarantine.jsonl) and left out; above {@code data.max-bad-fraction} of all rows the run
+     * refuses to start, listing the first of them.
      */
-    static PromptSource source(RunConfig c, RunFiles files) {
-        if (c.task().agent()) {
+    static PromptSource source(RunConfig c, RunFiles files, boolean guessRows) {
+        if (c.task().agent() && c.data().prompts() == null) {
             return c.agent().guessTasks(c.seed(), false);
         }
         if (c.data().prompts() == null) {
             return new DigitTask(c.task().name(), c.task().minLength(), c.task().maxLength(), c.seed(), false);
         }
-        JsonlPrompts prompts = JsonlPrompts.open(c.data().prompts(), c.data().epochs(), c.data().shuffle(), c.seed());
+        JsonlPrompts prompts = JsonlPrompts.open(c.data().prompts(), c.data().epochs(), c.data().shuffle(), c.seed(),
+                guessRows ? GuessEnvironment::taskProblem : row -> null);
         List<BadRow> bad = prompts.badRows();
         if (!bad.isEmpty()) {
             Path quarantine = files.quarantine(prompts.file(), bad);
@@ -381,6 +385,14 @@ public final class RunAssembly implements AutoCloseable {
             throw new IllegalArgumentException(c.data().prompts() + ": no prompts");
         }
         return prompts;
+    }
+
+    /**
+     * Whether an agent run's episodes are the built-in guess game's (no environment supplied, none over HTTP): then
+     * a tasks file's rows must each carry a digit string as their answer.
+     */
+    static boolean builtInGame(RunConfig c, Overrides overrides) {
+        return c.task().agent() && overrides.environment().isEmpty() && c.agent().http() == null;
     }
 
     /** The prompts file and its SHA-256 as it was when this process started (empty: no prompts file). */

@@ -22,6 +22,7 @@ import dev.groupflow.metrics.DashboardSettings;
 import dev.groupflow.model.Devices;
 import dev.groupflow.model.MemorySettings;
 import dev.groupflow.model.lora.LoraConfig;
+import dev.groupflow.model.tokenizer.HfTokenizer;
 import dev.groupflow.sampling.SamplingParams;
 import dev.groupflow.verify.HttpVerifier;
 import dev.groupflow.verify.JsonPost;
@@ -76,11 +77,14 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
      * @param retries further attempts of a failed call
      * @param retryBackoff wait before the first retry (doubling)
      * @param http the HTTP environment service ({@code agent.environment = http}), or null for the built-in game
+     * @param turns how the conversation becomes tokens ({@code agent.turn-format}, auto resolved)
+     * @param toolCalls how a turn's tool calls are read ({@code agent.tool-call-format}, auto resolved)
      */
     public record AgentSettings(int minLength, int maxLength, int digits, double heldOutFraction, double turnCost,
                                 EpisodeLimits limits,
                                 EpisodeAdvantages.Estimator estimator, GiGpo.Settings gigpo, Duration timeout,
-                                int retries, Duration retryBackoff, HttpEnvironmentSettings http) {
+                                int retries, Duration retryBackoff, HttpEnvironmentSettings http, Turns turns,
+                                ToolCalls toolCalls) {
 
         /** The built-in guess task's tasks: its training split, or ({@code heldOut}) the secrets held out. */
         public GuessTask guessTasks(long seed, boolean heldOut) {
@@ -95,6 +99,15 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             return new EpisodeAdvantages.Settings(estimator, scale, gigpo, ngrpo);
         }
     }
+
+    /**
+     * An agent run's turn format: plain text appended as it is (the built-in policy), or the conversation rendered
+     * by the model's own chat template (a Hugging Face model).
+     */
+    public enum Turns { PLAIN, CHAT }
+
+    /** How a turn's text becomes tool calls: none (the text is the action), or Qwen's {@code <tool_call>} blocks. */
+    public enum ToolCalls { PLAIN, QWEN }
 
     /**
      * An environment service speaking the HTTP JSON protocol (docs/agents.md).
@@ -234,7 +247,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             r.problem("task.max-length", "must be in [task.min-length, 64], got " + task.maxLength());
         }
         r.atLeast("task.eval-prompts", task.evalPrompts(), 1);
-        AgentSettings agent = agent(r);
+        AgentSettings agent = agent(r, modelPath);
 
         DataSettings data = new DataSettings(r.existingPath("data.prompts", false), r.integer("data.epochs"),
                 r.bool("data.shuffle"), r.choice("data.chat-template", Set.of("auto", "on", "off")),
@@ -251,7 +264,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         VerifierSettings verifier = new VerifierSettings(r.string("verifier.name"), r.integer("verifier.concurrency"),
                 r.duration("verifier.timeout"), r.integer("verifier.retries"), r.duration("verifier.retry-backoff"),
                 latency);
-        verifierProblems(r, c, verifier, data);
+        verifierProblems(r, c, verifier, data, task.agent());
         r.atLeast("verifier.concurrency", verifier.concurrency(), 1);
         r.atLeast("verifier.retries", verifier.retries(), 0);
         if (verifier.timeout().isZero() || verifier.timeout().isNegative()) {
@@ -390,7 +403,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     }
 
     /** The {@code agent} section, every key checked (read whatever the task, so a typo is never silent). */
-    private static AgentSettings agent(Reader r) {
+    private static AgentSettings agent(Reader r, Path modelPath) {
         int min = r.integer("agent.guess.min-length");
         int max = r.integer("agent.guess.max-length");
         int digits = r.integer("agent.guess.digits");
@@ -414,14 +427,18 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         int turnTokens = r.integer("agent.max-turn-tokens");
         r.atLeast("agent.max-turns", turns, 1);
         r.atLeast("agent.max-turn-tokens", turnTokens, 1);
-        if (turnTokens < max) {
+        Turns format = turnFormat(r, modelPath);
+        ToolCalls toolCalls = toolCalls(r, modelPath, format);
+        // a plain turn is the guess itself; a chat turn's first observation is as long as the template makes it
+        int firstObservation = format == Turns.PLAIN ? max + 1 : 1;
+        if (format == Turns.PLAIN && turnTokens < max) {
             r.problem("agent.max-turn-tokens", "a guess needs agent.guess.max-length digits: at least " + max
                     + ", got " + turnTokens);
         }
-        if (tokens < max + 1 + turnTokens) {
-            r.problem("agent.max-tokens", "must leave room for the first observation (" + (max + 1) + " tokens) and "
-                    + "one turn (agent.max-turn-tokens = " + turnTokens + "): at least " + (max + 1 + turnTokens)
-                    + ", got " + tokens);
+        if (tokens < firstObservation + turnTokens) {
+            r.problem("agent.max-tokens", "must leave room for the first observation (" + firstObservation
+                    + " tokens) and one turn (agent.max-turn-tokens = " + turnTokens + "): at least "
+                    + (firstObservation + turnTokens) + ", got " + tokens);
         }
         String estimator = r.choice("agent.estimator", Set.of("grpo", "gigpo"));
         String mode = r.choice("agent.gigpo.mode", Set.of("mean_norm", "mean_std_norm"));
@@ -446,15 +463,62 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         r.atLeast("agent.retries", retries, 0);
         String environment = r.choice("agent.environment", Set.of("builtin", "http"));
         HttpEnvironmentSettings http = environment.equals("http") ? httpEnvironment(r, timeout, backoff) : null;
-        if (estimator.isEmpty() || mode.isEmpty() || turns < 1 || turnTokens < 1 || tokens < max + 1 + turnTokens
-                || !(gamma >= 0 && gamma <= 1) || !Double.isFinite(omega) || !(eps > 0)
+        if (estimator.isEmpty() || mode.isEmpty() || turns < 1 || turnTokens < 1
+                || tokens < firstObservation + turnTokens || !(gamma >= 0 && gamma <= 1) || !Double.isFinite(omega)
+                || !(eps > 0) || format == null || toolCalls == null
                 || !(heldOut > 0 && heldOut < 1) || !(turnCost >= 0 && turnCost < 1)) {
             return null;
         }
         return new AgentSettings(min, max, digits, heldOut, turnCost, new EpisodeLimits(turns, tokens, turnTokens),
                 EpisodeAdvantages.Estimator.valueOf(estimator.toUpperCase(Locale.ROOT)),
                 new GiGpo.Settings(gamma, omega, GiGpo.Mode.valueOf(mode.toUpperCase(Locale.ROOT)), eps), timeout,
-                retries, backoff, http);
+                retries, backoff, http, format, toolCalls);
+    }
+
+    /**
+     * {@code agent.turn-format}: auto is chat when {@code model.path} is a Hugging Face checkpoint whose tokenizer
+     * has a chat template, else plain; chat without such a template is a problem (null is returned).
+     */
+    private static Turns turnFormat(Reader r, Path modelPath) {
+        String name = r.choice("agent.turn-format", Set.of("auto", "plain", "chat"));
+        boolean template = modelPath != null && Files.isDirectory(modelPath)
+                && HfTokenizer.chatTemplateText(modelPath) != null;
+        if (name.equals("chat") && modelPath == null) {
+            r.problem("agent.turn-format", "chat needs a Hugging Face model with a chat template (model.path): the "
+                    + "built-in policy writes plain text");
+            return null;
+        }
+        if (name.equals("chat") && !template) {
+            r.problem("agent.turn-format", "chat needs a chat template, but " + modelPath.resolve(
+                    "tokenizer_config.json") + " has no chat_template: use plain");
+            return null;
+        }
+        return switch (name) {
+            case "chat" -> Turns.CHAT;
+            case "plain" -> Turns.PLAIN;
+            case "auto" -> template ? Turns.CHAT : Turns.PLAIN;
+            default -> null;
+        };
+    }
+
+    /**
+     * {@code agent.tool-call-format}: auto is qwen for chat turns when the model's chat template writes
+     * {@code <tool_call>} blocks, else plain; the built-in policy's alphabet cannot write Qwen's calls.
+     */
+    private static ToolCalls toolCalls(Reader r, Path modelPath, Turns format) {
+        String name = r.choice("agent.tool-call-format", Set.of("auto", "plain", "qwen"));
+        if (name.equals("qwen") && modelPath == null) {
+            r.problem("agent.tool-call-format", "qwen needs a Hugging Face model (model.path): the built-in policy's "
+                    + "alphabet (" + GuessTask.ALPHABET + ") cannot write <tool_call> blocks");
+            return null;
+        }
+        String template = format == Turns.CHAT ? HfTokenizer.chatTemplateText(modelPath) : null;
+        return switch (name) {
+            case "qwen" -> ToolCalls.QWEN;
+            case "plain" -> ToolCalls.PLAIN;
+            case "auto" -> template != null && template.contains("<tool_call>") ? ToolCalls.QWEN : ToolCalls.PLAIN;
+            default -> null;
+        };
     }
 
     /** {@code agent.http}, read when {@code agent.environment = http}: a missing URL is a problem naming the key. */
@@ -471,15 +535,12 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     /** What an agent run cannot be combined with (yet). */
     private static void agentProblems(Reader r, long seed, AgentSettings agent, PipelineSettings pipeline,
                                       ClusterSettings cluster, DataSettings data) {
-        if (agent != null) {
+        if (agent != null && data.prompts() == null) {
             try { // both splits must hold secrets: a tiny space of strings can fall on one side for some seeds
                 agent.guessTasks(seed, false).heldOut();
             } catch (IllegalArgumentException e) {
                 r.problem("agent.guess", e.getMessage());
             }
-        }
-        if (data.prompts() != null) {
-            r.problem("data.prompts", "task.name = guess plays the built-in agent task; unset data.prompts");
         }
         if (pipeline != null && pipeline.mode() == Mode.LOCKSTEP) {
             r.problem("pipeline.mode", "task.name = guess (episodes) runs in streaming mode only");
@@ -494,7 +555,8 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
      * verifiers in use) and whether it suits the prompts: {@code task} only with the built-in task, which in turn
      * needs {@code task} (alone or as a part of {@code weighted}).
      */
-    private static void verifierProblems(Reader r, Config c, VerifierSettings verifier, DataSettings data) {
+    private static void verifierProblems(Reader r, Config c, VerifierSettings verifier, DataSettings data,
+                                         boolean agent) {
         if (!c.hasPath("verifier") || verifier.name().isEmpty()) {
             return;
         }
@@ -504,6 +566,9 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             return;
         }
         Set<String> used = Verifiers.usedNames(c.getConfig("verifier"));
+        if (agent) {
+            return; // the environment rewards an agent run's episodes: no verifier is asked
+        }
         if (used.contains("task") && data.prompts() != null) {
             r.problem("verifier.name", "'task' checks the built-in task; with data.prompts choose a verifier for "
                     + "the file's rows (for example exact or math)");

@@ -62,6 +62,16 @@ class ChatTurnFormatTest {
             List.of(Map.of("role", "tool", "content", "=<<")), null, "555=<<");
 
     @Test
+    void aTurnEndsAtTheTokenTheTemplateClosesAnAssistantMessageWith() {
+        // Qwen3's base checkpoints end sequences with <|endoftext|>; the template closes a turn with <|im_end|>
+        int endOfText = qwen.tokenId("<|endoftext|>");
+        assertEquals(Set.of(endOfText, IM_END), format(Map.of()).turnEnds(Set.of(endOfText)));
+        assertEquals(Set.of(IM_END), format(Map.of()).turnEnds(Set.of(IM_END)));
+        assertEquals(Set.of(endOfText), new PlainTurnFormat(qwen, ToolCallFormat.QWEN).turnEnds(Set.of(endOfText)),
+                "plain turns end at the end-of-sequence tokens only");
+    }
+
+    @Test
     void theToolsAreRenderedByTheTemplateAndAToolCallTurnIsContinued() {
         TurnFormat.Transcript chat = format(Map.of()).begin(firstObservation());
         String prompt = qwen.decode(chat.context(), false);

@@ -127,9 +127,9 @@ class GuessEnvironmentTest {
         GuessTask tenth = new GuessTask(2, 3, 10, 7, false, 0.1);
         long fewer = 0;
         for (int s = 0; s < 1000; s++) {
-            boolean held = tenth.isHeldOut(String.format("%03d", s));
-            fewer += held ? 1 : 0;
-            assertTrue(!held || train.isHeldOut(String.format("%03d", s)), "a smaller fraction holds out a subset");
+            boolean inTenth = tenth.isHeldOut(String.format("%03d", s));
+            fewer += inTenth ? 1 : 0;
+            assertTrue(!inTenth || train.isHeldOut(String.format("%03d", s)), "a smaller fraction holds out a subset");
         }
         assertTrue(fewer > 50 && fewer < 150, "about a tenth held out with 0.1: " + fewer);
         assertThrows(IllegalArgumentException.class, () -> new GuessTask(2, 3, 10, 7, false, 1.0));

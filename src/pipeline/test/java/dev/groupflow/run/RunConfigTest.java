@@ -210,4 +210,59 @@ class RunConfigTest {
         assertEquals(0, http.agent().http().transport().retries(), "the environment calls retry, not the transport");
         assertNull(RunConfig.load(null, List.of("task.name=guess")).agent().http(), "builtin by default");
     }
+
+    /** A checkpoint directory as far as the configuration looks: config.json, and a tokenizer config. */
+    private static Path checkpoint(Path dir, String tokenizerConfig) throws Exception {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), "{}");
+        Files.writeString(dir.resolve("tokenizer_config.json"), tokenizerConfig);
+        return dir;
+    }
+
+    @Test
+    void chatTurnsNeedAModelWithAChatTemplateReportedWithTheOtherProblems(@TempDir Path tmp) throws Exception {
+        ConfigProblems builtIn = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of(
+                "task.name=guess", "agent.turn-format=chat", "agent.tool-call-format=qwen", "agent.retries=-1")));
+        String all = String.join("\n", builtIn.problems());
+        for (String expected : List.of("agent.turn-format: chat needs a Hugging Face model with a chat template "
+                        + "(model.path): the built-in policy writes plain text",
+                "agent.tool-call-format: qwen needs a Hugging Face model (model.path): the built-in policy's "
+                        + "alphabet (0123456789?<>=:) cannot write <tool_call> blocks",
+                "agent.retries: must be >= 0")) {
+            assertTrue(all.contains(expected), expected + " in " + all);
+        }
+        Path plain = checkpoint(tmp.resolve("no-template"), "{\"eos_token\": \"</s>\"}");
+        ConfigProblems noTemplate = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of(
+                "task.name=guess", "model.path=" + plain, "agent.turn-format=chat", "agent.tool-call-format=xml")));
+        all = String.join("\n", noTemplate.problems());
+        for (String expected : List.of("agent.turn-format: chat needs a chat template, but "
+                + plain.resolve("tokenizer_config.json") + " has no chat_template: use plain",
+                "agent.tool-call-format: 'xml' is not one of")) {
+            assertTrue(all.contains(expected), expected + " in " + all);
+        }
+
+        RunConfig.AgentSettings defaults = RunConfig.load(null, List.of("task.name=guess")).agent();
+        assertEquals(RunConfig.Turns.PLAIN, defaults.turns(), "the built-in policy's turns are plain text");
+        assertEquals(RunConfig.ToolCalls.PLAIN, defaults.toolCalls());
+        assertEquals(RunConfig.Turns.PLAIN, RunConfig.load(null, List.of("task.name=guess", "model.path=" + plain))
+                .agent().turns(), "auto: a model without a chat template has plain turns");
+        Path qwen = checkpoint(tmp.resolve("qwen"), "{\"chat_template\": \"{{ '<tool_call>' }}\"}");
+        // a chat turn is not the plain game's guess of max-length digits: one token is a turn
+        RunConfig.AgentSettings chat = RunConfig.load(null, List.of("task.name=guess", "model.path=" + qwen,
+                "agent.max-turn-tokens=1")).agent();
+        assertEquals(RunConfig.Turns.CHAT, chat.turns(), "auto: a chat template makes chat turns");
+        assertEquals(RunConfig.ToolCalls.QWEN, chat.toolCalls(), "auto: the template writes <tool_call> blocks");
+        Path other = checkpoint(tmp.resolve("other"), "{\"chat_template\": \"{{ messages }}\"}");
+        assertEquals(RunConfig.ToolCalls.PLAIN, RunConfig.load(null, List.of("task.name=guess", "model.path=" + other))
+                .agent().toolCalls(), "auto: a template without <tool_call> blocks");
+    }
+
+    @Test
+    void anAgentRunTakesItsTasksFromAPromptsFile(@TempDir Path tmp) throws Exception {
+        Path tasks = Files.writeString(tmp.resolve("tasks.jsonl"), "{\"prompt\": \"find it\", \"answer\": \"12\"}\n");
+        RunConfig c = RunConfig.load(null, List.of("task.name=guess", "data.prompts=" + tasks,
+                "eval.prompts=" + tasks));
+        assertEquals(tasks, c.data().prompts());
+        assertEquals(tasks, c.eval().prompts());
+    }
 }

@@ -57,6 +57,26 @@ public final class HfTokenizer implements TextTokenizer {
     }
 
     /**
+     * The chat template of a checkpoint directory as {@link #load} reads it ({@code tokenizer_config.json}'s
+     * {@code chat_template}: a string, or the text of its list of named templates), without loading the tokenizer;
+     * null when there is none (or the file cannot be read, which {@link #load} reports).
+     */
+    public static String chatTemplateText(Path dir) {
+        Path file = dir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            JsonNode config = JSON.readTree(file.toFile());
+            JsonNode template = config == null ? null : config.get("chat_template");
+            return template == null || template.isNull() ? null
+                    : template.isTextual() ? template.asText() : template.toString();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
      * Loads the tokenizer of a checkpoint directory.
      *
      * @param dir holds tokenizer.json (or .gz) and optionally tokenizer_config.json, generation_config.json
