@@ -133,7 +133,7 @@ class AgentChatTrainTest {
                 // every answer is rendered by the template: a user message (the game's hint: no guess call was
                 // well-formed), then the generation prompt of the next assistant turn
                 assertTrue(seen.endsWith("<|im_end|>\n<|im_start|>assistant\n"), "template-rendered: " + turn);
-                assertTrue(seen.contains("<|im_start|>user\nCall the guess tool with 3 digits."), "the hint: " + turn);
+                assertTrue(seen.contains("<|im_start|>user\nCall the guess tool with 4 digits."), "the hint: " + turn);
                 if (turn.has("tool_call_errors")) {
                     badCalls++;
                     String error = turn.get("tool_call_errors").get(0).asText();
