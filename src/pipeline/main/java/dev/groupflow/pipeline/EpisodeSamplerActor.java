@@ -90,19 +90,16 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
     private EpisodeSamplerActor(ActorContext<Command> ctx, Settings settings, ActorRef<PromptSupply.Command> supply,
                                 RolloutQueue groups) {
         super(ctx);
-        if (settings.exactVersions().isPresent()) {
-            Determinism.singleThreaded();
-        }
         this.settings = settings;
         this.supply = supply;
         this.groups = groups;
-        this.replica = settings.replicaFactory().get();
-        this.replica.setRequiresGradient(false);
+        this.replicaWeights = ReplicaWeights.open(settings.replicaFactory(), settings.weights(),
+                settings.exactVersions());
+        this.replica = replicaWeights.replica();
         this.runner = new EpisodeRunner(new TurnSampler(replica, settings.tokenizer(),
                 settings.format().turnEnds(settings.tokenizer().eosIds())), settings.format(),
                 settings.environment(), settings.limits(), settings.params(),
                 Math.max(1, settings.batchPrompts() * settings.groupSize()), settings.exactVersions().isPresent());
-        this.replicaWeights = new ReplicaWeights(settings.weights(), settings.exactVersions(), replica);
         this.grantedAdapter = ctx.messageAdapter(PromptSupply.Granted.class, TasksGranted::new);
         supply.tell(new PromptSupply.SamplerRestarted(settings.id())); // recover a crashed run's grants
         requestWork();

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * A sampling stage's replica and which published weights it holds: before a grant is sampled it takes the newest
@@ -25,10 +26,29 @@ final class ReplicaWeights {
         void run(List<PromptWork> prompts, long version) throws E;
     }
 
-    ReplicaWeights(WeightStore weights, Optional<SamplerActor.ExactVersions> exact, CausalLm replica) {
+    private ReplicaWeights(WeightStore weights, Optional<SamplerActor.ExactVersions> exact, CausalLm replica) {
         this.weights = weights;
         this.exact = exact;
         this.replica = replica;
+    }
+
+    /**
+     * A sampling stage's replica, made on the stage's own thread: with PyTorch's ops single-threaded there in
+     * deterministic mode, and without gradients (sampling never trains).
+     */
+    static ReplicaWeights open(Supplier<CausalLm> replicaFactory, WeightStore weights,
+                               Optional<SamplerActor.ExactVersions> exact) {
+        if (exact.isPresent()) {
+            Determinism.singleThreaded();
+        }
+        CausalLm replica = replicaFactory.get();
+        replica.setRequiresGradient(false);
+        return new ReplicaWeights(weights, exact, replica);
+    }
+
+    /** The replica the stage samples with (it closes it). */
+    CausalLm replica() {
+        return replica;
     }
 
     /** Runs {@code work} on the grant's prompts, once per version they need, with the replica holding it. */

@@ -89,16 +89,13 @@ public final class SamplerActor extends AbstractBehavior<SamplerActor.Command> {
     private SamplerActor(ActorContext<Command> ctx, Settings settings, ActorRef<PromptSupply.Command> supply,
                          RolloutQueue rollouts) {
         super(ctx);
-        if (settings.exactVersions().isPresent()) {
-            Determinism.singleThreaded();
-        }
         this.settings = settings;
         this.supply = supply;
         this.rollouts = rollouts;
-        this.replica = settings.replicaFactory().get();
-        this.replica.setRequiresGradient(false);
+        this.replicaWeights = ReplicaWeights.open(settings.replicaFactory(), settings.weights(),
+                settings.exactVersions());
+        this.replica = replicaWeights.replica();
         this.sampler = settings.rolloutSampler(replica);
-        this.replicaWeights = new ReplicaWeights(settings.weights(), settings.exactVersions(), replica);
         this.grantedAdapter = ctx.messageAdapter(PromptSupply.Granted.class, PromptsGranted::new);
         supply.tell(new PromptSupply.SamplerRestarted(settings.id())); // recover a crashed run's grants
         requestWork();

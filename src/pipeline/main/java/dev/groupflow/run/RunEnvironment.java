@@ -17,7 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 
 /**
  * An agent run's environment, owned by the run: the one an embedding application supplied
@@ -31,7 +30,7 @@ import java.util.concurrent.ThreadFactory;
 final class RunEnvironment implements AutoCloseable {
     private final ExecutorService games;
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
-            daemon("environment-timers"));
+            RunVerifiers.daemon("environment-timers"));
     private final EnvironmentCalls calls;
     private final TurnFormat format;
     private final boolean builtIn;
@@ -44,7 +43,7 @@ final class RunEnvironment implements AutoCloseable {
             timers.shutdownNow();
             throw e;
         }
-        this.games = builtIn ? Executors.newFixedThreadPool(2, daemon("guess-environment")) : null;
+        this.games = builtIn ? Executors.newFixedThreadPool(2, RunVerifiers.daemon("guess-environment")) : null;
         Environment environment = supplied.orElseGet(() -> agent.http() != null
                 ? new HttpEnvironment(agent.http().url(), agent.http().transport(), timers)
                 : new JavaEnvironment(new GuessEnvironment(agent.turns() == RunConfig.Turns.CHAT, agent.turnCost()), games));
@@ -98,14 +97,6 @@ final class RunEnvironment implements AutoCloseable {
     /** Whether the episodes are the built-in guess game's (its tasks need a digit-string answer). */
     boolean builtIn() {
         return builtIn;
-    }
-
-    private static ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     @Override

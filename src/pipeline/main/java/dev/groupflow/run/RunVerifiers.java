@@ -8,6 +8,7 @@ import dev.groupflow.verify.registry.Verifiers;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
@@ -39,11 +40,16 @@ public final class RunVerifiers implements AutoCloseable {
 
     /** Two daemon threads for verifier timeouts and retries, named {@code name}. */
     public static ScheduledExecutorService timers(String name) {
-        return Executors.newScheduledThreadPool(2, r -> {
+        return Executors.newScheduledThreadPool(2, daemon(name));
+    }
+
+    /** Threads named {@code name} that never keep the JVM alive (a run's helpers end with it). */
+    static ThreadFactory daemon(String name) {
+        return r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
-        });
+        };
     }
 
     /** The configured verifier ({@link Verifiers#builtIn()}), with artificial latency when configured. */
