@@ -232,9 +232,9 @@ final class TrainCommand implements Callable<Integer> {
     /** Differences that make a checkpoint's run incompatible with the given config. */
     static final class ResumeCheck {
         /** What a resumed run must share with its checkpoint: the model, the data and the algorithm. */
-        static final List<String> IDENTITY = List.of("seed", "deterministic", "model.path", "model.builtin", "task", "agent",
-                "data.prompts", "data.shuffle", "grpo.group-size", "grpo.scale", "grpo.aggregation", "grpo.ratio-level",
-                "grpo.beta", "train.batch-groups");
+        static final List<String> IDENTITY = List.of("seed", "deterministic", "model.path", "model.builtin", "task",
+                "agent", "data.prompts", "data.shuffle", "grpo.group-size", "grpo.scale", "grpo.aggregation",
+                "grpo.ratio-level", "grpo.beta", "train.batch-groups");
         /** In deterministic mode also what fixes which samples are drawn with which weights. */
         static final List<String> DETERMINISTIC_IDENTITY = List.of("pipeline.max-staleness",
                 "pipeline.sampler-batch-prompts", "sampling");

@@ -26,8 +26,8 @@ import java.util.TreeSet;
  * <p>One call, top to bottom: advantages per group (GRPO's, or NGRPO's with virtual samples) → (beta &gt; 0)
  * reference log-probs → for each pass: for each micro-batch of at most {@code micro_batch_tokens} padded tokens,
  * current log-probs → loss with whole-batch normalisers → backward (gradients accumulate) → global-norm clip →
- * AdamW, or a skipped update when the loss or the gradient is not finite. In passes after the first the ratio is taken against the first pass's
- * log-probs; in the first, against the behaviour log-probs the sampler recorded.
+ * AdamW, or a skipped update when the loss or the gradient is not finite. In passes after the first the ratio is
+ * taken against the first pass's log-probs; in the first, against the behaviour log-probs the sampler recorded.
  *
  * <p>Forced tokens (the guidance prefix of G²RPO-A's guided completions, {@link TrainingSample#forced}) were not
  * sampled, so they have no behaviour log-probability. By default they are left out of the loss, the KL and the clip

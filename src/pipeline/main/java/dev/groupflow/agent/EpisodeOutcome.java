@@ -23,7 +23,10 @@ public sealed interface EpisodeOutcome extends CborSerializable {
         return this instanceof Finished || this instanceof Truncated;
     }
 
-    /** A short name for metrics and logs: finished, max_turns, max_tokens, environment_failed, environment_timed_out. */
+    /**
+     * A short name for metrics and logs: finished, max_turns, max_tokens, environment_failed,
+     * environment_timed_out.
+     */
     default String label() {
         if (this instanceof Truncated t) {
             return t.limit() == Limit.MAX_TURNS ? "max_turns" : "max_tokens";

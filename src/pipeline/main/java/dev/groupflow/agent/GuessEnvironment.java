@@ -17,8 +17,9 @@ import java.util.Map;
  * scores, so a wrong length costs); a step's reward is the change in accuracy since the previous guess minus the
  * turn cost, so the episode's return is the last guess's accuracy (1 when found; the episode then ends) minus the
  * cost of the turns taken: a turn that learns nothing (the same guess again) is never free. The partial credit gives a
- * policy trained from scratch a signal before it writes well-formed guesses. State keys are the history of guesses and answers, so two episodes of a task that made the same guesses
- * are in the same state (GiGPO's step groups). Deterministic: the same actions always get the same answers.
+ * policy trained from scratch a signal before it writes well-formed guesses. State keys are the history of guesses
+ * and answers, so two episodes of a task that made the same guesses are in the same state (GiGPO's step groups).
+ * Deterministic: the same actions always get the same answers.
  *
  * <p>Plain mode (the built-in tiny policy with its character tokenizer): the first observation is {@code ???:}, a
  * turn is the guess ({@code 503}), the answer is {@code <>=:}. Chat mode (a Hugging Face model): a user message

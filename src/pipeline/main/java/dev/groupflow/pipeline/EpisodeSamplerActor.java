@@ -148,7 +148,8 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
             byKey.put(p.key(), p);
             Prompt task = new Prompt(p.id(), p.messages() == null ? p.text() : null, p.messages(), p.answer(),
                     p.metadata());
-            long environmentSeed = (long) (SampleRng.uniform(settings.seed(), ENVIRONMENT_SALT, p.key(), 0, 0) * Long.MAX_VALUE);
+            long environmentSeed = (long) (SampleRng.uniform(settings.seed(), ENVIRONMENT_SALT, p.key(), 0, 0)
+                    * Long.MAX_VALUE);
             for (int i = 0; i < g; i++) {
                 specs.add(new EpisodeSpec("p" + p.key() + "/s" + i + "/a" + attempt, p.key(), i, task,
                         environmentSeed));

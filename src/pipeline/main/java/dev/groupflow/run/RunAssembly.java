@@ -485,7 +485,8 @@ public final class RunAssembly implements AutoCloseable {
         return new TrainingCore(new TrainingCore.Settings(config.train().steps(), config.train().batchGroups(),
                 config.pipeline().maxStaleness(), config.deterministic(), config.checkpoint().every(),
                 config.checkpoint().maxConsecutiveFailures(),
-                config.task().agent() ? config.agent().advantages(config.grpo().scale(), config.grpo().ngrpo()) : null), learner, weights,
+                config.task().agent() ? config.agent().advantages(config.grpo().scale(), config.grpo().ngrpo())
+                        : null), learner, weights,
                 files, checkpoints, reporter, gauges, start.step(), guidance.orElse(null));
     }
 

@@ -114,7 +114,8 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
      *
      * @param url its base URL ({@code BASE/start}, {@code BASE/step}, {@code BASE/end})
      * @param transport the HTTP client's limits: {@code agent.timeout} per attempt, no retries of its own (the
-     *     environment calls retry, {@code agent.retries}), the concurrency, reply size and breaker of {@code agent.http}
+     *     environment calls retry, {@code agent.retries}), the concurrency, reply size and breaker of
+     *     {@code agent.http}
      */
     public record HttpEnvironmentSettings(URI url, JsonPost.Settings transport) {
     }
@@ -643,7 +644,8 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         if (!(minRatio >= 0 && minRatio <= 1)) {
             r.problem("optim.min-lr-ratio", "must be in [0, 1], got " + minRatio);
         }
-        if (sampling == null || scale.isEmpty() || advantage.isEmpty() || aggregation.isEmpty() || level.isEmpty() || schedule.isEmpty()) {
+        if (sampling == null || scale.isEmpty() || advantage.isEmpty() || aggregation.isEmpty() || level.isEmpty()
+                || schedule.isEmpty()) {
             return null;
         }
         try {

@@ -46,7 +46,8 @@ final class RunEnvironment implements AutoCloseable {
         this.games = builtIn ? Executors.newFixedThreadPool(2, RunVerifiers.daemon("guess-environment")) : null;
         Environment environment = supplied.orElseGet(() -> agent.http() != null
                 ? new HttpEnvironment(agent.http().url(), agent.http().transport(), timers)
-                : new JavaEnvironment(new GuessEnvironment(agent.turns() == RunConfig.Turns.CHAT, agent.turnCost()), games));
+                : new JavaEnvironment(new GuessEnvironment(agent.turns() == RunConfig.Turns.CHAT, agent.turnCost()),
+                        games));
         this.calls = new EnvironmentCalls(environment, agent.timeout(), agent.retries(), agent.retryBackoff(), timers);
     }
 

@@ -88,7 +88,8 @@ public final class JsonPost {
             return;
         }
         permits.acquire().thenCompose(held -> send(url, body, parse)).whenComplete((reply, error) -> {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause()
+                    : error;
             if (cause == null) {
                 breaker.success();
                 out.complete(reply);
