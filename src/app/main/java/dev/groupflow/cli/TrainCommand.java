@@ -47,7 +47,7 @@ final class TrainCommand implements Callable<Integer> {
      */
     static final Map<String, String> AGENT_PRESET = preset("task.name", RunConfig.GUESS, "train.steps", "600",
             "train.batch-groups", "8", "grpo.group-size", "8", "optim.lr", "1e-3", "optim.schedule", "cosine",
-            "optim.min-lr-ratio", "0.1", "task.eval-prompts", "100");
+            "optim.min-lr-ratio", "0.1", "grpo.entropy-coef", "0.02", "task.eval-prompts", "100");
 
     /**
      * What {@code --task agent --model DIR} sets instead: the built-in task's batch shape, and room for chat turns

@@ -88,6 +88,9 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, Ngrpo ngrpo, GrpoL
         if (!(loss.beta() >= 0)) {
             p.add("grpo.beta: must be >= 0, got " + loss.beta());
         }
+        if (!(loss.entropyCoef() >= 0 && Double.isFinite(loss.entropyCoef()))) {
+            p.add("grpo.entropy-coef: must be >= 0 (0 = no entropy bonus), got " + loss.entropyCoef());
+        }
         if (!(loss.isCap() == 0 || loss.isCap() >= 1)) {
             p.add("grpo.is-cap: must be 0 (off) or >= 1, got " + loss.isCap());
         }
@@ -142,6 +145,7 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, Ngrpo ngrpo, GrpoL
         public double epsHigh;
         public double beta;
         public double isCap;
+        public double entropyCoef;
         public boolean maskTruncated;
         public boolean trainForced;
         public int numIterations;
@@ -168,6 +172,7 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, Ngrpo ngrpo, GrpoL
             epsHigh = c.loss.epsHigh();
             beta = c.loss.beta();
             isCap = c.loss.isCap();
+            entropyCoef = c.loss.entropyCoef();
             maxCompletionLength = c.loss.maxCompletionLength();
             numIterations = c.passes.numIterations();
             microBatchTokens = c.passes.microBatchTokens();
@@ -187,7 +192,7 @@ public record GrpoConfig(int groupSize, AdvantageScale scale, Ngrpo ngrpo, GrpoL
 
         public GrpoConfig build() {
             return new GrpoConfig(groupSize, scale, ngrpo, new GrpoLoss.Settings(aggregation, ratioLevel, epsLow,
-                    epsHigh, beta, isCap, maxCompletionLength), new Passes(numIterations, microBatchTokens,
+                    epsHigh, beta, isCap, maxCompletionLength, entropyCoef), new Passes(numIterations, microBatchTokens,
                     maskTruncated, trainForced, temperature),
                     new Optim(schedule, beta1, beta2, adamEps, weightDecay, maxGradNorm),
                     new ReferenceSync(refSyncEvery, refSyncAlpha), maxNonFinite);

@@ -13,6 +13,7 @@ import dev.groupflow.model.Scalars;
  *   ratio_t     = exp(log_ratio_t)                    (truncated at is_cap in value, gradient scaled, if set)
  *   clipped_t   = clip(ratio_t, 1 − eps_low, 1 + eps_high)
  *   loss_t      = −min(ratio_t · A, clipped_t · A) + beta · (exp(ref_t − cur_t) − (ref_t − cur_t) − 1)
+ *                 − entropy_coef · H_t                (H_t: entropy of the policy's distribution at t)
  * </pre>
  *
  * reduced by the {@link Aggregation} with normalisers of the <em>whole</em> batch, so summing the micro-batch
@@ -32,9 +33,16 @@ public final class GrpoLoss {
      * @param beta coefficient of the k3 KL penalty to the reference model (0: no reference model at all)
      * @param isCap truncated importance sampling: the ratio is capped at this value (0 = off)
      * @param maxCompletionLength the sampler's max new tokens (Dr. GRPO's constant normaliser)
+     * @param entropyCoef coefficient of the entropy bonus, subtracted from the loss (0 = none; verl's entropy_coeff)
      */
     public record Settings(Aggregation aggregation, RatioLevel ratioLevel, double epsLow, double epsHigh, double beta,
-                           double isCap, int maxCompletionLength) {
+                           double isCap, int maxCompletionLength, double entropyCoef) {
+
+        /** Without an entropy bonus. */
+        public Settings(Aggregation aggregation, RatioLevel ratioLevel, double epsLow, double epsHigh, double beta,
+                        double isCap, int maxCompletionLength) {
+            this(aggregation, ratioLevel, epsLow, epsHigh, beta, isCap, maxCompletionLength, 0.0);
+        }
     }
 
     /**
@@ -58,15 +66,27 @@ public final class GrpoLoss {
     public record Output(NDArray loss, NDArray ratio, NDArray lowClipped, NDArray highClipped, NDArray kl) {
     }
 
+    /** {@link #compute(NDArray, NDArray, NDArray, NDArray, NDArray, NDArray, Settings, Normaliser)} without entropy. */
+    public static Output compute(NDArray cur, NDArray old, NDArray ref, NDArray mask, NDArray advantages,
+                                 Settings s, Normaliser n) {
+        return compute(cur, old, ref, null, mask, advantages, s, n);
+    }
+
     /**
      * @param cur [b, C] log-probabilities under the policy being trained (with gradient)
      * @param old [b, C] log-probabilities the ratio is taken against (behaviour, or the first pass's)
      * @param ref [b, C] reference-model log-probabilities, or null when beta = 0
+     * @param entropy [b, C] entropy of the policy's distribution at each position (with gradient), or null when
+     *     entropy_coef = 0
      * @param mask [b, C] 1 for completion tokens in the loss, 0 for padding and masked-out tokens
      * @param advantages [b] one advantage per sequence
      */
-    public static Output compute(NDArray cur, NDArray old, NDArray ref, NDArray mask, NDArray advantages,
-                                 Settings s, Normaliser n) {
+    public static Output compute(NDArray cur, NDArray old, NDArray ref, NDArray entropy, NDArray mask,
+                                 NDArray advantages, Settings s, Normaliser n) {
+        if (s.entropyCoef() != 0 && entropy == null) {
+            throw new IllegalArgumentException("an entropy bonus (entropy_coef " + s.entropyCoef()
+                    + ") needs the entropies");
+        }
         Shape shape = cur.getShape();
         // positions outside the mask (padding) may hold -inf (a token the model never generates, such as the pad
         // token, has log-probability -inf): keep them out of the arithmetic, where -inf - -inf or -inf * 0 is NaN
@@ -96,6 +116,9 @@ public final class GrpoLoss {
             NDArray d = ref.sub(cur);                                                   // [b, C]
             kl = d.exp().sub(d).sub(1.0);                                               // k3 ≥ 0
             perToken = perToken.add(Scalars.mul(kl, s.beta()));
+        }
+        if (s.entropyCoef() != 0) {
+            perToken = perToken.sub(Scalars.mul(entropy.mul(mask), s.entropyCoef()));
         }
         NDArray masked = perToken.mul(mask);
         NDArray loss = switch (s.aggregation()) {

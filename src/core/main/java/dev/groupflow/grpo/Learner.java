@@ -263,9 +263,13 @@ public final class Learner implements AutoCloseable {
         try (NDScope ignored = new NDScope()) {
             NDManager mgr = policy.manager();
             NDList arrays = packed.toArrays(mgr);
+            boolean bonus = config.loss().entropyCoef() != 0; // the loss differentiates the entropies too
+            LogprobGraph.Entropy entropy = bonus ? LogprobGraph.Entropy.GRADIENT
+                    : firstPass ? LogprobGraph.Entropy.VALUE : LogprobGraph.Entropy.NONE;
             LogprobGraph graph = LogprobGraph.forward(policy, arrays.get(0), arrays.get(1), packed.promptWidth(),
-                    arrays.get(2), config.passes().temperature(), firstPass);
+                    arrays.get(2), config.passes().temperature(), entropy);
             NDArray cur = toFloat64(graph.logprobs());                                      // [b, C]
+            NDArray entropies = bonus ? toFloat64(graph.entropy()) : null;                  // [b, C]
             NDArray oldArray = mgr.create(padded(old, from, b, c), new Shape(b, c));         // [b, C]
             NDArray refArray = ref == null ? null : mgr.create(padded(ref, from, b, c), new Shape(b, c));
             NDArray starts = mgr.create(Arrays.copyOfRange(batch.lossStarts, from, to));    // [b]
@@ -274,7 +278,7 @@ public final class Learner implements AutoCloseable {
             NDArray mask = positions.gte(starts.expandDims(1))                              // [b, C]
                     .logicalAnd(positions.lt(lengths.expandDims(1))).toType(DataType.FLOAT64, false);
             NDArray adv = mgr.create(Arrays.copyOfRange(advantages, from, to));              // [b]
-            GrpoLoss.Output loss = GrpoLoss.compute(cur, oldArray, refArray, mask, adv, config.loss(),
+            GrpoLoss.Output loss = GrpoLoss.compute(cur, oldArray, refArray, entropies, mask, adv, config.loss(),
                     new GrpoLoss.Normaliser(batch.rows(), batch.tokensInLoss));
             collector.backward(loss.loss());
             graph.backward(); // on through the LM head in chunks and the decoder (recomputed when configured)
@@ -286,7 +290,8 @@ public final class Learner implements AutoCloseable {
             for (int r = 0; r < b; r++) {
                 logprobs[r] = Arrays.copyOfRange(lp, r * c, r * c + batch.completions.get(from + r).length);
             }
-            double[] diagnostics = Diagnostics.of(loss, graph.entropy().toType(DataType.FLOAT64, false).mul(mask),
+            double[] diagnostics = Diagnostics.of(loss, graph.entropy().stopGradient().toType(DataType.FLOAT64, false)
+                    .mul(mask),
                     mask);
             return new MicroBatch(loss.loss().getDouble(), logprobs, diagnostics);
         }

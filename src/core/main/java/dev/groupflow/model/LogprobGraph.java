@@ -35,13 +35,24 @@ import java.util.List;
  * forward pass.
  */
 public final class LogprobGraph {
+    /** What the graph computes of each predicted distribution's entropy. */
+    public enum Entropy {
+        /** Nothing. */
+        NONE,
+        /** Its value, a diagnostic without gradient. */
+        VALUE,
+        /** Its value with gradient: the loss may depend on {@link #entropy()} (an entropy bonus). */
+        GRADIENT
+    }
+
     private final CausalLm model;
     private final NDArray logprobs;       // [B, C]: with its graph (plain), or a leaf (explicit)
-    private final NDArray entropy;        // [B, C] or null
+    private final NDArray entropy;        // [B, C] or null; with its graph or a leaf under Entropy.GRADIENT
     private final NDArray predicting;     // [B, C, E] final hidden states of the predicting positions, in the graph
     private final NDArray headInput;      // [N, E] the same values, a leaf the head chunks differentiate into
     private final NDArray tokens;         // [N] int64 the completion tokens
     private final double temperature;
+    private final boolean entropyGradient;
     private final int rows;
     private final Layers layers;          // null unless recomputing
     private final long pass;              // the adapters' training pass (dropout masks to replay), or -1
@@ -52,7 +63,8 @@ public final class LogprobGraph {
     }
 
     private LogprobGraph(CausalLm model, NDArray logprobs, NDArray entropy, NDArray predicting, NDArray headInput,
-                         NDArray tokens, double temperature, int rows, Layers layers, long pass) {
+                         NDArray tokens, double temperature, boolean entropyGradient, int rows, Layers layers,
+                         long pass) {
         this.model = model;
         this.logprobs = logprobs;
         this.entropy = entropy;
@@ -60,6 +72,7 @@ public final class LogprobGraph {
         this.headInput = headInput;
         this.tokens = tokens;
         this.temperature = temperature;
+        this.entropyGradient = entropyGradient;
         this.rows = rows;
         this.layers = layers;
         this.pass = pass;
@@ -77,24 +90,38 @@ public final class LogprobGraph {
      */
     public static LogprobGraph forward(CausalLm model, NDArray ids, NDArray mask, int promptWidth,
                                        NDArray completionIds, double temperature, boolean withEntropy) {
+        return forward(model, ids, mask, promptWidth, completionIds, temperature,
+                withEntropy ? Entropy.VALUE : Entropy.NONE);
+    }
+
+    /**
+     * {@link #forward(CausalLm, NDArray, NDArray, int, NDArray, double, boolean)} choosing what of the entropy to
+     * compute; under {@link Entropy#GRADIENT} the loss may depend on {@link #entropy()} as well as on
+     * {@link #logprobs()}, and {@link #backward} carries both gradients into the model.
+     */
+    public static LogprobGraph forward(CausalLm model, NDArray ids, NDArray mask, int promptWidth,
+                                       NDArray completionIds, double temperature, Entropy entropy) {
         long pass = model.beginAdapterPass(-1);
         try {
-            return forward(model, ids, mask, promptWidth, completionIds, temperature, withEntropy, pass);
+            return forward(model, ids, mask, promptWidth, completionIds, temperature, entropy, pass);
         } finally {
             model.endAdapterPass();
         }
     }
 
     private static LogprobGraph forward(CausalLm model, NDArray ids, NDArray mask, int promptWidth,
-                                        NDArray completionIds, double temperature, boolean withEntropy, long pass) {
+                                        NDArray completionIds, double temperature, Entropy what, long pass) {
+        boolean withEntropy = what != Entropy.NONE;
+        boolean entropyGradient = what == Entropy.GRADIENT;
         TrainingMemory memory = model.trainingMemory();
         int b = (int) completionIds.getShape().get(0);
         int c = (int) completionIds.getShape().get(1);
         int rows = memory.rowsPerChunk(model.config().vocabSize());
         if (!memory.recompute() && (long) b * c <= rows) {
-            NDList out = TokenLogprobs.compute(model, ids, mask, promptWidth, completionIds, temperature, withEntropy);
+            NDList out = TokenLogprobs.compute(model, ids, mask, promptWidth, completionIds, temperature, withEntropy,
+                    entropyGradient);
             return new LogprobGraph(model, out.get(0), withEntropy ? out.get(1) : null, null, null, null, temperature,
-                    rows, null, pass);
+                    entropyGradient, rows, null, pass);
         }
         int width = (int) ids.getShape().get(1);
         NDArray positions = Masks.positions(mask);                                        // [B, T]
@@ -116,8 +143,11 @@ public final class LogprobGraph {
         NDArray logprobs = values.get(0).reshape(b, c);
         logprobs.setRequiresGradient(true);
         NDArray entropy = withEntropy ? values.get(1).reshape(b, c) : null;
-        return new LogprobGraph(model, logprobs, entropy, predicting, headInput, tokens, temperature, rows, layers,
-                pass);
+        if (entropyGradient) {
+            entropy.setRequiresGradient(true);
+        }
+        return new LogprobGraph(model, logprobs, entropy, predicting, headInput, tokens, temperature,
+                entropyGradient, rows, layers, pass);
     }
 
     /** Runs the layers without autograd, keeping each one's input; the last output becomes a leaf. */
@@ -152,28 +182,38 @@ public final class LogprobGraph {
         return logprobs;
     }
 
-    /** Entropy of each predicted distribution [B, C] (no gradient), or null when not asked for. */
+    /**
+     * Entropy of each predicted distribution [B, C], or null when not asked for; differentiable under
+     * {@link Entropy#GRADIENT}, a detached diagnostic otherwise.
+     */
     public NDArray entropy() {
         return entropy;
     }
 
     /**
-     * Carries the gradient the loss's backward pass left on {@link #logprobs()} into the model's parameters (the
-     * head chunk by chunk, then the decoder, layer by layer when recomputing). Call once, with grad mode on, right
-     * after back-propagating the loss.
+     * Carries the gradient the loss's backward pass left on {@link #logprobs()} (and on {@link #entropy()} under
+     * {@link Entropy#GRADIENT}) into the model's parameters (the head chunk by chunk, then the decoder, layer by layer
+     * when recomputing). Call once, with grad mode on, right after back-propagating the loss.
      */
     public void backward() {
         if (headInput == null) {
             return; // plain graph: the loss's backward pass went all the way
         }
         NDArray g = logprobs.getGradient().reshape(-1);                                  // [N] d loss / d logprobs
+        NDArray gEntropy = entropyGradient ? entropy.getGradient().reshape(-1) : null;   // [N] d loss / d entropy
         long n = g.getShape().get(0);
         for (long from = 0; from < n; from += rows) {
             long to = Math.min(n, from + rows);
             try (NDScope ignored = new NDScope()) {
-                NDArray chunk = TokenLogprobs.head(model, headInput.get("{}:{}", from, to), tokens.get("{}:{}", from, to),
-                        temperature, false).get(0);                                    // [n]
-                backward(chunk, g.get("{}:{}", from, to));
+                NDList chunk = TokenLogprobs.head(model, headInput.get("{}:{}", from, to),
+                        tokens.get("{}:{}", from, to), temperature, entropyGradient, entropyGradient); // [n] each
+                if (gEntropy == null) {
+                    backward(chunk.get(0), g.get("{}:{}", from, to));
+                } else { // one backward pass for both: d(Σ logp · g + Σ H · gH)
+                    NDArray both = chunk.get(0).mul(g.get("{}:{}", from, to))
+                            .add(chunk.get(1).mul(gEntropy.get("{}:{}", from, to))).sum();
+                    backward(both, both.onesLike());
+                }
             }
         }
         NDArray gradHidden = headInput.getGradient().reshape(predicting.getShape());     // [B, C, E]

@@ -107,6 +107,15 @@ public final class TokenLogprobs {
      */
     public static NDList compute(CausalLm model, NDArray ids, NDArray mask, int promptWidth, NDArray completionIds,
                                  double temperature, boolean withEntropy) {
+        return compute(model, ids, mask, promptWidth, completionIds, temperature, withEntropy, false);
+    }
+
+    /**
+     * {@link #compute}, with the entropies in the autograd graph too when {@code entropyGradient} (grad mode on: the
+     * learner's entropy bonus, {@code grpo.entropy-coef}).
+     */
+    static NDList compute(CausalLm model, NDArray ids, NDArray mask, int promptWidth, NDArray completionIds,
+                          double temperature, boolean withEntropy, boolean entropyGradient) {
         int width = (int) ids.getShape().get(1);
         int b = (int) completionIds.getShape().get(0);
         int c = (int) completionIds.getShape().get(1);
@@ -114,7 +123,7 @@ public final class TokenLogprobs {
         NDArray predicting = hidden.get(":, {}:{}, :", promptWidth - 1, promptWidth - 1 + c);            // [B, C, E]
         int chunk = model.trainingMemory().rowsPerChunk(model.config().vocabSize());
         if (JniUtils.isGradMode() || (long) b * c <= chunk) {
-            return head(model, predicting, completionIds, temperature, withEntropy);
+            return head(model, predicting, completionIds, temperature, withEntropy, entropyGradient);
         }
         long e = predicting.getShape().get(2);
         NDList flat = headChunked(model, predicting.reshape(-1, e), completionIds.reshape(-1), temperature,
@@ -134,6 +143,15 @@ public final class TokenLogprobs {
      * @return {logprobs [...]} or {logprobs [...], entropy [...]}
      */
     static NDList head(CausalLm model, NDArray hidden, NDArray ids, double temperature, boolean withEntropy) {
+        return head(model, hidden, ids, temperature, withEntropy, false);
+    }
+
+    /**
+     * {@link #head}; with {@code entropyGradient} the entropy H = −Σ_v p_v log p_v keeps its autograd graph over
+     * [..., V] (dH/dlogits_v = −p_v (log p_v + H)), otherwise it is a detached diagnostic.
+     */
+    static NDList head(CausalLm model, NDArray hidden, NDArray ids, double temperature, boolean withEntropy,
+                       boolean entropyGradient) {
         int last = hidden.getShape().dimension() - 1;
         NDArray logits = model.logits(hidden);                                             // [..., V]
         if (temperature > 0 && temperature != 1.0) {
@@ -144,7 +162,7 @@ public final class TokenLogprobs {
         if (!withEntropy) {
             return new NDList(tokenLogp);
         }
-        NDArray plain = logp.stopGradient(); // a diagnostic: no autograd graph over [..., V]
+        NDArray plain = entropyGradient ? logp : logp.stopGradient(); // a diagnostic: no graph over [..., V]
         NDArray entropy = plain.exp().mul(plain).sum(new int[] {last}).neg();              // [...]
         return new NDList(tokenLogp, entropy);
     }

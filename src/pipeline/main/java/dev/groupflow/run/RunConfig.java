@@ -655,7 +655,8 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             Ngrpo ngrpo = advantage.equals("ngrpo") ? ngrpo(r) : null;
             GrpoLoss.Settings loss = new GrpoLoss.Settings(OptionNames.parse(Aggregation.class, aggregation),
                     OptionNames.parse(RatioLevel.class, level), r.number("grpo.eps-low"), r.number("grpo.eps-high"),
-                    r.number("grpo.beta"), r.number("grpo.is-cap"), sampling.maxNewTokens());
+                    r.number("grpo.beta"), r.number("grpo.is-cap"), sampling.maxNewTokens(),
+                    r.number("grpo.entropy-coef"));
             boolean maskTruncated = r.bool("grpo.mask-truncated");
             GrpoConfig.Passes passes = new GrpoConfig.Passes(numIterations, r.integer("grpo.micro-batch-tokens"),
                     maskTruncated, r.bool("grpo.guidance.train-forced"),
