@@ -10,6 +10,7 @@ import dev.groupflow.grpo.Learner;
 import dev.groupflow.grpo.LrSchedule;
 import dev.groupflow.grpo.TrainingSample;
 import dev.groupflow.model.CausalLm;
+import dev.groupflow.model.TrainingMemory;
 import dev.groupflow.model.MemoryPlan;
 import dev.groupflow.model.tokenizer.IdTokenizer;
 import dev.groupflow.sampling.SamplingParams;
@@ -107,28 +108,8 @@ public final class DecoderBench {
      * tokens. Mean of the timed steps after a warm-up.
      */
     public static ObjectNode learner(CausalLm model, int batch, int trainLen, int repeats) {
-        int vocab = model.config().vocabSize();
-        int groupSize = Math.min(4, batch);
-        GrpoConfig config = GrpoConfig.defaults(groupSize, trainLen).with(c -> {
-            c.microBatchTokens = batch * trainLen;
-            c.schedule = LrSchedule.constant(1e-5);
-        });
-        Random rng = new Random(0);
-        List<List<TrainingSample>> groups = new ArrayList<>();
-        for (int g = 0; g < batch / groupSize; g++) {
-            List<TrainingSample> group = new ArrayList<>();
-            for (int i = 0; i < groupSize; i++) {
-                int[] completion = rng.ints(trainLen - 1, 0, vocab).toArray();
-                float[] behaviour = new float[completion.length];
-                for (int j = 0; j < behaviour.length; j++) {
-                    behaviour[j] = (float) (-Math.log(vocab) + 0.1 * rng.nextGaussian());
-                }
-                group.add(new TrainingSample(g, i, new int[] {rng.nextInt(vocab)}, completion, behaviour,
-                        rng.nextDouble(), Map.of(), false, 0));
-            }
-            groups.add(group);
-        }
-        try (Learner learner = new Learner(model, null, config, 0)) {
+        List<List<TrainingSample>> groups = randomGroups(model.config().vocabSize(), batch, trainLen);
+        try (Learner learner = new Learner(model, null, stepConfig(batch, trainLen, 0.0), 0)) {
             learner.step(groups); // warm-up (the optimizer's moments exist from here on)
             long before = MemoryPlan.residentBytes();
             resetPeakResident();
@@ -153,6 +134,95 @@ public final class DecoderBench {
             }
             return out;
         }
+    }
+
+    /**
+     * The training step of {@link #learner(BenchShape, int)} without and with an entropy bonus
+     * ({@code grpo.entropy-coef}), on two copies of one model in one process: both warmed up, then their timed steps
+     * alternate (plain, bonus, plain, ...) so that both see the same machine. Prints the median of each and the
+     * bonus's as a ratio to the plain step's, and the most resident memory a step of each added.
+     *
+     * @param chunkBytes logits per LM-head chunk ({@code memory.logits-chunk}); 0 = the default (one chunk at the
+     *     bench shapes: the plain graph), less = the chunked head of real-size vocabularies
+     */
+    public static ObjectNode entropyBonus(BenchShape s, int repeats, double coef, long chunkBytes) {
+        try (NDManager root = NDManager.newBaseManager();
+             CausalLm plainModel = CausalLm.random(s.modelConfig(), root, 0);
+             CausalLm bonusModel = plainModel.copy(root)) {
+            if (chunkBytes > 0) {
+                plainModel.setTrainingMemory(new TrainingMemory(chunkBytes, false));
+                bonusModel.setTrainingMemory(new TrainingMemory(chunkBytes, false));
+            }
+            ObjectNode out = header(s.name(), "grpo_train_step_entropy_bonus", plainModel, s.batch());
+            out.put("logits_chunk_mib", (chunkBytes > 0 ? chunkBytes : TrainingMemory.DEFAULT.logitsChunkBytes())
+                    >> 20);
+            List<List<TrainingSample>> groups = randomGroups(s.vocab(), s.batch(), s.trainLen());
+            try (Learner plain = new Learner(plainModel, null, stepConfig(s.batch(), s.trainLen(), 0.0), 0);
+                 Learner bonus = new Learner(bonusModel, null, stepConfig(s.batch(), s.trainLen(), coef), 0)) {
+                plain.step(groups); // warm-up of each
+                bonus.step(groups);
+                double[][] seconds = new double[2][repeats];
+                long[] peakAdded = new long[2];
+                Learner[] learners = {plain, bonus};
+                for (int i = 0; i < repeats; i++) {
+                    for (int k = 0; k < 2; k++) {
+                        long before = MemoryPlan.residentBytes();
+                        resetPeakResident();
+                        long t0 = System.nanoTime();
+                        learners[k].step(groups);
+                        seconds[k][i] = (System.nanoTime() - t0) / 1e9;
+                        long peak = MemoryPlan.statusBytes(ProcessHandle.current().pid(), "VmHWM:");
+                        if (before > 0 && peak > 0) {
+                            peakAdded[k] = Math.max(peakAdded[k], peak - before);
+                        }
+                    }
+                }
+                out.put("seq_len", s.trainLen());
+                out.put("entropy_coef", coef);
+                String[] names = {"plain", "bonus"};
+                for (int k = 0; k < 2; k++) {
+                    ObjectNode o = out.putObject(names[k]);
+                    o.put("seconds", round3(median(seconds[k])));
+                    o.set("runs_s", JSON.valueToTree(Arrays.stream(seconds[k]).map(DecoderBench::round3).toArray()));
+                    o.put("step_peak_rss_mib", Math.round(peakAdded[k] / (double) (1L << 20)));
+                }
+                out.put("seconds_ratio", round3(median(seconds[1]) / median(seconds[0])));
+                if (peakAdded[0] > 0) {
+                    out.put("step_peak_rss_ratio", round3(peakAdded[1] / (double) peakAdded[0]));
+                }
+                return out;
+            }
+        }
+    }
+
+    /** The bench's learner settings: one micro-batch, a tiny constant learning rate. */
+    private static GrpoConfig stepConfig(int batch, int trainLen, double entropyCoef) {
+        return GrpoConfig.defaults(Math.min(4, batch), trainLen).with(c -> {
+            c.microBatchTokens = batch * trainLen;
+            c.schedule = LrSchedule.constant(1e-5);
+            c.entropyCoef = entropyCoef;
+        });
+    }
+
+    /** Groups of 4 (or of {@code batch}): a one-token prompt, trainLen − 1 random tokens, random rewards. */
+    private static List<List<TrainingSample>> randomGroups(int vocab, int batch, int trainLen) {
+        int groupSize = Math.min(4, batch);
+        Random rng = new Random(0);
+        List<List<TrainingSample>> groups = new ArrayList<>();
+        for (int g = 0; g < batch / groupSize; g++) {
+            List<TrainingSample> group = new ArrayList<>();
+            for (int i = 0; i < groupSize; i++) {
+                int[] completion = rng.ints(trainLen - 1, 0, vocab).toArray();
+                float[] behaviour = new float[completion.length];
+                for (int j = 0; j < behaviour.length; j++) {
+                    behaviour[j] = (float) (-Math.log(vocab) + 0.1 * rng.nextGaussian());
+                }
+                group.add(new TrainingSample(g, i, new int[] {rng.nextInt(vocab)}, completion, behaviour,
+                        rng.nextDouble(), Map.of(), false, 0));
+            }
+            groups.add(group);
+        }
+        return groups;
     }
 
     /** Resets the process's peak resident size (VmHWM) to its current one (Linux: clear_refs 5). */

@@ -54,10 +54,23 @@ final class BenchCommand implements Runnable {
 
     @Command(name = "learner", description = "Training-step throughput (forward, log-probs, backward, AdamW).")
     static final class LearnerBench extends ShapeOptions implements Runnable {
+        @Option(names = "--entropy-coef", defaultValue = "0", description = "also measure the step with this entropy "
+                + "bonus (grpo.entropy-coef) and print its time and memory as ratios to the plain step's")
+        double entropyCoef;
+
+        @Option(names = "--logits-chunk-mib", defaultValue = "0", description = "with --entropy-coef: logits per LM-head "
+                + "chunk (memory.logits-chunk), to measure the chunked head of large vocabularies; 0 = the default")
+        long logitsChunkMib;
+
         @Override
         public void run() {
             DecoderBench.threads(threads);
-            System.out.println(DecoderBench.learner(BenchShape.named(shape), repeats));
+            if (entropyCoef > 0) {
+                System.out.println(DecoderBench.entropyBonus(BenchShape.named(shape), repeats, entropyCoef,
+                        logitsChunkMib << 20));
+            } else {
+                System.out.println(DecoderBench.learner(BenchShape.named(shape), repeats));
+            }
         }
     }
 
