@@ -119,9 +119,15 @@ public final class Settings {
         }
     }
 
+    /** Sections whose keys are the user's own (a chat template's variables): never unknown. */
+    private static final List<String> OPEN_SECTIONS = List.of("data.chat-template-variables.");
+
     private static void unknownKeys(Config source, Config defaults, List<String> problems) {
         for (Map.Entry<String, ConfigValue> e : source.entrySet()) {
             String key = e.getKey();
+            if (OPEN_SECTIONS.stream().anyMatch(key::startsWith)) {
+                continue;
+            }
             if (!defaults.hasPathOrNull(key)) {
                 problems.add("unknown key '" + key + "' (" + where(e.getValue().origin()) + ")" + suggestion(key, defaults));
             }

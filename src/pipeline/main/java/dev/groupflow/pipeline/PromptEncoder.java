@@ -16,6 +16,7 @@ public final class PromptEncoder {
     private final int maxTokens;
     private final boolean failOnUnusable;
     private final boolean tasks;
+    private final Map<String, Object> variables;
 
     public PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens) {
         this(tokenizer, chatTemplate, maxTokens, false);
@@ -27,12 +28,22 @@ public final class PromptEncoder {
      * @param failOnUnusable whether an unusable prompt stops the run ({@link #fatal}) rather than being skipped
      */
     public PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens, boolean failOnUnusable) {
-        this(tokenizer, chatTemplate, maxTokens, failOnUnusable, false);
+        this(tokenizer, chatTemplate, maxTokens, failOnUnusable, Map.of());
+    }
+
+    /**
+     * As {@link #PromptEncoder(TextTokenizer, String, int, boolean)}, rendering with extra template variables
+     * ({@code data.chat-template-variables}, for example {@code enable_thinking = false}).
+     */
+    public PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens, boolean failOnUnusable,
+                         Map<String, Object> variables) {
+        this(tokenizer, chatTemplate, maxTokens, failOnUnusable, false, variables);
     }
 
     private PromptEncoder(TextTokenizer tokenizer, String chatTemplate, int maxTokens, boolean failOnUnusable,
-                          boolean tasks) {
+                          boolean tasks, Map<String, Object> variables) {
         this.tasks = tasks;
+        this.variables = Map.copyOf(variables);
         this.tokenizer = tokenizer;
         boolean has = tokenizer.chatTemplate() != null;
         if (chatTemplate.equals("on") && !has) {
@@ -48,7 +59,7 @@ public final class PromptEncoder {
      * (its observations), so it is never rendered or tokenized here: every task is usable, with no tokens.
      */
     public static PromptEncoder tasks(TextTokenizer tokenizer) {
-        return new PromptEncoder(tokenizer, "off", Integer.MAX_VALUE, false, true);
+        return new PromptEncoder(tokenizer, "off", Integer.MAX_VALUE, false, true, Map.of());
     }
 
     /** Whether an unusable prompt must stop the run ({@code data.long-prompts = fail}). */
@@ -111,7 +122,7 @@ public final class PromptEncoder {
             } else {
                 messages.add(Map.of("role", "user", "content", prompt.text()));
             }
-            text = tokenizer.applyChatTemplate(messages, true, Map.of());
+            text = tokenizer.applyChatTemplate(messages, true, variables);
         } else if (prompt.text() != null) {
             text = prompt.text();
         } else {

@@ -28,7 +28,8 @@ public final class CheckpointEvaluation {
             verifier = RunVerifiers.configured(rc, scheduler);
             int context = policy.model().config().maxPositionEmbeddings() - rc.sampling().maxNewTokens();
             int maxPrompt = rc.data().maxPromptTokens() > 0 ? Math.min(rc.data().maxPromptTokens(), context) : context;
-            PromptEncoder encoder = new PromptEncoder(policy.tokenizer(), rc.data().chatTemplate(), maxPrompt, false);
+            PromptEncoder encoder = new PromptEncoder(policy.tokenizer(), rc.data().chatTemplate(), maxPrompt, false,
+                    rc.data().chatTemplateVariables());
             VerifierCalls calls = new VerifierCalls(verifier, rc.verifier().timeout(), rc.verifier().retries(),
                     rc.verifier().retryBackoff(), scheduler);
             Map<String, Object> r = new LinkedHashMap<>();

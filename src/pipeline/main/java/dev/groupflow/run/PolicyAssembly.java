@@ -101,7 +101,8 @@ final class PolicyAssembly {
         if (!(source instanceof JsonlPrompts jsonl)) {
             return context;
         }
-        PromptEncoder encoder = new PromptEncoder(tokenizer, c.data().chatTemplate(), Math.max(1, context), false);
+        PromptEncoder encoder = new PromptEncoder(tokenizer, c.data().chatTemplate(), Math.max(1, context), false,
+                c.data().chatTemplateVariables());
         int longest = 1;
         for (long i = 0; i < Math.min(jsonl.size(), PROMPTS_MEASURED); i++) {
             try {

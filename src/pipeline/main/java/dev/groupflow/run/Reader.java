@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
@@ -79,6 +80,11 @@ final class Reader {
 
     String nullableString(String key) {
         return read(key, () -> config.getIsNull(key) ? null : config.getString(key), null);
+    }
+
+    /** A section of free keys as plain Java values (strings, numbers, booleans, lists, maps). */
+    Map<String, Object> object(String key) {
+        return read(key, () -> Map.copyOf(config.getObject(key).unwrapped()), Map.of());
     }
 
     List<String> strings(String key) {

@@ -190,10 +190,10 @@ public final class RunAssembly implements AutoCloseable {
                 : context;
         this.encoder = config.task().agent() ? PromptEncoder.tasks(policy.tokenizer())
                 : new PromptEncoder(policy.tokenizer(), config.data().chatTemplate(), maxPrompt,
-                config.data().failOnLongPrompts());
+                config.data().failOnLongPrompts(), config.data().chatTemplateVariables());
         this.verifiers = new RunVerifiers(config, overrides.verifier());
         this.environment = config.task().agent() ? new RunEnvironment(config.agent(), policy.tokenizer(),
-                overrides.environment()) : null;
+                config.data().chatTemplateVariables(), overrides.environment()) : null;
         this.guidance = guidance(config, resumed, start.step());
         this.checkpoints = new RunCheckpoints(checkpointer, learner, new RunCheckpoints.Contents(
                 Settings.render(config.raw()), tokenizerFiles, files.ledgerFile(),

@@ -36,6 +36,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -120,8 +121,14 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
     public record HttpEnvironmentSettings(URI url, JsonPost.Settings transport) {
     }
 
+    /**
+     * {@code data}.
+     *
+     * @param chatTemplateVariables extra variables of the chat template ({@code data.chat-template-variables})
+     */
     public record DataSettings(Path prompts, int epochs, boolean shuffle, String chatTemplate, int maxPromptTokens,
-                               boolean failOnLongPrompts, double maxBadFraction) {
+                               boolean failOnLongPrompts, double maxBadFraction,
+                               Map<String, Object> chatTemplateVariables) {
     }
 
     public record Latency(String distribution, Duration mean, double sigma) {
@@ -253,7 +260,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         DataSettings data = new DataSettings(r.existingPath("data.prompts", false), r.integer("data.epochs"),
                 r.bool("data.shuffle"), r.choice("data.chat-template", Set.of("auto", "on", "off")),
                 r.integer("data.max-prompt-tokens"), r.choice("data.long-prompts", Set.of("skip", "fail")).equals("fail"),
-                r.number("data.max-bad-fraction"));
+                r.number("data.max-bad-fraction"), r.object("data.chat-template-variables"));
         r.atLeast("data.epochs", data.epochs(), 0);
         if (!(data.maxBadFraction() >= 0 && data.maxBadFraction() <= 1)) {
             r.problem("data.max-bad-fraction", "must be in [0, 1], got " + data.maxBadFraction());

@@ -35,10 +35,11 @@ final class RunEnvironment implements AutoCloseable {
     private final TurnFormat format;
     private final boolean builtIn;
 
-    RunEnvironment(RunConfig.AgentSettings agent, TextTokenizer tokenizer, Optional<Environment> supplied) {
+    RunEnvironment(RunConfig.AgentSettings agent, TextTokenizer tokenizer, Map<String, Object> templateVariables,
+                   Optional<Environment> supplied) {
         this.builtIn = supplied.isEmpty() && agent.http() == null;
         try {
-            this.format = format(agent, tokenizer, builtIn);
+            this.format = format(agent, tokenizer, builtIn, templateVariables);
         } catch (RuntimeException e) {
             timers.shutdownNow();
             throw e;
@@ -58,6 +59,12 @@ final class RunEnvironment implements AutoCloseable {
      * {@code agent.max-tokens}.
      */
     static TurnFormat format(RunConfig.AgentSettings agent, TextTokenizer tokenizer, boolean builtIn) {
+        return format(agent, tokenizer, builtIn, Map.of());
+    }
+
+    /** As {@link #format(RunConfig.AgentSettings, TextTokenizer, boolean)}, chat turns with template variables. */
+    static TurnFormat format(RunConfig.AgentSettings agent, TextTokenizer tokenizer, boolean builtIn,
+                             Map<String, Object> templateVariables) {
         ToolCallFormat toolCalls = agent.toolCalls() == RunConfig.ToolCalls.QWEN ? ToolCallFormat.QWEN
                 : ToolCallFormat.PLAIN;
         if (agent.turns() == RunConfig.Turns.PLAIN) {
@@ -66,7 +73,7 @@ final class RunEnvironment implements AutoCloseable {
         if (tokenizer.chatTemplate() == null) {
             throw new IllegalArgumentException("agent.turn-format = chat: the model's tokenizer has no chat template");
         }
-        TurnFormat chat = new ChatTurnFormat(tokenizer, tokenizer.chatTemplate(), toolCalls, Map.of());
+        TurnFormat chat = new ChatTurnFormat(tokenizer, tokenizer.chatTemplate(), toolCalls, templateVariables);
         if (builtIn) {
             if (toolCalls == ToolCallFormat.PLAIN) {
                 throw new IllegalArgumentException("agent.tool-call-format = plain: the built-in guess game in chat "

@@ -1,16 +1,24 @@
 package dev.groupflow.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.groupflow.agent.ChatTurnFormat;
+import dev.groupflow.agent.EpisodeStart;
+import dev.groupflow.agent.GuessEnvironment;
+import dev.groupflow.agent.TurnFormat;
+import dev.groupflow.config.ConfigProblems;
+import dev.groupflow.data.Prompt;
 import dev.groupflow.model.tokenizer.HfTokenizer;
+import dev.groupflow.pipeline.PromptEncoder;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,5 +81,43 @@ class RunEnvironmentTest {
                 + "is played through its guess tool; use qwen"), e.getMessage());
         assertTrue(RunEnvironment.format(plainCalls, qwen, false) instanceof ChatTurnFormat,
                 "an environment of the application may read the text itself");
+    }
+
+    /**
+     * {@code data.chat-template-variables} reaches every rendering of the chat template: the training prompts and an
+     * agent run's chat turns (Qwen3's {@code enable_thinking = false} closes an empty think block after the generation
+     * prompt). Its keys are the user's own, so none is unknown; a misspelt section still is.
+     */
+    @Test
+    void chatTemplateVariablesFromTheConfigurationReachPromptsAndChatTurns() {
+        RunConfig plain = RunConfig.load(null, List.of("task.name=guess", "model.path=" + model,
+                "agent.max-tokens=1024"));
+        RunConfig noThinking = RunConfig.load(null, List.of("task.name=guess", "model.path=" + model,
+                "agent.max-tokens=1024", "data.chat-template-variables.enable_thinking=false"));
+        assertEquals(Map.of(), plain.data().chatTemplateVariables());
+        assertEquals(Map.of("enable_thinking", false), noThinking.data().chatTemplateVariables());
+
+        Prompt prompt = Prompt.text("p", "What is 2 + 2?", "4");
+        String before = new PromptEncoder(qwen, "auto", 4096, false, plain.data().chatTemplateVariables())
+                .render(prompt);
+        String after = new PromptEncoder(qwen, "auto", 4096, false, noThinking.data().chatTemplateVariables())
+                .render(prompt);
+        String emptyThink = "<think>\n\n</think>\n\n";
+        assertFalse(before.contains("<think>"), before);
+        assertEquals(before + emptyThink, after);
+
+        var first = new GuessEnvironment(true).start(new EpisodeStart("e", Prompt.text("t", "", "503"), 0)).first();
+        TurnFormat.Transcript turnsBefore = RunEnvironment.format(plain.agent(), qwen, true,
+                plain.data().chatTemplateVariables()).begin(first);
+        TurnFormat.Transcript turnsAfter = RunEnvironment.format(noThinking.agent(), qwen, true,
+                noThinking.data().chatTemplateVariables()).begin(first);
+        String rendered = qwen.decode(turnsAfter.context(), false);
+        assertTrue(rendered.endsWith(emptyThink), rendered);
+        assertEquals(qwen.decode(turnsBefore.context(), false) + emptyThink, rendered);
+
+        ConfigProblems e = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of(
+                "data.chat-template-variabels.enable_thinking=false")));
+        assertTrue(e.problems().stream().anyMatch(p -> p.startsWith("unknown key 'data.chat-template-variabels.")),
+                e.problems()::toString);
     }
 }
