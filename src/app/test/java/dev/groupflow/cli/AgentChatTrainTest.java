@@ -117,6 +117,10 @@ class AgentChatTrainTest {
                     "tokens in the loss = policy tokens: " + m);
             assertEquals(m.get("turns_per_episode").asDouble() * 8, m.get("turn_rows").asDouble(), 1e-6,
                     "one learner row per policy turn: " + m);
+            long sampled = m.get("turns_sampled_total").asLong();
+            assertTrue(sampled >= m.get("turns_per_episode").asDouble() * 8 - 1e-9, "turns sampled: " + m);
+            assertTrue(m.get("turns_diverged_total").asLong() <= sampled, m.toString());
+            assertTrue(m.get("turn_tokens_computed_total").asLong() > 0, m.toString());
         }
 
         int badCalls = 0;
@@ -149,6 +153,9 @@ class AgentChatTrainTest {
         }
         assertTrue(badCalls > 0, "malformed tool calls were reported to the environment");
         assertTrue(continued > 0, "turns ended at the template's end-of-turn token and their contexts continued");
+        JsonNode lastStep = metrics.get(metrics.size() - 1);
+        assertTrue(lastStep.get("turn_tokens_reused_total").asLong() > 0, "continued turns reused the cache: "
+                + lastStep);
 
         JsonNode eval = JSON.readTree(run.resolve("eval.json").toFile());
         assertTrue(eval.get("mean_reward").isNumber(), "eval.json: " + eval);

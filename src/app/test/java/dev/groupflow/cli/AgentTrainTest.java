@@ -98,6 +98,12 @@ class AgentTrainTest {
                     "tokens in the loss = policy tokens: " + m);
             assertEquals(m.get("turns_per_episode").asDouble() * 16, m.get("turn_rows").asDouble(), 1e-6,
                     "one learner row per policy turn: " + m);
+            // plain turns only append to the context: every turn after an episode's first continues its KV cache
+            assertEquals(0, m.get("turns_diverged_total").asLong(), "plain turns never diverge: " + m);
+            assertTrue(m.get("turns_sampled_total").asLong() >= m.get("turns_per_episode").asDouble() * 16 - 1e-9,
+                    "at least the trained turns were sampled: " + m);
+            assertTrue(m.get("turn_tokens_reused_total").asLong() > 0 && m.get("turn_tokens_computed_total")
+                    .asLong() > 0, "later turns reuse the cache, each computes its answer: " + m);
             // every group's first steps share the start state, so at least those are in a step group
             double shared = m.get("step_groups_shared").asDouble();
             assertTrue(shared >= 1 / m.get("turns_per_episode").asDouble() - 1e-9 && shared <= 1,

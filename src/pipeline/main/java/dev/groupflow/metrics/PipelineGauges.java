@@ -17,6 +17,11 @@ public final class PipelineGauges {
     public final AtomicLong promptsActive = new AtomicLong();
     public final AtomicLong samplesGenerated = new AtomicLong();
     public final AtomicLong tokensGenerated = new AtomicLong();
+    /** Agent runs: policy turns sampled, and of their contexts the tokens taken from the KV cache or computed. */
+    public final AtomicLong turnsSampled = new AtomicLong();
+    public final AtomicLong turnsDiverged = new AtomicLong();
+    public final AtomicLong turnTokensReused = new AtomicLong();
+    public final AtomicLong turnTokensComputed = new AtomicLong();
     public final AtomicLong samplesInVerifier = new AtomicLong();
     public final AtomicLong verifierScored = new AtomicLong();
     public final AtomicLong verifierFailed = new AtomicLong();

@@ -45,6 +45,10 @@ public final class PrometheusExport implements RunMonitor.Listener {
         m.put("skipped_prompts_total", g -> g.promptsSkipped.get());
         m.put("samples_generated_total", g -> g.samplesGenerated.get());
         m.put("tokens_generated_total", g -> g.tokensGenerated.get());
+        m.put("turns_sampled_total", g -> g.turnsSampled.get());
+        m.put("turns_diverged_total", g -> g.turnsDiverged.get());
+        m.put("turn_tokens_reused_total", g -> g.turnTokensReused.get());
+        m.put("turn_tokens_computed_total", g -> g.turnTokensComputed.get());
         m.put("verifier_scored_total", g -> g.verifierScored.get());
         m.put("verifier_failed_total", g -> g.verifierFailed.get());
         m.put("verifier_timed_out_total", g -> g.verifierTimedOut.get());

@@ -84,6 +84,8 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
     private final RolloutQueue groups;
     private final CausalLm replica;
     private final EpisodeRunner runner;
+    private final TurnSampler turnSampler;
+    private TurnSampler.Stats published = new TurnSampler.Stats(0, 0, 0, 0); // what the gauges have of it
     private final ActorRef<PromptSupply.Granted> grantedAdapter;
     private final ReplicaWeights replicaWeights;
 
@@ -96,8 +98,9 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
         this.replicaWeights = ReplicaWeights.open(settings.replicaFactory(), settings.weights(),
                 settings.exactVersions());
         this.replica = replicaWeights.replica();
-        this.runner = new EpisodeRunner(new TurnSampler(replica, settings.tokenizer(),
-                settings.format().turnEnds(settings.tokenizer().eosIds())), settings.format(),
+        this.turnSampler = new TurnSampler(replica, settings.tokenizer(),
+                settings.format().turnEnds(settings.tokenizer().eosIds()));
+        this.runner = new EpisodeRunner(turnSampler, settings.format(),
                 settings.environment(), settings.limits(), settings.params(),
                 Math.max(1, settings.batchPrompts() * settings.groupSize()), settings.exactVersions().isPresent());
         this.grantedAdapter = ctx.messageAdapter(PromptSupply.Granted.class, TasksGranted::new);
@@ -156,6 +159,7 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
             }
         }
         runner.run(specs, settings.seed(), 0, version, e -> {
+            publishTurnStats();
             settings.gauges().samplesGenerated.incrementAndGet();
             settings.gauges().tokensGenerated.addAndGet(e.policyTokens());
             List<Episode> done = ended.computeIfAbsent(e.episodeKey(), k -> new ArrayList<>());
@@ -164,5 +168,16 @@ public final class EpisodeSamplerActor extends AbstractBehavior<EpisodeSamplerAc
                 groups.offer(EpisodeGroups.of(byKey.get(e.episodeKey()), done, version));
             }
         }, groups::closed); // once the run is over, episodes still going are abandoned between two turns
+        publishTurnStats();
+    }
+
+    /** Adds what the turn sampler did since the last call to the run's gauges (metrics.jsonl, Prometheus). */
+    private void publishTurnStats() {
+        TurnSampler.Stats now = turnSampler.stats();
+        settings.gauges().turnsSampled.addAndGet(now.turns() - published.turns());
+        settings.gauges().turnsDiverged.addAndGet(now.divergedTurns() - published.divergedTurns());
+        settings.gauges().turnTokensReused.addAndGet(now.reusedTokens() - published.reusedTokens());
+        settings.gauges().turnTokensComputed.addAndGet(now.computedTokens() - published.computedTokens());
+        published = now;
     }
 }

@@ -143,6 +143,12 @@ public final class StepReporter implements StepEvents {
         line.put("samples_duplicate_total", gauges.samplesDuplicate.get());
         line.put("samples_trained_total", samplesTrained);
         line.put("tokens_generated_total", gauges.tokensGenerated.get());
+        if (!batch.isEmpty() && batch.get(0).ofEpisodes()) { // how the turns' contexts used the KV cache
+            line.put("turns_sampled_total", gauges.turnsSampled.get());
+            line.put("turns_diverged_total", gauges.turnsDiverged.get());
+            line.put("turn_tokens_reused_total", gauges.turnTokensReused.get());
+            line.put("turn_tokens_computed_total", gauges.turnTokensComputed.get());
+        }
         line.put("tokens_trained_total", tokensTrained);
         line.put("wall_seconds", wall);
         files.metrics(line);
