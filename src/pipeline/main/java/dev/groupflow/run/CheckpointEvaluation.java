@@ -1,14 +1,23 @@
 package dev.groupflow.run;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.groupflow.agent.Episode;
 import dev.groupflow.data.JsonlPrompts;
 import dev.groupflow.model.Devices;
+import dev.groupflow.model.tokenizer.CharTokenizer;
 import dev.groupflow.pipeline.Evaluation;
 import dev.groupflow.pipeline.PromptEncoder;
 import dev.groupflow.sampling.Policy;
 import dev.groupflow.verify.Verifier;
 import dev.groupflow.verify.VerifierCalls;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -17,7 +26,52 @@ import java.util.concurrent.ScheduledExecutorService;
  * a training run. Malformed rows are left out and counted.
  */
 public final class CheckpointEvaluation {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private CheckpointEvaluation() {
+    }
+
+    /**
+     * Evaluates an agent checkpoint ({@code model.path}: a Hugging Face model, or a checkpoint of a run with the
+     * built-in policy) as the end of {@code train --task agent} does ({@link AgentEvaluation}): the held-out tasks of
+     * {@code eval.prompts}, or of the built-in game's held-out split for the configuration's seed, played
+     * {@code eval.samples} times each at {@code eval.temperature} against the configured environment (built-in or
+     * HTTP). A built-in policy never writes the game's own characters, as in training.
+     *
+     * @param episodes where to write every episode turn by turn (JSONL, as {@code eval_episodes.jsonl}), or null
+     * @return the summary of {@code eval.json}, with the model directory
+     */
+    public static Map<String, Object> agent(RunConfig rc, Path episodes) throws InterruptedException {
+        try (Policy policy = Policy.load(rc.model().path(), Devices.resolve(rc.model().device()))) {
+            if (policy.tokenizer() instanceof CharTokenizer chars) {
+                policy.model().suppressTokens(RunAssembly.neverGenerated(rc, chars));
+            }
+            try (RunEnvironment environment = new RunEnvironment(rc.agent(), policy.tokenizer(),
+                    rc.data().chatTemplateVariables(), Optional.empty())) {
+                AgentEvaluation.Result result = new AgentEvaluation(rc, environment).run(policy.model(),
+                        policy.tokenizer());
+                if (episodes != null) {
+                    write(episodes, result);
+                }
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("model", rc.model().path().toString());
+                r.putAll(result.summary());
+                return r;
+            }
+        }
+    }
+
+    private static void write(Path file, AgentEvaluation.Result result) {
+        try (BufferedWriter out = Files.newBufferedWriter(file)) {
+            for (Episode e : result.episodes()) {
+                Map<String, Object> line = AgentEvaluation.record(-1, e);
+                line.remove("step"); // no training step: the checkpoint's own
+                out.write(JSON.writeValueAsString(line));
+                out.newLine();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
     }
 
     public static Map<String, Object> run(RunConfig rc, Evaluation.Settings settings) {

@@ -261,7 +261,7 @@ public final class RunAssembly implements AutoCloseable {
      * characters only the environment writes ({@link GuessTask#ENVIRONMENT_ONLY}), so a guess is digits and the
      * end token.
      */
-    private static Set<Integer> neverGenerated(RunConfig config, CharTokenizer chars) {
+    static Set<Integer> neverGenerated(RunConfig config, CharTokenizer chars) {
         Set<Integer> ids = new TreeSet<>(chars.neverGenerated());
         if (config.task().agent()) {
             for (int id : chars.encode(GuessTask.ENVIRONMENT_ONLY)) {
