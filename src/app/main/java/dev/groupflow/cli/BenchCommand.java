@@ -58,8 +58,8 @@ final class BenchCommand implements Runnable {
                 + "bonus (grpo.entropy-coef) and print its time and memory as ratios to the plain step's")
         double entropyCoef;
 
-        @Option(names = "--logits-chunk-mib", defaultValue = "0", description = "with --entropy-coef: logits per LM-head "
-                + "chunk (memory.logits-chunk), to measure the chunked head of large vocabularies; 0 = the default")
+        @Option(names = "--logits-chunk-mib", defaultValue = "0", description = "with --entropy-coef: logits per "
+                + "LM-head chunk (memory.logits-chunk), to measure the chunked head of large vocabularies; 0 = the default")
         long logitsChunkMib;
 
         @Override

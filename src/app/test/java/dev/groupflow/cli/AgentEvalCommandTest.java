@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,14 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AgentEvalCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    private static List<JsonNode> lines(Path file) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        for (String l : Files.readAllLines(file)) {
-            out.add(JSON.readTree(l));
-        }
-        return out;
-    }
 
     @Test
     void aCheckpointOfAnAgentRunIsEvaluatedExactlyAsTheRunEnded(@TempDir Path tmp) throws Exception {
@@ -54,8 +45,8 @@ class AgentEvalCommandTest {
         assertTrue(eval.err().contains("success " + String.format("%.3f", ended.get("success_rate").asDouble())),
                 eval.err());
 
-        List<JsonNode> played = lines(episodes);
-        List<JsonNode> heldOut = lines(run.resolve("eval_episodes.jsonl"));
+        List<JsonNode> played = AgentChatTrainTest.lines(episodes);
+        List<JsonNode> heldOut = AgentChatTrainTest.lines(run.resolve("eval_episodes.jsonl"));
         assertEquals(6, played.size(), "task.eval-prompts distinct held-out tasks, once each");
         assertEquals(heldOut.size(), played.size());
         for (int i = 0; i < played.size(); i++) {

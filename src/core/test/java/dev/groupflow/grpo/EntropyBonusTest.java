@@ -23,8 +23,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The entropy bonus ({@code grpo.entropy-coef}): the loss gains − coef · H per token in the loss, aggregated like the
- * policy term, and the learner's update follows it through the model, so a group without any reward spread (no
+ * The entropy bonus ({@code grpo.entropy-coef}): the loss gains − coef · H per token in the loss, aggregated like
+ * the policy term, and the learner's update follows it through the model, so a group without any reward spread (no
  * policy gradient at all) still moves the policy towards a flatter next-token distribution.
  */
 class EntropyBonusTest {
