@@ -246,18 +246,7 @@ final class TrainCommand implements Callable<Integer> {
                 out.add("no complete checkpoint in " + checkpoints.root());
                 return out;
             }
-            var then = ConfigFactory.parseString(latest.get().config());
-            List<String> keys = new ArrayList<>(IDENTITY);
-            if (now.deterministic()) {
-                keys.addAll(DETERMINISTIC_IDENTITY);
-            }
-            for (String key : keys) {
-                String a = then.hasPathOrNull(key) ? render(then, key) : "(absent)";
-                String b = now.raw().hasPathOrNull(key) ? render(now.raw(), key) : "(absent)";
-                if (!a.equals(b)) {
-                    out.add(key + ": checkpoint has " + a + ", now " + b);
-                }
-            }
+            out.addAll(configDifferences(latest.get().config(), now));
             // the data position and the ledger name rows of the prompts file: they must be the same rows
             String recorded = FileDigest.recorded(latest.get().dir());
             Path prompts = now.data().prompts();
@@ -268,6 +257,28 @@ final class TrainCommand implements Callable<Integer> {
                             + recorded.substring(0, 12) + "..., now " + digest.substring(0, 12) + "...); the "
                             + "checkpoint's data position and ledger refer to the rows as they were: restore the "
                             + "file, or start a new run (another --run-dir) with the checkpoint's weights as --model");
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The identity keys on which a checkpoint's configuration (its {@code run.conf} text) and the run's differ. A
+         * key added to groupflow after the checkpoint was written counts at its default there, so a checkpoint of an
+         * earlier version resumes as long as the new keys keep their defaults.
+         */
+        static List<String> configDifferences(String checkpointConfig, RunConfig now) {
+            List<String> out = new ArrayList<>();
+            Config then = ConfigFactory.parseString(checkpointConfig).withFallback(Settings.defaults());
+            List<String> keys = new ArrayList<>(IDENTITY);
+            if (now.deterministic()) {
+                keys.addAll(DETERMINISTIC_IDENTITY);
+            }
+            for (String key : keys) {
+                String a = then.hasPathOrNull(key) ? render(then, key) : "(absent)";
+                String b = now.raw().hasPathOrNull(key) ? render(now.raw(), key) : "(absent)";
+                if (!a.equals(b)) {
+                    out.add(key + ": checkpoint has " + a + ", now " + b);
                 }
             }
             return out;

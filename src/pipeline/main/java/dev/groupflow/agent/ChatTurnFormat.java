@@ -29,6 +29,7 @@ public final class ChatTurnFormat implements TurnFormat {
     private final ChatTemplate template;
     private final ToolCallFormat tools;
     private final Map<String, Object> variables;
+    private final String systemPrompt;
     private final int endOfTurn;
 
     /**
@@ -37,6 +38,16 @@ public final class ChatTurnFormat implements TurnFormat {
      */
     public ChatTurnFormat(TextTokenizer tokenizer, ChatTemplate template, ToolCallFormat tools,
                           Map<String, Object> variables) {
+        this(tokenizer, template, tools, variables, null);
+    }
+
+    /**
+     * @param systemPrompt a system message put first in every episode whose first observation does not start with
+     *     one of its own (the run's {@code agent.system-prompt}), or null
+     */
+    public ChatTurnFormat(TextTokenizer tokenizer, ChatTemplate template, ToolCallFormat tools,
+                          Map<String, Object> variables, String systemPrompt) {
+        this.systemPrompt = systemPrompt;
         this.tokenizer = tokenizer;
         this.template = template;
         this.tools = tools;
@@ -83,6 +94,11 @@ public final class ChatTurnFormat implements TurnFormat {
     @Override
     public Transcript begin(Observation first) {
         Chat chat = new Chat(first.tools());
+        boolean ownSystem = first.messages() != null && !first.messages().isEmpty()
+                && "system".equals(first.messages().get(0).get("role"));
+        if (systemPrompt != null && !ownSystem) {
+            chat.messages.add(Map.of("role", "system", "content", systemPrompt));
+        }
         chat.add(first);
         chat.context = chat.render();
         return chat;

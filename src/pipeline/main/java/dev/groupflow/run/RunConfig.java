@@ -85,7 +85,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
                                 EpisodeLimits limits,
                                 EpisodeAdvantages.Estimator estimator, GiGpo.Settings gigpo, Duration timeout,
                                 int retries, Duration retryBackoff, HttpEnvironmentSettings http, Turns turns,
-                                ToolCalls toolCalls) {
+                                ToolCalls toolCalls, String systemPrompt) {
 
         /** The built-in guess task's tasks: its training split, or ({@code heldOut}) the secrets held out. */
         public GuessTask guessTasks(long seed, boolean heldOut) {
@@ -469,18 +469,24 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
             r.problem("agent.timeout", "must be positive");
         }
         r.atLeast("agent.retries", retries, 0);
+        String systemPrompt = r.nullableString("agent.system-prompt");
+        if (systemPrompt != null && format == Turns.PLAIN) {
+            r.problem("agent.system-prompt", "needs chat turns (agent.turn-format = chat, a model with a chat "
+                    + "template): plain turns have no system message");
+        }
         String environment = r.choice("agent.environment", Set.of("builtin", "http"));
         HttpEnvironmentSettings http = environment.equals("http") ? httpEnvironment(r, timeout, backoff) : null;
         if (estimator.isEmpty() || mode.isEmpty() || turns < 1 || turnTokens < 1
                 || tokens < firstObservation + turnTokens || !(gamma >= 0 && gamma <= 1) || !Double.isFinite(omega)
                 || !(eps > 0) || format == null || toolCalls == null
-                || !(heldOut > 0 && heldOut < 1) || !(turnCost >= 0 && turnCost < 1)) {
+                || !(heldOut > 0 && heldOut < 1) || !(turnCost >= 0 && turnCost < 1)
+                || (systemPrompt != null && format == Turns.PLAIN)) {
             return null;
         }
         return new AgentSettings(min, max, digits, heldOut, turnCost, new EpisodeLimits(turns, tokens, turnTokens),
                 EpisodeAdvantages.Estimator.valueOf(estimator.toUpperCase(Locale.ROOT)),
                 new GiGpo.Settings(gamma, omega, GiGpo.Mode.valueOf(mode.toUpperCase(Locale.ROOT)), eps), timeout,
-                retries, backoff, http, format, toolCalls);
+                retries, backoff, http, format, toolCalls, systemPrompt);
     }
 
     /**

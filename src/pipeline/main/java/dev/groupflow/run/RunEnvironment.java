@@ -73,7 +73,8 @@ final class RunEnvironment implements AutoCloseable {
         if (tokenizer.chatTemplate() == null) {
             throw new IllegalArgumentException("agent.turn-format = chat: the model's tokenizer has no chat template");
         }
-        TurnFormat chat = new ChatTurnFormat(tokenizer, tokenizer.chatTemplate(), toolCalls, templateVariables);
+        TurnFormat chat = new ChatTurnFormat(tokenizer, tokenizer.chatTemplate(), toolCalls, templateVariables,
+                agent.systemPrompt());
         if (builtIn) {
             if (toolCalls == ToolCallFormat.PLAIN) {
                 throw new IllegalArgumentException("agent.tool-call-format = plain: the built-in guess game in chat "

@@ -120,4 +120,34 @@ class RunEnvironmentTest {
         assertTrue(e.problems().stream().anyMatch(p -> p.startsWith("unknown key 'data.chat-template-variabels.")),
                 e.problems()::toString);
     }
+
+    /**
+     * {@code agent.system-prompt} opens every episode's chat as a system message, unless the environment's first
+     * observation brings its own; plain turns have no system message, so it is a config problem there.
+     */
+    @Test
+    void aSystemPromptOfTheRunOpensEveryChatUnlessTheEnvironmentBringsOne() {
+        String prompt = "You are a careful player: read every mark.";
+        RunConfig.AgentSettings with = agent("agent.max-tokens=1024", "agent.system-prompt=" + prompt);
+        assertEquals(prompt, with.systemPrompt());
+        var first = new GuessEnvironment(true).start(new EpisodeStart("e", Prompt.text("t", "", "503"), 0)).first();
+        String rendered = qwen.decode(RunEnvironment.format(with, qwen, true).begin(first).context(), false);
+        assertTrue(rendered.startsWith("<|im_start|>system\n" + prompt), rendered);
+        String without = qwen.decode(RunEnvironment.format(agent("agent.max-tokens=1024"), qwen, true).begin(first)
+                .context(), false);
+        assertFalse(without.contains(prompt), without);
+        assertTrue(rendered.endsWith(without.substring(without.indexOf("<|im_start|>user"))),
+                "the rest of the chat as without it: " + rendered);
+
+        var own = new dev.groupflow.agent.Observation(null, List.of(Map.of("role", "system", "content",
+                "The environment's own rules."), Map.of("role", "user", "content", "Guess.")), null, "");
+        String kept = qwen.decode(RunEnvironment.format(with, qwen, false).begin(own).context(), false);
+        assertTrue(kept.startsWith("<|im_start|>system\nThe environment's own rules."), kept);
+        assertFalse(kept.contains(prompt), kept);
+
+        ConfigProblems e = assertThrows(ConfigProblems.class, () -> RunConfig.load(null, List.of("task.name=guess",
+                "agent.system-prompt=" + prompt)));
+        assertTrue(e.problems().stream().anyMatch(p -> p.startsWith("agent.system-prompt: needs chat turns")),
+                e.problems()::toString);
+    }
 }
