@@ -59,7 +59,8 @@ final class BenchCommand implements Runnable {
         double entropyCoef;
 
         @Option(names = "--logits-chunk-mib", defaultValue = "0", description = "with --entropy-coef: logits per "
-                + "LM-head chunk (memory.logits-chunk), to measure the chunked head of large vocabularies; 0 = the default")
+                + "LM-head chunk (memory.logits-chunk), to measure the chunked head of large vocabularies; "
+                + "0 = the default")
         long logitsChunkMib;
 
         @Override

@@ -110,8 +110,7 @@ final class EvalCommand implements Callable<Integer> {
         Path base = config.file != null ? config.file : Files.isRegularFile(runConf) ? runConf : null;
         RunConfig rc = RunConfig.load(base, config.overrides("task.name", RunConfig.GUESS, "model.path", model,
                 "eval.prompts", prompts, "eval.samples", samples, "eval.temperature", temperature));
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.putAll(CheckpointEvaluation.agent(rc, episodes));
+        Map<String, Object> r = new LinkedHashMap<>(CheckpointEvaluation.agent(rc, episodes));
         r.put("config", base == null ? "defaults" : base.toString());
         System.out.println(JSON.writeValueAsString(r));
         System.err.printf("groupflow: eval of %s (config %s): mean return %.3f  success %.3f  turns %.2f over %s "

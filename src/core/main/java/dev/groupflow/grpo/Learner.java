@@ -290,9 +290,8 @@ public final class Learner implements AutoCloseable {
             for (int r = 0; r < b; r++) {
                 logprobs[r] = Arrays.copyOfRange(lp, r * c, r * c + batch.completions.get(from + r).length);
             }
-            double[] diagnostics = Diagnostics.of(loss, graph.entropy().stopGradient().toType(DataType.FLOAT64, false)
-                    .mul(mask),
-                    mask);
+            NDArray entropyValues = graph.entropy().stopGradient().toType(DataType.FLOAT64, false); // [b, C]
+            double[] diagnostics = Diagnostics.of(loss, entropyValues.mul(mask), mask);
             return new MicroBatch(loss.loss().getDouble(), logprobs, diagnostics);
         }
     }

@@ -162,7 +162,8 @@ public final class TokenLogprobs {
         if (!withEntropy) {
             return new NDList(tokenLogp);
         }
-        NDArray plain = entropyGradient ? logp : logp.stopGradient(); // a diagnostic: no graph over [..., V]
+        // a diagnostic has no autograd graph over [..., V]; the entropy bonus differentiates it
+        NDArray plain = entropyGradient ? logp : logp.stopGradient();
         NDArray entropy = plain.exp().mul(plain).sum(new int[] {last}).neg();              // [...]
         return new NDList(tokenLogp, entropy);
     }

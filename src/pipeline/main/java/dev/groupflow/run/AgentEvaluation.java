@@ -88,10 +88,17 @@ final class AgentEvaluation {
         return List.copyOf(seen.values());
     }
 
-    /** An episode as a line of {@code eval_episodes.jsonl}. */
+    /** An episode as a line of {@code eval_episodes.jsonl}, with the step it was evaluated at. */
     static Map<String, Object> record(long step, Episode e) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("step", step);
+        r.putAll(record(e));
+        return r;
+    }
+
+    /** An episode turn by turn: task, sample, outcome, return and turns (no training step: a checkpoint's own). */
+    static Map<String, Object> record(Episode e) {
+        Map<String, Object> r = new LinkedHashMap<>();
         r.put("task_id", e.task().id());
         r.put("prompt", e.task().text());
         r.put("answer", e.task().answer());

@@ -64,9 +64,7 @@ public final class CheckpointEvaluation {
     private static void write(Path file, AgentEvaluation.Result result) {
         try (BufferedWriter out = Files.newBufferedWriter(file)) {
             for (Episode e : result.episodes()) {
-                Map<String, Object> line = AgentEvaluation.record(-1, e);
-                line.remove("step"); // no training step: the checkpoint's own
-                out.write(JSON.writeValueAsString(line));
+                out.write(JSON.writeValueAsString(AgentEvaluation.record(e)));
                 out.newLine();
             }
         } catch (IOException e) {

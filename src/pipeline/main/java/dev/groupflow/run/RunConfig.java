@@ -412,6 +412,7 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
 
     /** The {@code agent} section, every key checked (read whatever the task, so a typo is never silent). */
     private static AgentSettings agent(Reader r, Path modelPath) {
+        int problemsBefore = r.problems.size();
         int min = r.integer("agent.guess.min-length");
         int max = r.integer("agent.guess.max-length");
         int digits = r.integer("agent.guess.digits");
@@ -476,12 +477,8 @@ public record RunConfig(long seed, boolean deterministic, Path runDir, ModelSett
         }
         String environment = r.choice("agent.environment", Set.of("builtin", "http"));
         HttpEnvironmentSettings http = environment.equals("http") ? httpEnvironment(r, timeout, backoff) : null;
-        if (estimator.isEmpty() || mode.isEmpty() || turns < 1 || turnTokens < 1
-                || tokens < firstObservation + turnTokens || !(gamma >= 0 && gamma <= 1) || !Double.isFinite(omega)
-                || !(eps > 0) || format == null || toolCalls == null
-                || !(heldOut > 0 && heldOut < 1) || !(turnCost >= 0 && turnCost < 1)
-                || (systemPrompt != null && format == Turns.PLAIN)) {
-            return null;
+        if (r.problems.size() > problemsBefore) {
+            return null; // every problem of the section is reported; the run will not start
         }
         return new AgentSettings(min, max, digits, heldOut, turnCost, new EpisodeLimits(turns, tokens, turnTokens),
                 EpisodeAdvantages.Estimator.valueOf(estimator.toUpperCase(Locale.ROOT)),
